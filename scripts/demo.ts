@@ -1,0 +1,130 @@
+// just demo: the main job on the embedded default. Builds a throwaway lab project with a
+// plain-folder remote (file://), then plays a day: a maintainer publishes inputs, two
+// analysts pull them, one pushes results from a branch, the other reads that branch, an
+// unsafe push is refused, and status and log show the record. Every step is a real `just`
+// recipe in a real git working copy.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { $ } from 'zx';
+import { isMain, runRecipe, type Args } from './lib/cli.js';
+
+export const usage = 'just demo [--keep]';
+
+const strataRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function justBinary(): string {
+  const local = path.join(strataRoot, 'node_modules', '.bin', 'just');
+  return fs.existsSync(local) ? local : 'just';
+}
+
+export async function main(args: Args): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-demo-'));
+  const remote = path.join(root, 'lab-share');
+  const just = justBinary();
+  const say = (s = '') => process.stdout.write(s + '\n');
+  let step = 0;
+  const results: { step: string; ok: boolean }[] = [];
+
+  // run a recipe as a person would, show its output indented, and check the exit code we expect.
+  const recipe = async (who: string, dir: string, cmd: string[], expect: 'ok' | 'refused', env: Record<string, string> = {}) => {
+    step++;
+    const title = `${step}. ${who}: just ${cmd.join(' ')}`;
+    say(`\n── ${title}`);
+    const r = await $({ cwd: dir, env: { ...process.env, CI: '1', STRATA_USER: who.split(' ')[0].toLowerCase(), ...env }, nothrow: true, quiet: true })`${just} ${cmd}`;
+    for (const line of (r.stdout + r.stderr).trimEnd().split('\n')) say(`   ${line}`);
+    const ok = expect === 'ok' ? r.exitCode === 0 : r.exitCode !== 0 && r.exitCode !== null;
+    results.push({ step: title + (expect === 'refused' ? ' (must be refused)' : ''), ok });
+    say(ok ? (expect === 'ok' ? '   ✓ done' : `   ✓ refused as it should be (exit ${r.exitCode})`) : `   ✗ unexpected exit code ${r.exitCode}`);
+  };
+  const write = (dir: string, rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  };
+  const git = (dir: string) => $({ cwd: dir, quiet: true, env: { ...process.env, GIT_AUTHOR_NAME: 'Lab', GIT_AUTHOR_EMAIL: 'lab@example.org', GIT_COMMITTER_NAME: 'Lab', GIT_COMMITTER_EMAIL: 'lab@example.org' } });
+
+  say(`Strata demo in ${root}`);
+  say(`The lab's remote is a plain folder: file://${remote}`);
+
+  // The project, as the lab's template makes it: layer folders, strata.yaml, a Justfile.
+  const origin = path.join(root, 'origin.git');
+  await git(root)`git init -q --bare -b main ${origin}`;
+  const maint = path.join(root, 'maintainer');
+  await git(root)`git clone -q ${origin} ${maint}`;
+  for (const d of ['data/external', 'data/raw/profiles', 'data/interim', 'data/processed']) write(maint, `${d}/.gitkeep`, '');
+  write(maint, '.gitignore', 'data/**\n!data/**/\n!data/**/.gitkeep\ndata/_recycle/\n.strata/\n.env\nnode_modules/\n');
+  write(maint, 'strata.yaml', `# Where this project's data lives. Branches other than main live under branches/<name>/.\nremote: file://${remote}\n`);
+  write(maint, 'Justfile', `import '${path.join(strataRoot, 'strata.just')}'\n`);
+  await git(maint)`git add -A`;
+  await git(maint)`git commit -q -m ${'New lab project'}`;
+  await git(maint)`git push -q origin main`;
+
+  write(maint, 'data/external/plate-map.csv', 'well,compound\nA01,DMSO\nA02,taxol\n');
+  write(maint, 'data/raw/profiles/plate-1/profiles.csv', 'well,feature_1,feature_2\nA01,0.1,0.2\nA02,0.3,0.4\n');
+  write(maint, 'data/raw/profiles/plate-2/profiles.csv', 'well,feature_1,feature_2\nA01,0.5,0.6\nA02,0.7,0.8\n');
+  await recipe('Mia (maintainer)', maint, ['put-inputs'], 'ok', { STRATA_ROLE: 'maintainer' });
+
+  const ana = path.join(root, 'ana');
+  const ben = path.join(root, 'ben');
+  await git(root)`git clone -q ${origin} ${ana}`;
+  await git(root)`git clone -q ${origin} ${ben}`;
+  await recipe('Ana (analyst)', ana, ['get-inputs'], 'ok');
+  await recipe('Ana (analyst)', ana, ['get-results'], 'ok');
+
+  await git(ana)`git switch -q -c cell-counts`;
+  write(ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,1200\nplate-2,1350\n');
+  write(ana, 'data/processed/cell-counts/figure.txt', 'a figure would be here\n');
+  await recipe('Ana (analyst)', ana, ['put-results', '--dry-run'], 'ok');
+  await recipe('Ana (analyst)', ana, ['put-results'], 'ok');
+
+  await recipe('Ben (analyst)', ben, ['get-inputs'], 'ok');
+  await recipe('Ben (analyst)', ben, ['get-results-from', 'cell-counts'], 'ok');
+  // Ben, on main, tries to publish: analysts push from branches only.
+  await recipe('Ben (analyst)', ben, ['put-results'], 'refused');
+  // Ben joins Ana's branch. An emptied processed/ folder would wipe the branch's results: refused.
+  await git(ben)`git switch -q -c cell-counts`;
+  await recipe('Ben (analyst)', ben, ['get-results'], 'ok');
+  fs.rmSync(path.join(ben, 'data/processed/cell-counts'), { recursive: true });
+  await recipe('Ben (analyst)', ben, ['put-results'], 'refused');
+  await recipe('Ben (analyst)', ben, ['get-results'], 'ok');
+  // Ana pushes again; Ben's push from an older state is a conflict, not a silent overwrite.
+  write(ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,1210\nplate-2,1350\n');
+  await recipe('Ana (analyst)', ana, ['put-results'], 'ok');
+  write(ben, 'data/processed/cell-counts/notes.txt', 'Ben was here\n');
+  await recipe('Ben (analyst)', ben, ['put-results'], 'refused');
+  // Pulling would remove Ben's unshared notes.txt (exact sync): refused until he says --force,
+  // which moves it to the recycle folder; he puts it back and pushes on top of Ana's change.
+  await recipe('Ben (analyst)', ben, ['get-results'], 'refused');
+  await recipe('Ben (analyst)', ben, ['get-results', '--force'], 'ok');
+  const recycled = findFile(path.join(ben, 'data/_recycle'), 'notes.txt');
+  if (recycled) fs.renameSync(recycled, path.join(ben, 'data/processed/cell-counts/notes.txt'));
+  await recipe('Ben (analyst)', ben, ['put-results'], 'ok');
+  // Ana's local edit is protected when a pull would overwrite it.
+  write(ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,9999\n');
+  await recipe('Ana (analyst)', ana, ['get-results'], 'refused');
+  await recipe('Ana (analyst)', ana, ['status'], 'ok');
+  await recipe('Ana (analyst)', ana, ['log'], 'ok');
+
+  say('\n── What happened');
+  for (const r of results) say(`   ${r.ok ? '✓' : '✗'} ${r.step}`);
+  const failed = results.filter((r) => !r.ok).length;
+  say(`\n${results.length - failed} of ${results.length} steps behaved as expected.`);
+  say(`Remote folder (look inside): ${remote}`);
+  if (!args.keep) say(`The demo project is in ${root}; remove it when done (rm -r ${root}).`);
+  if (failed) process.exitCode = 1;
+}
+
+function findFile(dir: string, name: string): string | null {
+  if (!fs.existsSync(dir)) return null;
+  for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, d.name);
+    if (d.isDirectory()) {
+      const hit = findFile(p, name);
+      if (hit) return hit;
+    } else if (d.name === name) return p;
+  }
+  return null;
+}
+
+if (isMain(import.meta.url)) await runRecipe('demo', usage, main);

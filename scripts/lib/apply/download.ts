@@ -1,0 +1,54 @@
+// Downloads go to a temporary file in the destination folder, are verified against the
+// remote's hash and size, and only then renamed over the real name (SPEC §6.6): nothing
+// half-written ever carries a real file's name, and a kill leaves at most a *.strata-tmp.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StrataError } from '../errors.js';
+import type { DigestName, Entry } from '../listing/entry.js';
+import { createDigester, sameContent } from '../listing/digest.js';
+import type { Digests } from '../listing/state.js';
+import type { Backend } from '../remotes/types.js';
+import type { Space } from '../space.js';
+
+export function tempName(dest: string): string {
+  return path.join(path.dirname(dest), `.${path.basename(dest).slice(0, 100)}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`);
+}
+
+/** download fetches `entry` into a verified temp file and returns its path and digests; the caller renames it. */
+export async function download(backend: Backend, space: Space, entry: Entry, dest: string, onBytes: (n: number) => void): Promise<{ tmp: string; digests: Digests }> {
+  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+  const tmp = tempName(dest);
+  const names = new Set<DigestName>(['md5', ...(Object.keys(entry.digests) as DigestName[])]);
+  const digester = createDigester(names, entry.size);
+  let size = 0;
+  try {
+    const source = await backend.openRead(space, entry);
+    await pipeline(
+      source,
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          digester.update(chunk);
+          size += chunk.length;
+          onBytes(chunk.length);
+          cb(null, chunk);
+        },
+      }),
+      fs.createWriteStream(tmp, { highWaterMark: 1 << 20 }),
+    );
+    const digests = digester.digests();
+    if (size !== entry.size) throw new Error(`received ${size} bytes, the listing said ${entry.size} (truncated or changed during download)`);
+    if (Object.keys(entry.digests).length && sameContent(digests, entry.digests) !== true) {
+      throw new Error(`content does not match the remote hash (${Object.values(entry.digests)[0]}); the download was corrupted or the file changed`);
+    }
+    return { tmp, digests };
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true });
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new StrataError(`The disk is full while downloading ${entry.key} to ${path.dirname(dest)}.`, 'Free some space (e.g. `just recycle-clean`) and run the recipe again; nothing partial was kept.');
+    }
+    throw e;
+  }
+}

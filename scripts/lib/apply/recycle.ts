@@ -1,0 +1,33 @@
+// Pull never unlinks (SPEC §6.2): a local file that a pull replaces or removes is moved to
+// data/_recycle/<stamp>/<layer>/<key>, the folder the lab's rclone recipes already used.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export class Recycler {
+  readonly folder: string;
+  count = 0;
+  constructor(projectRoot: string, recycleDir: string, layer: string, stamp = recycleStamp()) {
+    this.folder = path.join(projectRoot, recycleDir, stamp, layer);
+  }
+
+  /** recycle moves `file` (layer key `key`) into the recycle folder; same-disk rename, so it is instant. */
+  async recycle(file: string, key: string): Promise<string> {
+    const dest = path.join(this.folder, ...key.split('/'));
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    try {
+      await fs.promises.rename(file, dest);
+    } catch (e) {
+      // A data folder on another disk than the recycle folder: copy, then remove.
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      await fs.promises.copyFile(file, dest);
+      await fs.promises.unlink(file);
+    }
+    this.count++;
+    return dest;
+  }
+}
+
+/** recycleStamp: sortable and safe as a folder name on every OS. */
+export function recycleStamp(date = new Date()): string {
+  return date.toISOString().replace(/[:]/g, '').replace(/\..+$/, '').replace('T', '-');
+}

@@ -1,0 +1,69 @@
+// The shared shell of every recipe script: parse arguments, run, and turn errors into one
+// clear message and an exit code, caught in one place (changesets' errors module).
+import { pathToFileURL } from 'node:url';
+import { minimist } from 'zx';
+import { StrataError, TransferError } from './errors.js';
+
+export interface Args {
+  _: string[];
+  dryRun: boolean;
+  force: boolean;
+  quiet: boolean;
+  yes: boolean;
+  json: boolean;
+  [flag: string]: unknown;
+}
+
+const BOOLEAN_FLAGS = ['dry-run', 'force', 'quiet', 'yes', 'json', 'help', 'all', 'keep'];
+
+export function parseArgs(argv: string[]): Args {
+  const parsed = minimist(argv, { boolean: BOOLEAN_FLAGS, string: ['layer', 'older-than', 'role', 'limit'], alias: { n: 'dry-run', f: 'force', q: 'quiet', y: 'yes', h: 'help' } });
+  const known = new Set([...BOOLEAN_FLAGS, 'layer', 'older-than', 'role', 'limit', 'n', 'f', 'q', 'y', 'h', '_', '--']);
+  for (const k of Object.keys(parsed)) {
+    if (!known.has(k)) throw new StrataError(`Unknown option --${k}.`, 'Options: --dry-run, --force, --quiet, --yes, --json, --layer NAME, --limit N, --older-than DAYS, --all.', 2);
+  }
+  return {
+    ...parsed,
+    _: parsed._.map(String),
+    dryRun: !!parsed['dry-run'],
+    force: !!parsed.force,
+    quiet: !!parsed.quiet,
+    yes: !!parsed.yes,
+    json: !!parsed.json,
+  };
+}
+
+export type RecipeMain = (args: Args) => Promise<void>;
+
+/** runRecipe runs a recipe with error handling and sets process.exitCode. */
+export async function runRecipe(name: string, usage: string, main: RecipeMain, argv = process.argv.slice(2)): Promise<void> {
+  try {
+    const args = parseArgs(argv);
+    if (args.help) {
+      process.stdout.write(`${usage}\n\nOptions: --dry-run (print the plan, change nothing), --force, --quiet, --json\n`);
+      return;
+    }
+    await main(args);
+  } catch (e) {
+    process.exitCode = reportError(name, e);
+  }
+}
+
+export function reportError(name: string, e: unknown): number {
+  if (e instanceof StrataError) {
+    process.stderr.write(`\n${name}: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`→ ${e.hint}\n`);
+    if (e instanceof TransferError) process.stderr.write(`(${e.failed.length} failed)\n`);
+    return e.exitCode;
+  }
+  const err = e as Error;
+  process.stderr.write(`\n${name}: unexpected error: ${err?.message ?? String(e)}\n`);
+  if (process.env.STRATA_DEBUG) process.stderr.write(`${err?.stack}\n`);
+  process.stderr.write('→ This is a bug or an unhandled server answer. Run again with STRATA_DEBUG=1 for details.\n');
+  return 70;
+}
+
+/** isMain: the module was run directly (node scripts/x.js), not imported by the dispatcher. */
+export function isMain(metaUrl: string): boolean {
+  return !!process.argv[1] && metaUrl === pathToFileURL(process.argv[1]).href;
+}

@@ -1,0 +1,299 @@
+// loadConfig builds the effective configuration from, in rising precedence:
+// defaults ← strata.yaml (committed) ← .env (personal) ← environment ← flags,
+// remembering where each value came from (for `just config`) and listing every problem
+// at once (ConfigError) before anything moves.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { YAML } from 'zx';
+import { ConfigError, StrataError } from '../errors.js';
+import { parseRemoteUrl } from '../remotes/url.js';
+import { ALWAYS_EXCLUDED, DEFAULT_LAYERS, DEFAULTS, type LayerKind, type Writers } from './defaults.js';
+import { projectFileSchema, type ProjectFile } from './schema.js';
+
+export type Role = 'analyst' | 'maintainer';
+
+export interface Layer {
+  name: string;
+  /** Local folder, relative to the project root. */
+  local: string;
+  /** Folder inside the remote space. */
+  path: string;
+  kind: LayerKind;
+  writers: Writers;
+  versioned: boolean;
+  /** The remote URL this layer syncs with. */
+  remote: string;
+}
+
+export interface Config {
+  projectRoot: string;
+  configFile: string | null;
+  mainBranch: string;
+  role: Role;
+  user: string;
+  layers: Layer[];
+  excludes: string[];
+  transfers: number;
+  deleteThreshold: number;
+  recycleDir: string;
+  /** Settings for the backends, read from the standard variables. */
+  env: Record<string, string | undefined>;
+  /** Where each reported value came from: default, strata.yaml, .env, environment, flag. */
+  origins: Record<string, string>;
+}
+
+export interface ConfigFlags {
+  role?: string;
+}
+
+/** findProjectRoot walks up from `start` to the folder holding strata.yaml (else the git top). */
+export function findProjectRoot(start: string): string {
+  let dir = path.resolve(start);
+  let gitTop: string | null = null;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, DEFAULTS.configFile))) return dir;
+    if (!gitTop && fs.existsSync(path.join(dir, '.git'))) gitTop = dir;
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  if (gitTop) return gitTop;
+  throw new StrataError(
+    `No project found: neither ${DEFAULTS.configFile} nor a git repository in ${start} or any folder above it.`,
+    'Run Strata from inside a lab project (a git repository with a strata.yaml).',
+    2,
+  );
+}
+
+// Variables Strata reads. Standard ones keep their names; the rest start with STRATA_.
+const ENV_KEYS = [
+  'STRATA_REMOTE',
+  'STRATA_HUB',
+  'STRATA_ROLE',
+  'STRATA_USER',
+  'STRATA_MAIN_BRANCH',
+  'STRATA_TRANSFERS',
+  'AWS_PROFILE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CA_BUNDLE',
+  'HF_TOKEN',
+  'HF_ENDPOINT',
+  'HF_HOME',
+] as const;
+
+export const SECRET_KEYS = new Set(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HF_TOKEN', 'AWS_ACCESS_KEY_ID']);
+
+/** loadConfig reads every source and validates; it throws ConfigError listing all problems. */
+export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environment: NodeJS.ProcessEnv = process.env): Config {
+  const problems: { key: string; message: string; source?: string }[] = [];
+  const origins: Record<string, string> = {};
+  const configPath = path.join(projectRoot, DEFAULTS.configFile);
+  const configFile = fs.existsSync(configPath) ? configPath : null;
+
+  let file: ProjectFile = {};
+  if (configFile) {
+    const parsed = readProjectFile(configFile, problems);
+    if (parsed) file = parsed;
+  }
+
+  // .env is personal; the process environment wins over it, as dotenv does.
+  const dotenvPath = path.join(projectRoot, '.env');
+  let dotenvValues: Record<string, string> = {};
+  if (fs.existsSync(dotenvPath)) {
+    try {
+      dotenvValues = dotenv.parse(fs.readFileSync(dotenvPath));
+    } catch (e) {
+      problems.push({ key: '.env', message: `cannot be read: ${(e as Error).message}` });
+    }
+  }
+  const env: Record<string, string | undefined> = {};
+  const envOrigin: Record<string, string> = {};
+  for (const key of ENV_KEYS) {
+    if (environment[key] !== undefined && environment[key] !== '') {
+      env[key] = environment[key];
+      envOrigin[key] = 'environment';
+    } else if (dotenvValues[key] !== undefined && dotenvValues[key] !== '') {
+      env[key] = dotenvValues[key];
+      envOrigin[key] = '.env';
+    }
+  }
+  for (const key of Object.keys(dotenvValues)) {
+    if (!(ENV_KEYS as readonly string[]).includes(key) && key.startsWith('STRATA_')) {
+      problems.push({ key, message: 'is not a setting Strata knows', source: '.env' });
+    }
+  }
+
+  const pick = <T>(key: string, fromFlag: T | undefined, envKey: string | null, fromFile: T | undefined, fallback: T): T => {
+    if (fromFlag !== undefined) {
+      origins[key] = 'flag';
+      return fromFlag;
+    }
+    if (envKey && env[envKey] !== undefined) {
+      origins[key] = `${envOrigin[envKey]} (${envKey})`;
+      return env[envKey] as unknown as T;
+    }
+    if (fromFile !== undefined) {
+      origins[key] = DEFAULTS.configFile;
+      return fromFile;
+    }
+    origins[key] = 'default';
+    return fallback;
+  };
+
+  const remote = pick<string | undefined>('remote', undefined, 'STRATA_REMOTE', file.remote, undefined);
+  const hub = pick<string | undefined>('hub', undefined, 'STRATA_HUB', file.hub, undefined);
+  const mainBranch = pick('main_branch', undefined, 'STRATA_MAIN_BRANCH', file.main_branch, DEFAULTS.mainBranch);
+  const roleRaw = pick<string>('role', flags.role, 'STRATA_ROLE', undefined, DEFAULTS.role);
+  const transfersRaw = pick<number | string>('transfers', undefined, 'STRATA_TRANSFERS', file.transfers, DEFAULTS.transfers);
+  const deleteThreshold = pick('delete_threshold', undefined, null, file.delete_threshold, DEFAULTS.deleteThreshold);
+  const recycleDir = pick('recycle_dir', undefined, null, file.recycle_dir, DEFAULTS.recycleDir);
+  const user = pick('user', undefined, 'STRATA_USER', undefined, os.userInfo().username || 'unknown');
+
+  const role = roleRaw === 'analyst' || roleRaw === 'maintainer' ? roleRaw : null;
+  if (!role) problems.push({ key: 'role', message: `must be "analyst" or "maintainer", not "${roleRaw}"`, source: origins.role });
+  const transfers = Number(transfersRaw);
+  if (!Number.isInteger(transfers) || transfers < 1 || transfers > 256) {
+    problems.push({ key: 'transfers', message: `must be a whole number from 1 to 256, not "${transfersRaw}"`, source: origins.transfers });
+  }
+  if (!remote) {
+    problems.push({
+      key: 'remote',
+      message: `is not set. Put e.g. "remote: s3://BUCKET/projects/NAME/datastore" in ${DEFAULTS.configFile}, or STRATA_REMOTE in .env`,
+    });
+  } else {
+    const parsed = parseRemoteUrl(remote);
+    if (typeof parsed === 'string') problems.push({ key: 'remote', message: parsed, source: origins.remote });
+    else if (parsed.scheme === 'hf') problems.push({ key: 'remote', message: 'must be s3:// or file://; put a Hub repo under "hub"', source: origins.remote });
+  }
+  if (hub) {
+    const parsed = parseRemoteUrl(hub);
+    if (typeof parsed === 'string') problems.push({ key: 'hub', message: parsed, source: origins.hub });
+    else if (parsed.scheme !== 'hf') problems.push({ key: 'hub', message: 'must be a Hub URL, hf://datasets/ORG/NAME', source: origins.hub });
+  }
+  if (!/^[\w.\/-]+$/.test(mainBranch)) problems.push({ key: 'main_branch', message: `"${mainBranch}" is not a branch name` });
+  checkPathInside(recycleDir, projectRoot, 'recycle_dir', problems);
+
+  const layers = buildLayers(file, remote, hub, projectRoot, problems);
+  for (const pattern of file.exclude ?? []) {
+    if (pattern.startsWith('/') || pattern.includes('..')) problems.push({ key: 'exclude', message: `pattern "${pattern}" must be relative to a layer folder` });
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    projectRoot,
+    configFile,
+    mainBranch,
+    role: role!,
+    user,
+    layers,
+    excludes: [...ALWAYS_EXCLUDED, ...(file.exclude ?? [])],
+    transfers,
+    deleteThreshold,
+    recycleDir,
+    env,
+    origins,
+  };
+}
+
+function readProjectFile(configFile: string, problems: { key: string; message: string; source?: string }[]): ProjectFile | null {
+  let raw: unknown;
+  try {
+    const doc = YAML.parseDocument(fs.readFileSync(configFile, 'utf8'));
+    if (doc.errors.length) {
+      for (const e of doc.errors) problems.push({ key: DEFAULTS.configFile, message: e.message.split('\n')[0] });
+      return null;
+    }
+    raw = doc.toJS() ?? {};
+  } catch (e) {
+    problems.push({ key: DEFAULTS.configFile, message: `cannot be read: ${(e as Error).message}` });
+    return null;
+  }
+  const result = projectFileSchema.safeParse(raw);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const base = issue.path.join('.') || '(top level)';
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) problems.push({ key: base === '(top level)' ? k : `${base}.${k}`, message: 'is not a setting Strata knows (typo?)', source: DEFAULTS.configFile });
+    } else {
+      problems.push({ key: base, message: issue.message, source: DEFAULTS.configFile });
+    }
+  }
+  return null;
+}
+
+function buildLayers(
+  file: ProjectFile,
+  remote: string | undefined,
+  hub: string | undefined,
+  projectRoot: string,
+  problems: { key: string; message: string; source?: string }[],
+): Layer[] {
+  const names = new Set([...Object.keys(DEFAULT_LAYERS), ...Object.keys(file.layers ?? {})]);
+  const layers: Layer[] = [];
+  for (const name of names) {
+    const given = file.layers?.[name];
+    if (given === null || given?.enabled === false) continue; // a project may switch a default layer off
+    const base = DEFAULT_LAYERS[name];
+    if (!base && (!given?.local || !given?.path)) {
+      problems.push({ key: `layers.${name}`, message: 'a new layer needs both "local" and "path"' });
+      continue;
+    }
+    const merged = { ...base, ...stripUndefined(given ?? {}) } as Required<NonNullable<typeof given>> & typeof base;
+    const kind = merged.kind ?? 'result';
+    const writers = merged.writers ?? (kind === 'input' ? 'maintainers' : 'everyone');
+    const versioned = merged.versioned ?? false;
+    let layerRemote: string | undefined = merged.remote ?? (versioned && hub ? hub : remote);
+    if (merged.remote === 'hub') layerRemote = hub;
+    if (!layerRemote) {
+      if (remote) problems.push({ key: `layers.${name}.remote`, message: 'names the hub, but "hub" is not set' });
+      continue;
+    }
+    if (merged.remote && merged.remote !== 'hub') {
+      const parsed = parseRemoteUrl(merged.remote);
+      if (typeof parsed === 'string') problems.push({ key: `layers.${name}.remote`, message: parsed });
+    }
+    checkPathInside(merged.local, projectRoot, `layers.${name}.local`, problems);
+    if (merged.path.startsWith('/') || merged.path.split('/').some((s) => s === '..' || s === '.' || s === '') || merged.path.startsWith('.strata') || merged.path.startsWith('branches')) {
+      problems.push({ key: `layers.${name}.path`, message: `"${merged.path}" must be a plain relative folder, not .strata or branches` });
+    }
+    layers.push({ name, local: merged.local, path: merged.path, kind, writers, versioned, remote: layerRemote });
+  }
+  // Two layers in one folder would delete each other's files on an exact sync.
+  for (const a of layers) {
+    for (const b of layers) {
+      if (a === b) continue;
+      if (a.remote === b.remote && (b.path === a.path || b.path.startsWith(a.path + '/'))) {
+        problems.push({ key: `layers.${b.name}.path`, message: `overlaps layer "${a.name}" (${a.path}) on the same remote` });
+      }
+      if (b.local === a.local || b.local.startsWith(a.local + '/')) {
+        if (a.name < b.name || b.local !== a.local) problems.push({ key: `layers.${b.name}.local`, message: `overlaps layer "${a.name}" (${a.local})` });
+      }
+    }
+  }
+  return layers;
+}
+
+function checkPathInside(rel: string | undefined, root: string, key: string, problems: { key: string; message: string }[]) {
+  if (!rel) return;
+  const abs = path.resolve(root, rel);
+  if (path.isAbsolute(rel) || !abs.startsWith(root + path.sep)) problems.push({ key, message: `"${rel}" must be a folder inside the project` });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** layerByName finds a layer or explains which ones exist. */
+export function layerByName(config: Config, name: string): Layer {
+  const layer = config.layers.find((l) => l.name === name);
+  if (!layer) throw new StrataError(`No layer named "${name}".`, `Layers in this project: ${config.layers.map((l) => l.name).join(', ')}.`, 2);
+  return layer;
+}

@@ -1,0 +1,69 @@
+// listLocal scans a layer folder into sorted Entries, reusing cached hashes from the state
+// record for files whose size and mtime have not changed. It only stats: no file is read here.
+import fs from 'node:fs';
+import path from 'node:path';
+import { byKey, type Entry } from './entry.js';
+import type { ExcludeMatcher } from './exclude.js';
+import { normaliseKey } from './keys.js';
+import type { LayerState } from './state.js';
+
+export interface LocalListing {
+  entries: Entry[];
+  /** Paths skipped with a reason (symlinks, sockets, unreadable folders), for warnings. */
+  skipped: { key: string; reason: string }[];
+  /** False when the layer folder does not exist at all (unmounted share, wrong folder). */
+  exists: boolean;
+}
+
+/** listLocal lists files under `root` (optionally only under `scope/`), sorted by key. */
+export function listLocal(root: string, exclude: ExcludeMatcher, state: LayerState, scope = ''): LocalListing {
+  const entries: Entry[] = [];
+  const skipped: LocalListing['skipped'] = [];
+  if (!fs.existsSync(root)) return { entries, skipped, exists: false };
+  const start = scope ? path.join(root, scope) : root;
+  walk(start, scope, entries, skipped, exclude, state);
+  entries.sort(byKey);
+  return { entries, skipped, exists: true };
+}
+
+function walk(dir: string, rel: string, entries: Entry[], skipped: LocalListing['skipped'], exclude: ExcludeMatcher, state: LayerState) {
+  let dirents: fs.Dirent[];
+  try {
+    dirents = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && rel) return; // a scoped run folder that does not exist yet
+    skipped.push({ key: rel || '.', reason: `cannot read folder (${code})` });
+    return;
+  }
+  for (const d of dirents) {
+    const name = rel ? `${rel}/${d.name}` : d.name;
+    const key = normaliseKey(name);
+    if (d.isDirectory()) {
+      if (exclude(key + '/') || exclude(key + '/x')) continue;
+      walk(path.join(dir, d.name), name, entries, skipped, exclude, state);
+      continue;
+    }
+    if (exclude(key)) continue;
+    if (d.isSymbolicLink()) {
+      skipped.push({ key, reason: 'symbolic link (not followed)' });
+      continue;
+    }
+    if (!d.isFile()) {
+      skipped.push({ key, reason: 'not a regular file' });
+      continue;
+    }
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(path.join(dir, d.name));
+    } catch (e) {
+      skipped.push({ key, reason: `cannot stat (${(e as NodeJS.ErrnoException).code})` });
+      continue;
+    }
+    const cached = state.files[key];
+    const fresh = cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs;
+    const entry: Entry = { key, size: st.size, mtimeMs: st.mtimeMs, digests: fresh ? { ...cached.digests } : {} };
+    if (name !== key) entry.name = name;
+    entries.push(entry);
+  }
+}

@@ -1,0 +1,36 @@
+// The safety rules that look at a whole plan (SPEC §6.3, §6.4). Each returns the reason to
+// refuse, or null; recipes turn a reason into a RefusedError unless --force was given.
+import type { Plan } from './plan.js';
+
+const LIST_AT_MOST = 20;
+
+function listKeys(keys: string[]): string {
+  const shown = keys.slice(0, LIST_AT_MOST).map((k) => `    ${k}`);
+  if (keys.length > LIST_AT_MOST) shown.push(`    … and ${keys.length - LIST_AT_MOST} more`);
+  return shown.join('\n');
+}
+
+/** unsharedWork: a pull would replace or remove local files changed since the last sync. */
+export function unsharedWork(plan: Plan): string | null {
+  const keys = plan.items.filter((i) => i.unshared).map((i) => i.key);
+  if (!keys.length) return null;
+  return `${keys.length} local file${keys.length === 1 ? ' is' : 's are'} unshared work (created or changed since the last sync) and would be replaced or removed:\n${listKeys(keys)}`;
+}
+
+/** emptyLocalLayer: a push from a missing or empty folder would delete the remote files. */
+export function emptyLocalLayer(plan: Plan, localExists: boolean): string | null {
+  const remoteFiles = plan.items.filter((i) => i.remote).length;
+  const localFiles = plan.items.filter((i) => i.local).length;
+  if (remoteFiles === 0 || localFiles > 0) return null;
+  return localExists
+    ? `The local folder is empty, and pushing it would delete all ${remoteFiles} remote files.`
+    : `The local folder does not exist (unmounted share, or the wrong project?), and pushing it would delete all ${remoteFiles} remote files.`;
+}
+
+/** tooManyDeletes: the plan deletes more than `threshold` of the remote files in scope. */
+export function tooManyDeletes(plan: Plan, threshold: number): string | null {
+  const remoteFiles = plan.items.filter((i) => i.remote).length;
+  const deletes = plan.items.filter((i) => i.kind === 'delete').length;
+  if (deletes === 0 || deletes <= threshold * remoteFiles) return null;
+  return `The push would delete ${deletes} of ${remoteFiles} remote files (more than ${Math.round(threshold * 100)} %, the delete_threshold).`;
+}

@@ -1,0 +1,34 @@
+// branch-clean BRANCH: remove a merged branch's remote space, every result layer of it.
+// Main is never removed; --dry-run lists what would go.
+import { openProject, withLock } from '../context.js';
+import { RefusedError, StrataError } from '../errors.js';
+import type { Args } from '../cli.js';
+import { openBackend } from '../remotes/index.js';
+import { describeSpace, spaceFor } from '../space.js';
+import { Reporter } from '../ui/reporter.js';
+
+export async function runBranchClean(args: Args): Promise<void> {
+  const branch = args._[0];
+  if (!branch) throw new StrataError('branch-clean needs the branch whose remote space to remove.', 'Usage: just branch-clean BRANCH', 2);
+  const ctx = await openProject(process.cwd());
+  const out = new Reporter({ quiet: args.quiet });
+  if (branch === ctx.config.mainBranch) throw new RefusedError(`branch-clean never removes ${ctx.config.mainBranch}'s space.`);
+  await withLock(ctx, (m) => out.warn(m), async () => {
+    for (const layer of ctx.config.layers.filter((l) => l.kind === 'result')) {
+      const space = spaceFor(layer, branch, ctx.config.mainBranch);
+      const backend = await openBackend(space.remote, ctx.config);
+      if (!(await backend.exists(space))) {
+        out.say(`${layer.name}: no space for branch "${branch}"`);
+        continue;
+      }
+      const files = (await backend.list(space)).entries.length;
+      if (args.dryRun) {
+        out.say(`${layer.name}: would remove ${describeSpace(space)} (${files} files and its journal)`);
+        continue;
+      }
+      const removed = await backend.removeSpace(space);
+      out.say(`${layer.name}: removed ${describeSpace(space)} (${removed} files)`);
+    }
+  });
+  if (args.dryRun) out.say('Dry run: nothing was changed.');
+}

@@ -1,0 +1,31 @@
+// log: who pushed what, when, from which git commit — the S3/folder journal or Hub commits,
+// in one format.
+import { openProject } from '../context.js';
+import type { Args } from '../cli.js';
+import { openBackend } from '../remotes/index.js';
+import { describeSpace, spaceFor } from '../space.js';
+import { bytes } from '../ui/format.js';
+import { Reporter } from '../ui/reporter.js';
+
+export async function runLog(args: Args): Promise<void> {
+  const ctx = await openProject(process.cwd());
+  const out = new Reporter({});
+  const limit = Number(args.limit ?? 20);
+  const branch = typeof args._[0] === 'string' && args._[0] ? args._[0] : (ctx.git.branch ?? ctx.config.mainBranch);
+  for (const layer of ctx.config.layers) {
+    if (typeof args.layer === 'string' && layer.name !== args.layer) continue;
+    const space = spaceFor(layer, branch, ctx.config.mainBranch);
+    const backend = await openBackend(space.remote, ctx.config);
+    const entries = await backend.log(space, limit);
+    out.say(`${layer.name} · ${describeSpace(space)}`);
+    if (!entries.length) out.say('  no pushes recorded');
+    for (const e of entries) {
+      const sha = e.gitSha ? e.gitSha.slice(0, 8) + (e.dirty ? '+dirty' : '') : 'no commit';
+      out.say(
+        `  ${e.id.padEnd(8)} ${e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${e.user}@${e.host}  git ${sha} (${e.branch})  ${e.recipe}: ` +
+          `${e.uploaded} written, ${e.deleted} deleted, ${bytes(e.bytes)}${e.status === 'interrupted' ? '  [INTERRUPTED — re-run continues it]' : ''}`,
+      );
+    }
+    out.say('');
+  }
+}

@@ -1,0 +1,58 @@
+// status: per layer, what get and put would do, unshared local work, and remote changes
+// since the last sync — the same plans the sync recipes build, rendered, with no transfer.
+import { openProject, withLock } from '../context.js';
+import type { Args } from '../cli.js';
+import { describeCommit } from '../git.js';
+import { sameContent } from '../listing/digest.js';
+import { describeSpace } from '../space.js';
+import { prepare } from '../sync.js';
+import { countsText, itemLine } from '../ui/format.js';
+import { Reporter } from '../ui/reporter.js';
+
+export async function runStatus(args: Args): Promise<void> {
+  const ctx = await openProject(process.cwd());
+  const out = new Reporter({ quiet: false });
+  const { git, config } = ctx;
+  const branch = git.branch ?? config.mainBranch;
+  out.say(`Project ${config.projectRoot} · branch ${git.branch ?? '(detached)'} · git ${describeCommit(git)} · role ${config.role}`);
+  await withLock(ctx, (m) => out.warn(m), async () => {
+    for (const layer of config.layers) {
+      if (typeof args.layer === 'string' && layer.name !== args.layer) continue;
+      const get = await prepare(ctx, layer, 'pull', { branch, fallbackToMain: true });
+      const put = await prepare(ctx, layer, 'push', { branch });
+      out.say('');
+      out.say(`${layer.name}  (${layer.local}/ ⇄ ${describeSpace(get.space)})`);
+      if (get.fellBackFrom) out.say(`  branch "${get.fellBackFrom.branch}" has no space for this layer yet: get reads ${config.mainBranch}'s`);
+      const record = get.state.spaces[get.space.id];
+      if (!record) out.say('  never synced from this working copy');
+      else {
+        out.say(`  last synced ${record.syncedAt || 'partly'} (remote head ${record.head ?? 'none'}; now ${get.head ?? 'none'})`);
+        const changed: string[] = [];
+        const byKey = new Map(get.remote.entries.map((e) => [e.key, e]));
+        for (const e of get.remote.entries) {
+          const r = record.remote[e.key];
+          if (!r) changed.push(`+ ${e.key}`);
+          else if (r.size !== e.size || sameContent(r.digests, e.digests) === false) changed.push(`~ ${e.key}`);
+        }
+        for (const key of Object.keys(record.remote)) if (!byKey.has(key)) changed.push(`- ${key}`);
+        if (changed.length) {
+          out.say(`  remote changes since your last sync: ${changed.length}`);
+          for (const c of changed.slice(0, 20)) out.say(`    ${c}`);
+          if (changed.length > 20) out.say(`    … and ${changed.length - 20} more`);
+        } else out.say('  no remote changes since your last sync');
+      }
+      const unshared = get.plan.items.filter((i) => i.unshared);
+      if (unshared.length) {
+        out.say(`  unshared local work: ${unshared.length} file(s)`);
+        for (const i of unshared.slice(0, 20)) out.say(`    ${i.key}`);
+      }
+      const getChanges = get.plan.items.filter((i) => i.kind !== 'skip');
+      out.say(`  get would: ${countsText(get.plan)}`);
+      for (const i of getChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
+      const putChanges = put.plan.items.filter((i) => i.kind !== 'skip');
+      out.say(`  put would: ${countsText(put.plan)} → ${describeSpace(put.space)}`);
+      for (const i of putChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
+      for (const r of get.plan.refused) out.say(`  ! remote key ${JSON.stringify(r.key)} is refused: ${r.reason}`);
+    }
+  });
+}

@@ -1,0 +1,147 @@
+// The get-* and put-* recipes: which layers, which branch's space, which role may do it.
+// Each one plans every layer first, prints the plan with --dry-run, else applies it.
+import type { Layer } from '../config/load.js';
+import { openProject, withLock, type RunContext } from '../context.js';
+import { RefusedError, StrataError } from '../errors.js';
+import { describeCommit } from '../git.js';
+import { describeSpace } from '../space.js';
+import { checkPush, prepare, pull, push, type Prepared } from '../sync.js';
+import { planText } from '../ui/format.js';
+import { Reporter } from '../ui/reporter.js';
+import type { Args } from '../cli.js';
+
+export type LayerPick = (layers: Layer[]) => Layer[];
+export const inputLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'input');
+export const resultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result');
+/** The layers analysts push: results everyone writes (processed/ by default). */
+export const sharedResultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result' && l.writers === 'everyone');
+export const maintainerResultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result' && l.writers === 'maintainers');
+
+function pickLayers(ctx: RunContext, pick: LayerPick, args: Args): Layer[] {
+  let layers = pick(ctx.config.layers);
+  if (typeof args.layer === 'string') {
+    layers = layers.filter((l) => l.name === args.layer);
+    if (!layers.length) throw new StrataError(`This recipe does not sync a layer named "${args.layer}".`, `It syncs: ${pick(ctx.config.layers).map((l) => l.name).join(', ') || 'none'}.`, 2);
+  }
+  if (!layers.length) throw new StrataError('No layer in this project is synced by this recipe.', 'See the layers in `just config`.', 2);
+  return layers;
+}
+
+/** currentBranch: results follow the git branch; a detached HEAD reads main. */
+function currentBranch(ctx: RunContext): string {
+  return ctx.git.branch ?? ctx.config.mainBranch;
+}
+
+export interface GetOptions {
+  recipe: string;
+  pick: LayerPick;
+  branch?: string;
+  scope?: string;
+  revision?: string;
+}
+
+export async function runGet(args: Args, o: GetOptions): Promise<void> {
+  const ctx = await openProject(process.cwd());
+  const out = new Reporter({ quiet: args.quiet });
+  const layers = pickLayers(ctx, o.pick, args);
+  const branch = o.branch ?? currentBranch(ctx);
+  if (!o.branch && ctx.git.detached) out.warn(`detached HEAD: reading result layers from ${ctx.config.mainBranch}'s space.`);
+  let refused = 0;
+  await withLock(ctx, (m) => out.warn(m), async () => {
+    const prepared: Prepared[] = [];
+    for (const layer of layers) {
+      const p = await prepare(ctx, layer, 'pull', { branch, scope: o.scope, fallbackToMain: true, revision: o.revision });
+      prepared.push(p);
+      if (p.fellBackFrom) {
+        out.say(`${layer.name}: branch "${p.fellBackFrom.branch}" has no ${layer.name} space yet; reading ${ctx.config.mainBranch}'s (${describeSpace(p.space)}).`);
+      }
+      refused += p.plan.refused.length;
+    }
+    if (args.dryRun) {
+      for (const p of prepared) {
+        out.say(`${p.layer.name} ← ${describeSpace(p.space)}${p.scope ? ` (only ${p.scope}/)` : ''}`);
+        for (const line of planText(p.plan)) out.say(line);
+      }
+      out.say('Dry run: nothing was changed.');
+      return;
+    }
+    const recycled: string[] = [];
+    await out.runTasks(
+      prepared.map((p) => ({
+        title: `${p.layer.name} ← ${describeSpace(p.space)}`,
+        layer: p.layer.name,
+        run: async (events) => {
+          const outcome = await pull(ctx, p, { dryRun: false, force: args.force, events });
+          out.totals.unchanged += p.plan.items.filter((i) => i.kind === 'skip').length;
+          if (outcome.recycleFolder) recycled.push(outcome.recycleFolder);
+          if (outcome.failed.length) {
+            throw new StrataError(`${p.layer.name}: ${outcome.failed.length} download(s) failed; local files that the remote no longer has were kept.`, 'Run the recipe again: it continues where it stopped.', 5);
+          }
+        },
+      })),
+    );
+    for (const p of prepared) for (const r of p.plan.refused) out.warn(`${p.layer.name}: refused remote key ${JSON.stringify(r.key)}: ${r.reason}. It was not written.`);
+    for (const folder of recycled) out.say(`Replaced or removed local files were moved to ${folder}`);
+    out.say(out.summary(describeCommit(ctx.git)));
+  });
+  if (refused) throw new RefusedError(`${refused} remote key(s) were refused as unsafe (listed above); everything else was synced.`, 'Ask whoever wrote them to rename them in the remote.');
+}
+
+export interface PutOptions {
+  recipe: string;
+  pick: LayerPick;
+  /** Inputs and maintainers' results go to main; shared results follow the branch. */
+  toMain: boolean;
+  maintainersOnly: boolean;
+  scope?: string;
+}
+
+export async function runPut(args: Args, o: PutOptions): Promise<void> {
+  const ctx = await openProject(process.cwd());
+  const out = new Reporter({ quiet: args.quiet });
+  const layers = pickLayers(ctx, o.pick, args);
+  const { git, config } = ctx;
+  // Role guardrails (SPEC §6.8), checked before anything is listed or moved.
+  if (o.maintainersOnly && config.role !== 'maintainer') {
+    throw new RefusedError(`${o.recipe} is for maintainers: it rewrites the team's ${layers.map((l) => l.name).join(', ')} on ${config.mainBranch}.`, 'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env.');
+  }
+  if (!o.toMain && config.role !== 'maintainer') {
+    if (git.detached) throw new RefusedError(`${o.recipe} refuses on a detached HEAD: there is no branch to push to.`, 'Create a branch for your work: git switch -c my-analysis');
+    if (git.branch === config.mainBranch) {
+      throw new RefusedError(`${o.recipe} refuses on ${config.mainBranch}: analysts push results from a branch, and maintainers promote them.`, 'Create a branch for your work: git switch -c my-analysis, then push again.');
+    }
+  }
+  const branch = o.toMain ? config.mainBranch : (git.branch ?? config.mainBranch);
+  if (o.toMain && git.branch && git.branch !== config.mainBranch) out.warn(`you are on branch "${git.branch}", but ${o.recipe} writes ${config.mainBranch}'s space.`);
+  if (git.dirty) out.warn(`the git tree has uncommitted changes; this push is recorded as ${describeCommit(git)}.`);
+  if (!git.sha) out.warn('the repository has no commit yet; this push is recorded without a git SHA.');
+  await withLock(ctx, (m) => out.warn(m), async () => {
+    const prepared: Prepared[] = [];
+    for (const layer of layers) prepared.push(await prepare(ctx, layer, 'push', { branch, scope: o.scope }));
+    if (args.dryRun) {
+      for (const p of prepared) {
+        out.say(`${p.layer.name} → ${describeSpace(p.space)}${p.scope ? ` (only ${p.scope}/)` : ''}`);
+        for (const line of planText(p.plan)) out.say(line);
+      }
+    }
+    // Every guard of every layer runs before any layer moves (and in a dry run too, so a
+    // refusal shows before trying for real).
+    const bases: (string | null)[] = [];
+    for (const p of prepared) bases.push(await checkPush(ctx, p, args.force, (m) => out.warn(m)));
+    if (args.dryRun) {
+      out.say('Dry run: nothing was changed.');
+      return;
+    }
+    await out.runTasks(
+      prepared.map((p, i) => ({
+        title: `${p.layer.name} → ${describeSpace(p.space)}`,
+        layer: p.layer.name,
+        run: async (events) => {
+          await push(ctx, p, bases[i], { recipe: o.recipe, events });
+          out.totals.unchanged += p.plan.items.filter((i) => i.kind === 'skip').length;
+        },
+      })),
+    );
+    out.say(out.summary(describeCommit(git)));
+  });
+}

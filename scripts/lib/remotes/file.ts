@@ -1,0 +1,135 @@
+// A plain folder as a remote (file:///srv/share/project): a lab NFS share, and the embedded
+// default for the demo and tests. Same layout as S3. Writes go to a temp file and are
+// renamed, so a reader never sees half a file; create-only writes use O_EXCL.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { byKey } from '../listing/entry.js';
+import { createDigester, hashFile } from '../listing/digest.js';
+import type { Digests } from '../listing/state.js';
+import type { ObjectStore, PutOptions, StoredObject } from './object-store.js';
+
+export class FileStore implements ObjectStore {
+  readonly kind = 'file' as const;
+  constructor(readonly root: string) {}
+
+  private abs(key: string): string {
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const base = this.abs(prefix);
+    const walk = async (dir: string, rel: string) => {
+      let dirents: fs.Dirent[];
+      try {
+        dirents = await fs.promises.readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw e;
+      }
+      for (const d of dirents) {
+        const key = rel ? `${rel}/${d.name}` : d.name;
+        if (d.isDirectory()) await walk(path.join(dir, d.name), key);
+        else if (d.isFile() && !d.name.endsWith('.strata-tmp')) {
+          const st = await fs.promises.stat(path.join(dir, d.name));
+          out.push({ key, size: st.size, tag: `${st.size}:${st.mtimeMs}`, digests: {} });
+        }
+      }
+    };
+    await walk(base, '');
+    return out.sort(byKey);
+  }
+
+  async read(key: string) {
+    return fs.createReadStream(this.abs(key));
+  }
+
+  async put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag: string }> {
+    const dest = this.abs(key);
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
+    const digester = createDigester(['md5'], opts.size);
+    try {
+      await pipeline(
+        fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+        new Transform({
+          transform(chunk, _enc, cb) {
+            digester.update(chunk);
+            opts.onBytes?.(chunk.length);
+            cb(null, chunk);
+          },
+        }),
+        fs.createWriteStream(tmp),
+      );
+      await fs.promises.rename(tmp, dest);
+    } catch (e) {
+      await fs.promises.rm(tmp, { force: true });
+      throw e;
+    }
+    const st = await fs.promises.stat(dest);
+    if (st.size !== opts.size) throw new Error(`${file} changed size while being copied (${opts.size} → ${st.size} bytes)`);
+    return { digests: digester.digests(), tag: `${st.size}:${st.mtimeMs}` };
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    const dest = this.abs(to);
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
+    await fs.promises.copyFile(this.abs(from), tmp);
+    await fs.promises.rename(tmp, dest);
+  }
+
+  async delete(keys: string[]) {
+    const failed: { key: string; error: string }[] = [];
+    for (const key of keys) {
+      try {
+        await fs.promises.rm(this.abs(key), { force: true });
+        await this.pruneEmptyParents(path.dirname(this.abs(key)));
+      } catch (e) {
+        failed.push({ key, error: (e as Error).message });
+      }
+    }
+    return failed;
+  }
+
+  // Folders left empty by deletes are removed, as they would not exist on S3 either.
+  private async pruneEmptyParents(dir: string) {
+    while (dir.startsWith(this.root + path.sep)) {
+      try {
+        await fs.promises.rmdir(dir);
+      } catch {
+        return;
+      }
+      dir = path.dirname(dir);
+    }
+  }
+
+  async putIfAbsent(key: string, body: string): Promise<boolean> {
+    const dest = this.abs(key);
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    try {
+      // NOTE: O_EXCL is atomic on local disks and on NFSv3+; it is the folder's compare-and-swap.
+      await fs.promises.writeFile(dest, body, { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  }
+
+  async getText(key: string): Promise<string | null> {
+    try {
+      return await fs.promises.readFile(this.abs(key), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async digests(key: string): Promise<Digests> {
+    return hashFile(this.abs(key), ['md5']);
+  }
+}

@@ -1,0 +1,256 @@
+// The backend for S3 and plain folders: spaces are key prefixes, and every push is recorded
+// in a journal of sequence-numbered records under PREFIX/.strata/journal/<branch>/<layer>/.
+// A push first claims the next sequence number with a create-only write; of two pushers
+// that start from the same head, exactly one claim succeeds, before either moves a byte.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { ConflictError } from '../errors.js';
+import { byKey, type Entry } from '../listing/entry.js';
+import { caseTwins, keyProblem, normaliseKey } from '../listing/keys.js';
+import type { Digests } from '../listing/state.js';
+import type { Plan, PlanItem } from '../plan/plan.js';
+import type { Space } from '../space.js';
+import { SMALL_FILE, type ObjectStore } from './object-store.js';
+import type { Backend, ChangeRecord, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
+
+const SEQ_WIDTH = 10;
+const seqKey = (space: Space, seq: number) => `${space.journalRoot}/${String(seq).padStart(SEQ_WIDTH, '0')}.json`;
+const doneKey = (space: Space, seq: number) => `${space.journalRoot}/${String(seq).padStart(SEQ_WIDTH, '0')}.done.json`;
+
+/** How many large files move at once; each holds several parts in memory. */
+const LARGE_TRANSFERS = 2;
+
+export interface JournalRecord extends ChangeRecord {
+  seq: number;
+  id: string;
+  space: string;
+  startedAt: string;
+  changes: { op: 'put' | 'copy' | 'delete'; key: string; size?: number }[];
+}
+
+export interface JournalDone {
+  seq: number;
+  id: string;
+  finishedAt: string;
+  uploaded: number;
+  copied: number;
+  deleted: number;
+  bytes: number;
+}
+
+export class ObjectBackend implements Backend {
+  constructor(readonly store: ObjectStore) {}
+  get kind() {
+    return this.store.kind;
+  }
+
+  async list(space: Space, scope = ''): Promise<RemoteListing> {
+    const prefix = scope ? `${space.root}/${scope.replace(/\/+$/, '')}` : space.root;
+    const raw = await this.store.list(prefix);
+    return screenKeys(raw.map((o) => ({ ...o, key: scope ? `${scope.replace(/\/+$/, '')}/${o.key}` : o.key })));
+  }
+
+  async head(space: Space): Promise<string | null> {
+    const seqs = await this.journalSeqs(space);
+    return seqs.length ? String(seqs[seqs.length - 1]) : null;
+  }
+
+  async exists(space: Space): Promise<boolean> {
+    if ((await this.head(space)) !== null) return true;
+    return (await this.store.list(space.root)).length > 0;
+  }
+
+  async openRead(space: Space, entry: Entry) {
+    return this.store.read(`${space.root}/${entry.name ?? entry.key}`);
+  }
+
+  async remoteDigests(space: Space, entry: Entry): Promise<Digests> {
+    return this.store.digests ? this.store.digests(`${space.root}/${entry.name ?? entry.key}`) : {};
+  }
+
+  private async journalSeqs(space: Space, withDone = false): Promise<number[]> {
+    const keys = await this.store.list(space.journalRoot);
+    const re = withDone ? /^(\d+)\.done\.json$/ : /^(\d+)\.json$/;
+    return keys.map((k) => re.exec(k.key)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((a, b) => a - b);
+  }
+
+  async push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult> {
+    const seq = Number(ctx.expectedHead ?? 0) + 1;
+    const id = crypto.randomUUID();
+    const items = plan.items.filter((i) => i.kind !== 'skip');
+    const record: JournalRecord = {
+      ...ctx.record,
+      seq,
+      id,
+      space: space.id,
+      startedAt: new Date().toISOString(),
+      changes: items.map((i) => ({ op: i.kind === 'delete' ? 'delete' : i.kind === 'copy' ? 'copy' : 'put', key: i.key, size: i.local?.size })),
+    };
+    await ctx.onClaim?.({ seq, id });
+    if (!(await this.store.putIfAbsent(seqKey(space, seq), JSON.stringify(record, null, 1)))) {
+      throw new ConflictError(
+        `Someone else pushed to ${space.id}/ at the same moment (journal record ${seq} was taken first). Nothing was changed.`,
+        'Run `just status` to see their changes, pull them (`just get-results`), then push again.',
+      );
+    }
+
+    const written = new Map<string, Digests>();
+    const tags = new Map<string, string>();
+    const failed: { key: string; error: string }[] = [];
+    const meta = objectMeta(ctx.record);
+    const small = pLimit(ctx.transfers);
+    const large = pLimit(LARGE_TRANSFERS);
+    const transfer = async (item: PlanItem) => {
+      ctx.events.start(item);
+      try {
+        const key = `${space.root}/${item.key}`;
+        let digests: Digests;
+        if (item.kind === 'copy') {
+          await this.store.copy(`${ctx.seedSpace!.root}/${item.from!.name ?? item.from!.key}`, key, meta);
+          digests = { ...item.from!.digests, ...item.local!.digests };
+        } else {
+          const file = path.join(ctx.localRoot, ...(item.local!.name ?? item.key).split('/'));
+          const stored = await this.store.put(key, file, { size: item.local!.size, meta, onBytes: (n) => ctx.events.bytes(n) });
+          digests = stored.digests;
+          if (stored.tag) tags.set(item.key, stored.tag);
+        }
+        written.set(item.key, digests);
+        ctx.events.done(item, digests);
+      } catch (e) {
+        failed.push({ key: item.key, error: (e as Error).message });
+        ctx.events.failed(item, e as Error);
+      }
+    };
+    await Promise.all(
+      items
+        .filter((i) => i.kind === 'upload' || i.kind === 'copy')
+        .map((i) => (i.kind === 'upload' && i.local!.size > SMALL_FILE ? large : small)(() => transfer(i))),
+    );
+
+    // Deletes run last, and not at all after a failed transfer (rclone's rule): a re-run converges.
+    const deletes = items.filter((i) => i.kind === 'delete');
+    if (failed.length) {
+      if (deletes.length) ctx.events.info(`not deleting ${deletes.length} remote file(s) because ${failed.length} transfer(s) failed`);
+      return { head: String(seq), written, tags, failed, deletesSkipped: deletes.length };
+    }
+    if (deletes.length) {
+      for (const d of deletes) ctx.events.start(d);
+      const deleteFailed = await this.store.delete(deletes.map((d) => `${space.root}/${d.remote!.name ?? d.key}`));
+      const failedKeys = new Set(deleteFailed.map((f) => f.key));
+      for (const d of deletes) {
+        const full = `${space.root}/${d.remote!.name ?? d.key}`;
+        if (failedKeys.has(full)) {
+          const f = deleteFailed.find((x) => x.key === full)!;
+          failed.push({ key: d.key, error: f.error });
+          ctx.events.failed(d, new Error(f.error));
+        } else ctx.events.done(d);
+      }
+    }
+    if (!failed.length) {
+      const done: JournalDone = {
+        seq,
+        id,
+        finishedAt: new Date().toISOString(),
+        uploaded: items.filter((i) => i.kind === 'upload').length,
+        copied: items.filter((i) => i.kind === 'copy').length,
+        deleted: deletes.length,
+        bytes: items.filter((i) => i.kind === 'upload').reduce((n, i) => n + i.bytes, 0),
+      };
+      await this.store.putIfAbsent(doneKey(space, seq), JSON.stringify(done));
+    }
+    return { head: String(seq), written, tags, failed, deletesSkipped: 0 };
+  }
+
+  async log(space: Space, limit: number): Promise<LogEntry[]> {
+    const seqs = await this.journalSeqs(space);
+    const done = new Set(await this.journalSeqs(space, true));
+    const wanted = seqs.slice(-limit).reverse();
+    const out: LogEntry[] = [];
+    for (const seq of wanted) {
+      const text = await this.store.getText(seqKey(space, seq));
+      if (!text) continue;
+      const r = JSON.parse(text) as JournalRecord;
+      const doneText = done.has(seq) ? await this.store.getText(doneKey(space, seq)) : null;
+      const d = doneText ? (JSON.parse(doneText) as JournalDone) : null;
+      const puts = r.changes.filter((c) => c.op !== 'delete');
+      out.push({
+        ...r,
+        id: `#${seq}`,
+        time: d?.finishedAt ?? r.startedAt,
+        title: `${r.recipe} ${r.layer}`,
+        status: d ? 'done' : 'interrupted',
+        uploaded: puts.length,
+        deleted: r.changes.length - puts.length,
+        bytes: puts.reduce((n, c) => n + (c.size ?? 0), 0),
+      });
+    }
+    return out;
+  }
+
+  /** ownsHead: the journal record at the head is this working copy's unfinished claim. */
+  async ownsHead(space: Space, pending: { seq: number; id: string }): Promise<boolean> {
+    const text = await this.store.getText(seqKey(space, pending.seq));
+    return !!text && (JSON.parse(text) as JournalRecord).id === pending.id;
+  }
+
+  async removeSpace(space: Space): Promise<number> {
+    const files = await this.store.list(space.root);
+    const journal = await this.store.list(space.journalRoot);
+    await this.store.delete(files.map((f) => `${space.root}/${f.key}`));
+    await this.store.delete(journal.map((f) => `${space.journalRoot}/${f.key}`));
+    return files.length;
+  }
+}
+
+/** objectMeta is the S3 user metadata every uploaded object carries: which commit made it. */
+export function objectMeta(record: ChangeRecord): Record<string, string> {
+  return {
+    'strata-git-sha': record.gitSha ?? 'none',
+    'strata-dirty': String(record.dirty),
+    'strata-branch': encodeURIComponent(record.branch),
+    'strata-user': encodeURIComponent(record.user),
+  };
+}
+
+/** screenKeys normalises remote keys and sets aside the unsafe ones (SPEC §6.9). */
+export function screenKeys(raw: { key: string; size: number; tag: string; digests: Digests; etag?: string }[]): RemoteListing {
+  const refused: RemoteListing['refused'] = [];
+  const entries: Entry[] = [];
+  const byNormal = new Map<string, Entry[]>();
+  for (const o of raw) {
+    const problem = keyProblem(o.key);
+    if (problem) {
+      refused.push({ key: o.key, reason: problem });
+      continue;
+    }
+    const key = normaliseKey(o.key);
+    const entry: Entry = { key, size: o.size, tag: o.tag, digests: o.digests, etag: o.etag };
+    if (key !== o.key) entry.name = o.key;
+    byNormal.set(key, [...(byNormal.get(key) ?? []), entry]);
+  }
+  for (const [key, group] of byNormal) {
+    if (group.length > 1) {
+      for (const e of group) refused.push({ key: e.name ?? key, reason: 'has a Unicode twin (same name in NFC and NFD form)' });
+    } else entries.push(group[0]);
+  }
+  const twins = new Set(caseTwins(entries.map((e) => e.key)).flat());
+  const safe = entries.filter((e) => {
+    if (!twins.has(e.key)) return true;
+    refused.push({ key: e.key, reason: 'differs from another key only in letter case (they would collide on macOS and Windows disks)' });
+    return false;
+  });
+  // A key that is also a folder of other keys ("a" and "a/b") cannot both be files on disk.
+  const keys = new Set(safe.map((e) => e.key));
+  const final = safe.filter((e) => {
+    const parts = e.key.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      if (keys.has(parts.slice(0, i).join('/'))) {
+        refused.push({ key: e.key, reason: `lies under "${parts.slice(0, i).join('/')}", which is also a file` });
+        return false;
+      }
+    }
+    return true;
+  });
+  return { entries: final.sort(byKey), refused };
+}

@@ -1,0 +1,42 @@
+// ObjectStore is what S3 and a plain folder have in common: keys, bytes, create-only
+// writes. The object backend builds spaces and the push journal on top of it once, for both.
+import type { Readable } from 'node:stream';
+import type { Digests } from '../listing/state.js';
+
+/** Files up to this size are read into memory and sent in one request; larger ones stream in parts. */
+export const SMALL_FILE = 4 * 1024 * 1024;
+
+export interface StoredObject {
+  /** Key relative to the listed prefix. */
+  key: string;
+  size: number;
+  /** Change token: ETag (S3) or size+mtime (folder). */
+  tag: string;
+  /** Digests the listing gives for free (S3 ETag). */
+  digests: Digests;
+  etag?: string;
+}
+
+export interface PutOptions {
+  size: number;
+  /** Metadata stored with the object (S3 user metadata): the git SHA that produced it. */
+  meta: Record<string, string>;
+  onBytes?: (n: number) => void;
+}
+
+export interface ObjectStore {
+  readonly kind: 's3' | 'file';
+  /** Every object under `prefix/` (recursive), keys relative to it, sorted. */
+  list(prefix: string): Promise<StoredObject[]>;
+  read(key: string): Promise<Readable>;
+  /** Upload a local file; returns the digests of what was stored (verified against the server's) and its new change tag. */
+  put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag?: string }>;
+  /** Copy inside the store, no bytes through this machine. */
+  copy(from: string, to: string, meta: Record<string, string>): Promise<void>;
+  delete(keys: string[]): Promise<{ key: string; error: string }[]>;
+  /** Create-only write: false when the key already exists (the compare-and-swap behind the journal). */
+  putIfAbsent(key: string, body: string): Promise<boolean>;
+  getText(key: string): Promise<string | null>;
+  /** Digests of a stored object whose listing has none (folders: read and hash it). */
+  digests?(key: string): Promise<Digests>;
+}

@@ -1,0 +1,203 @@
+// S3 (AWS or any S3-compatible store) as an ObjectStore. Integrity end to end: small files
+// carry Content-MD5; large files are hashed while streamed and the stored ETag is checked
+// against the locally computed multipart ETag. Checksum trailers are off because
+// S3-compatible servers (Ceph RGW among them) refuse the SDK's aws-chunked uploads.
+import fs from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { StrataError } from '../errors.js';
+import { createDigester, etagDigests } from '../listing/digest.js';
+import type { Digests } from '../listing/state.js';
+import { SMALL_FILE, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
+
+const MiB = 1024 * 1024;
+/** Part size of multipart uploads: the AWS CLI's default, so its ETags and ours agree. */
+export const PART_SIZE = 8 * MiB;
+/** Parts of one file in flight at once (memory per large file = PART_SIZE × this). */
+const PARTS_IN_FLIGHT = 6;
+
+export function s3ClientConfig(env: Record<string, string | undefined>, transfers: number): S3ClientConfig {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const config: S3ClientConfig = {
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 5,
+    retryMode: 'adaptive',
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000, httpAgent: { keepAlive: true, maxSockets: transfers * 2 }, httpsAgent: { keepAlive: true, maxSockets: transfers * 2 } },
+  };
+  if (endpoint) {
+    config.endpoint = endpoint;
+    // Self-hosted stores rarely have per-bucket DNS names.
+    config.forcePathStyle = true;
+  }
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    config.credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN };
+  } else if (env.AWS_PROFILE) {
+    config.profile = env.AWS_PROFILE;
+  }
+  return config;
+}
+
+export class S3Store implements ObjectStore {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+  constructor(
+    readonly bucket: string,
+    env: Record<string, string | undefined>,
+    transfers: number,
+  ) {
+    this.client = new S3Client(s3ClientConfig(env, transfers));
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const full = prefix ? `${prefix}/` : '';
+    let token: string | undefined;
+    do {
+      const page = await this.call(`list s3://${this.bucket}/${full}`, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token })),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || o.Key.endsWith('/')) continue; // folder markers some tools create
+        const etag = (o.ETag ?? '').replace(/"/g, '');
+        out.push({ key: o.Key.slice(full.length), size: o.Size ?? 0, tag: etag, etag, digests: etagDigests(etag, o.Size ?? 0) });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    // S3 lists in UTF-8 byte order; JavaScript compares UTF-16 code units. Re-sort for match().
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async read(key: string): Promise<Readable> {
+    const res = await this.call(`read s3://${this.bucket}/${key}`, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
+    return res.Body as Readable;
+  }
+
+  async put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag: string }> {
+    const Metadata = opts.meta;
+    if (opts.size <= SMALL_FILE) {
+      const body = await fs.promises.readFile(file);
+      if (body.length !== opts.size) throw new Error(`${file} changed size while being read (${opts.size} → ${body.length} bytes)`);
+      const d = createDigester(['md5'], body.length);
+      d.update(body);
+      const digests = d.digests();
+      const contentMd5 = Buffer.from(digests.md5!, 'hex').toString('base64');
+      await this.call(`upload s3://${this.bucket}/${key}`, () =>
+        this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentMD5: contentMd5, Metadata })),
+      );
+      opts.onBytes?.(body.length);
+      return { digests, tag: digests.md5! };
+    }
+    const digester = createDigester(['md5', `etag:${PART_SIZE}`], opts.size);
+    let seen = 0;
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        digester.update(chunk);
+        seen += chunk.length;
+        opts.onBytes?.(chunk.length);
+        cb(null, chunk);
+      },
+    });
+    const source = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+    source.on('error', (e) => hashing.destroy(e));
+    source.pipe(hashing);
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: hashing, Metadata },
+      partSize: PART_SIZE,
+      queueSize: PARTS_IN_FLIGHT,
+      leavePartsOnError: false,
+    });
+    await this.call(`upload s3://${this.bucket}/${key}`, () => upload.done());
+    if (seen !== opts.size) throw new Error(`${file} changed size while being uploaded (${opts.size} → ${seen} bytes)`);
+    const digests = digester.digests();
+    // Some servers answer CompleteMultipartUpload with an empty ETag; HEAD has the real one.
+    const head = await this.call(`check s3://${this.bucket}/${key}`, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+    const etag = (head.ETag ?? '').replace(/"/g, '');
+    const expected = etag.includes('-') ? digests[`etag:${PART_SIZE}`] : digests.md5;
+    if (etag && etag !== expected) {
+      throw new Error(`the stored object's ETag ${etag} does not match what was read locally (${expected}); the file may have changed during upload`);
+    }
+    return { digests, tag: etag || expected! };
+  }
+
+  async copy(from: string, to: string, meta: Record<string, string>): Promise<void> {
+    const source = `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
+    await this.call(`copy s3://${this.bucket}/${from}`, () =>
+      this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: source, MetadataDirective: 'REPLACE', Metadata: meta })),
+    );
+  }
+
+  async delete(keys: string[]) {
+    const failed: { key: string; error: string }[] = [];
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      try {
+        const res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        for (const e of res.Errors ?? []) failed.push({ key: e.Key ?? '?', error: `${e.Code}: ${e.Message}` });
+      } catch (e) {
+        for (const key of batch) failed.push({ key, error: (e as Error).message });
+      }
+    }
+    return failed;
+  }
+
+  async putIfAbsent(key: string, body: string): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*', ContentType: 'application/json' }));
+      return true;
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // 412: the key exists; 409: another create-only write of it is in flight (AWS).
+      if (status === 412 || status === 409) return false;
+      throw this.explain(`write s3://${this.bucket}/${key}`, e);
+    }
+  }
+
+  async getText(key: string): Promise<string | null> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return await res.Body!.transformToString();
+    } catch (e) {
+      if ((e as Error).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+      throw this.explain(`read s3://${this.bucket}/${key}`, e);
+    }
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.explain(what, e);
+    }
+  }
+
+  /** explain turns SDK errors a user can fix (credentials, bucket) into StrataErrors; the rest pass through with context. */
+  private explain(what: string, e: unknown): Error {
+    const err = e as Error & { $metadata?: { httpStatusCode?: number }; Code?: string };
+    const status = err.$metadata?.httpStatusCode;
+    const name = err.name ?? '';
+    if (name === 'CredentialsProviderError' || /credential/i.test(err.message) && !status) {
+      return new StrataError(`Cannot ${what}: no AWS credentials were found.`, 'Set AWS_PROFILE in .env (a profile from ~/.aws/credentials), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.', 2);
+    }
+    if (status === 403 || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied') {
+      return new StrataError(`Cannot ${what}: the store refused the credentials (${name || status}).`, 'Check AWS_PROFILE / the access keys in .env, and that this user may use the bucket.', 2);
+    }
+    if (name === 'NoSuchBucket') return new StrataError(`Cannot ${what}: the bucket "${this.bucket}" does not exist.`, 'Check "remote" in strata.yaml.', 2);
+    const cause = err.message || name || String(e);
+    const wrapped = new Error(`${what}: ${cause}`);
+    (wrapped as Error & { status?: number }).status = status;
+    return wrapped;
+  }
+}

@@ -1,0 +1,90 @@
+// The small interface between planning and a backend. Backends differ most in how they
+// apply a push (S3: many parallel object calls under a journal claim; the Hub: one commit
+// with every addition and deletion), so the interface is "push this plan", not "put one object".
+import type { Readable } from 'node:stream';
+import type { Entry } from '../listing/entry.js';
+import type { Digests } from '../listing/state.js';
+import type { Plan, PlanItem } from '../plan/plan.js';
+import type { Space } from '../space.js';
+
+export interface RemoteListing {
+  /** Sorted by key, keys normalised (NFC, forward slashes), layer-relative. */
+  entries: Entry[];
+  /** Keys that are unsafe to write locally (SPEC §6.9), never returned in `entries`. */
+  refused: { key: string; reason: string }[];
+}
+
+/** Who made a change and from which commit: written to the journal (S3, file) or the commit (Hub). */
+export interface ChangeRecord {
+  recipe: string;
+  layer: string;
+  branch: string;
+  gitSha: string | null;
+  dirty: boolean;
+  user: string;
+  host: string;
+  tool: string;
+}
+
+/** A history line, the same for the S3 journal and Hub commits (`just log`). */
+export interface LogEntry extends ChangeRecord {
+  id: string;
+  time: string;
+  title: string;
+  status: 'done' | 'interrupted';
+  uploaded: number;
+  deleted: number;
+  bytes: number;
+}
+
+export interface PushContext {
+  /** The local layer folder the plan's keys are relative to. */
+  localRoot: string;
+  record: ChangeRecord;
+  /** The head this working copy last synced (already compared with the remote by the caller). */
+  expectedHead: string | null;
+  /** A push this working copy claimed and did not finish: its journal sequence may be taken over. */
+  pending?: { seq: number; id: string };
+  /** Called once the journal claim is written (S3, file) so the state record can remember it. */
+  onClaim?: (claim: { seq: number; id: string }) => Promise<void>;
+  seedSpace?: Space;
+  transfers: number;
+  events: TransferEvents;
+}
+
+export interface TransferEvents {
+  start(item: PlanItem): void;
+  done(item: PlanItem, digests?: Digests): void;
+  failed(item: PlanItem, error: Error): void;
+  bytes(n: number): void;
+  info(message: string): void;
+}
+
+export interface PushResult {
+  /** The space's head after the push. */
+  head: string;
+  /** Content digests of what now sits at each uploaded or copied key. */
+  written: Map<string, Digests>;
+  /** New change tags of written keys, where the backend knows them (saves re-hashing next time). */
+  tags: Map<string, string>;
+  failed: { key: string; error: string }[];
+  deletesSkipped: number;
+}
+
+export interface Backend {
+  readonly kind: 's3' | 'file' | 'hf';
+  list(space: Space, scope?: string): Promise<RemoteListing>;
+  /** The space's head: latest journal sequence (S3, file) or branch commit (Hub); null when it has no history. */
+  head(space: Space): Promise<string | null>;
+  /** Whether the space exists at all (history or data): a branch without one falls back to main. */
+  exists(space: Space): Promise<boolean>;
+  openRead(space: Space, entry: Entry): Promise<Readable>;
+  /** Content hashes of a remote file whose listing carries none (plain folders). */
+  remoteDigests?(space: Space, entry: Entry): Promise<Digests>;
+  push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult>;
+  log(space: Space, limit: number): Promise<LogEntry[]>;
+  /** Whether the space's head is this working copy's own unfinished push (so a re-run may continue). */
+  ownsHead?(space: Space, pending: { seq: number; id: string }): Promise<boolean>;
+  /** Delete every file and record of a (non-main) space; returns how many files were removed. */
+  removeSpace(space: Space): Promise<number>;
+}

@@ -1,0 +1,47 @@
+// A space is where one layer's data lives remotely for one branch (SPEC §4). On S3 and
+// plain folders, main keeps today's rclone layout PREFIX/<layer>/ and other branches live
+// under PREFIX/branches/<branch>/<layer>/; on the Hub a space is a branch of the dataset repo.
+import type { Layer } from './config/load.js';
+import { StrataError } from './errors.js';
+import { parseRemoteUrl, type RemoteUrl } from './remotes/url.js';
+
+export interface Space {
+  layer: Layer;
+  remote: RemoteUrl;
+  /** The branch this space belongs to (main for inputs, always). */
+  branch: string;
+  isMain: boolean;
+  /** Path of the layer's folder inside the store: "PREFIX/processed" or "PREFIX/branches/x/processed" (S3, file); "processed" (Hub). */
+  root: string;
+  /** Where this space's journal records live (S3, file): "PREFIX/.strata/journal/<branch>/<layer>". */
+  journalRoot: string;
+  /** A stable id for the state record: the URL of the space's folder. */
+  id: string;
+}
+
+export function branchIsValid(branch: string): boolean {
+  return !(branch.split('/').some((s) => s === '' || s === '.' || s === '..') || /[\\\u0000-\u001f]/.test(branch));
+}
+
+/** spaceFor names the space of `layer` on `branch`. Input layers always live on main. */
+export function spaceFor(layer: Layer, branch: string, mainBranch: string): Space {
+  const remote = parseRemoteUrl(layer.remote);
+  if (typeof remote === 'string') throw new StrataError(`layers.${layer.name}.remote: ${remote}`);
+  const effective = layer.kind === 'input' ? mainBranch : branch;
+  if (!branchIsValid(effective)) throw new StrataError(`The branch name "${effective}" cannot name a remote space.`, 'Rename the git branch (git branch -m NEW).');
+  const isMain = effective === mainBranch;
+  if (remote.scheme === 'hf') {
+    return { layer, remote, branch: effective, isMain, root: layer.path, journalRoot: '', id: `${remote.url}@${effective}/${layer.path}` };
+  }
+  const prefix = remote.scheme === 's3' ? remote.prefix : '';
+  const join = (...parts: string[]) => parts.filter(Boolean).join('/');
+  const root = isMain ? join(prefix, layer.path) : join(prefix, 'branches', effective, layer.path);
+  const journalRoot = join(prefix, '.strata', 'journal', effective, layer.path);
+  return { layer, remote, branch: effective, isMain, root, journalRoot, id: `${remote.url}/${isMain ? '' : `branches/${effective}/`}${layer.path}` };
+}
+
+/** describeSpace names a space for people: the URL of its folder, and the branch. */
+export function describeSpace(space: Space): string {
+  if (space.remote.scheme === 'hf') return `${space.remote.url}/${space.root} (branch ${space.branch})`;
+  return `${space.id}/`;
+}

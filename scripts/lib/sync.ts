@@ -1,0 +1,271 @@
+// The sync of one layer, stage by stage: list both sides → hash only what a size match
+// leaves in doubt → plan (pure) → guards → apply → remember. Recipes call prepare() and
+// then pull() or push(); `status` stops after prepare().
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type { Layer } from './config/load.js';
+import { ConflictError, RefusedError, StrataError, TransferError } from './errors.js';
+import { changeRecord, type RunContext } from './context.js';
+import { applyPull } from './apply/pull.js';
+import { Recycler } from './apply/recycle.js';
+import { hashFile } from './listing/digest.js';
+import type { Entry } from './listing/entry.js';
+import { excludeMatcher } from './listing/exclude.js';
+import { listLocal, type LocalListing } from './listing/local.js';
+import { loadState, saveState, sharedDigests, type LayerState, type RemoteRecord } from './listing/state.js';
+import { emptyLocalLayer, tooManyDeletes, unsharedWork } from './plan/guards.js';
+import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
+import { openBackend } from './remotes/index.js';
+import type { Backend, RemoteListing, TransferEvents } from './remotes/types.js';
+import { describeSpace, spaceFor, type Space } from './space.js';
+
+export interface Prepared {
+  layer: Layer;
+  direction: Direction;
+  space: Space;
+  /** Set when a branch had no space yet and main's was read instead (pull only). */
+  fellBackFrom?: Space;
+  backend: Backend;
+  state: LayerState;
+  head: string | null;
+  localRoot: string;
+  local: LocalListing;
+  remote: RemoteListing;
+  seedSpace?: Space;
+  plan: Plan;
+  scope: string;
+}
+
+export interface PrepareOptions {
+  /** The branch whose space to use (results); inputs always use main. */
+  branch: string;
+  /** Limit to one folder of the layer (a RUN), relative to the layer. */
+  scope?: string;
+  /** Pull: read main's space when the branch has none yet. */
+  fallbackToMain?: boolean;
+  /** Read a specific revision (Hub layers: commit, branch or tag). */
+  revision?: string;
+}
+
+const HASHERS = 4;
+
+export async function prepare(ctx: RunContext, layer: Layer, direction: Direction, opts: PrepareOptions): Promise<Prepared> {
+  const { config } = ctx;
+  const scope = (opts.scope ?? '').replace(/^\/+|\/+$/g, '');
+  if (scope && scope.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+    throw new StrataError(`"${opts.scope}" is not a folder inside the layer.`, 'Give a run folder name like `plate-42` or `2026-11-run3`.', 2);
+  }
+  let space = spaceFor(layer, opts.branch, config.mainBranch);
+  const backend = await openBackend(space.remote, config);
+  let fellBackFrom: Space | undefined;
+  if (direction === 'pull' && opts.fallbackToMain && !space.isMain && !(await backend.exists(space))) {
+    fellBackFrom = space;
+    space = spaceFor(layer, config.mainBranch, config.mainBranch);
+  }
+  const state = loadState(config.projectRoot, layer.name);
+  const head = await backend.head(space);
+  const localRoot = path.join(config.projectRoot, layer.local);
+  const exclude = excludeMatcher(config.excludes);
+  const local = listLocal(localRoot, exclude, state, scope);
+  const remote = await backend.list(space, scope);
+  remote.entries = remote.entries.filter((e) => !exclude(e.key));
+  reuseRemoteDigests(remote.entries, state, space);
+
+  let seedSpace: Space | undefined;
+  let seed: Entry[] | undefined;
+  if (direction === 'push' && !space.isMain && head === null && remote.entries.length === 0 && space.remote.scheme !== 'hf') {
+    // A new branch space starts from main's: equal files are copied inside the store.
+    seedSpace = spaceFor(layer, config.mainBranch, config.mainBranch);
+    seed = (await backend.list(seedSpace, scope)).entries;
+    reuseRemoteDigests(seed, state, seedSpace);
+  }
+
+  await fillRemoteDigests(backend, space, local.entries, remote.entries);
+  const shared = (key: string) => sharedDigests(state, key);
+  const wanted = digestsWanted({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared });
+  const limit = pLimit(HASHERS);
+  await Promise.all(
+    wanted.map(({ entry, names }) =>
+      limit(async () => {
+        const file = path.join(localRoot, ...(entry.name ?? entry.key).split('/'));
+        Object.assign(entry.digests, await hashFile(file, names));
+        state.files[entry.key] = { size: entry.size, mtimeMs: entry.mtimeMs!, digests: { ...entry.digests } };
+      }),
+    ),
+  );
+  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, refused: remote.refused });
+  return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, plan, scope };
+}
+
+// A remote file whose change tag is what it was at the last sync has the content it had then.
+function reuseRemoteDigests(entries: Entry[], state: LayerState, space: Space) {
+  const record = state.spaces[space.id];
+  if (!record) return;
+  for (const e of entries) {
+    const r = record.remote[e.key];
+    if (r && e.tag && r.tag === e.tag && r.size === e.size) e.digests = { ...r.digests, ...e.digests };
+  }
+}
+
+// Plain-folder remotes list no hashes: hash the remote side of size-equal pairs (the only ones in doubt).
+async function fillRemoteDigests(backend: Backend, space: Space, local: Entry[], remote: Entry[]) {
+  if (!backend.remoteDigests) return;
+  const byKey = new Map(local.map((e) => [e.key, e]));
+  const limit = pLimit(HASHERS);
+  await Promise.all(
+    remote
+      .filter((r) => Object.keys(r.digests).length === 0 && byKey.get(r.key)?.size === r.size)
+      .map((r) => limit(async () => Object.assign(r.digests, await backend.remoteDigests!(space, r)))),
+  );
+}
+
+export interface Outcome {
+  prepared: Prepared;
+  failed: { key: string; error: string }[];
+  recycleFolder?: string;
+}
+
+/** pull applies a prepared pull plan (unless dryRun) after the unshared-work guard. */
+export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean; force: boolean; events: TransferEvents }): Promise<Outcome> {
+  const unshared = unsharedWork(p.plan);
+  if (unshared && !opts.force && !opts.dryRun) {
+    await saveState(ctx.config.projectRoot, p.layer.name, p.state);
+    throw new RefusedError(
+      `${p.layer.name}: ${unshared}`,
+      'Push that work first (`just put-results`), move it elsewhere, or run again with --force to recycle it (it goes to the recycle folder, never deleted).',
+    );
+  }
+  if (opts.dryRun) return { prepared: p, failed: [] };
+  const recycler = new Recycler(ctx.config.projectRoot, ctx.config.recycleDir, p.layer.name);
+  const result = await applyPull(p.backend, p.space, p.plan, p.localRoot, recycler, { transfers: ctx.config.transfers, events: opts.events });
+
+  // Remember what the remote held: it is what this working copy now shares with it.
+  const record = scopedRecord(p.state, p.space, p.scope);
+  for (const item of p.plan.items) {
+    const r = item.remote;
+    if (!r) continue;
+    if (item.kind === 'skip') {
+      record.remote[item.key] = { size: r.size, tag: r.tag, digests: { ...r.digests, ...item.local!.digests } };
+    } else {
+      const w = result.written.get(item.key);
+      if (!w) continue;
+      record.remote[item.key] = { size: r.size, tag: r.tag, digests: w.digests };
+      p.state.files[item.key] = { size: w.size, mtimeMs: w.mtimeMs, digests: w.digests };
+    }
+  }
+  for (const key of result.recycled) delete p.state.files[key];
+  if (!result.failed.length) {
+    record.head = p.head;
+    record.syncedAt = new Date().toISOString();
+  }
+  await saveState(ctx.config.projectRoot, p.layer.name, p.state);
+  return { prepared: p, failed: result.failed, recycleFolder: recycler.count ? recycler.folder : undefined };
+}
+
+// The space record with the keys in scope cleared (they are re-filled from this sync);
+// keys outside a scoped sync keep what the last full sync saw.
+function scopedRecord(state: LayerState, space: Space, scope: string) {
+  const record = (state.spaces[space.id] ??= { head: null, syncedAt: '', remote: {} });
+  const fresh: Record<string, RemoteRecord> = {};
+  for (const [k, v] of Object.entries(record.remote)) if (scope && !k.startsWith(scope + '/')) fresh[k] = v;
+  record.remote = fresh;
+  return record;
+}
+
+/**
+ * checkHead enforces SPEC §6.7 before a push: the space must be where this working copy
+ * last saw it. Returns the head to build on.
+ */
+export async function checkHead(p: Prepared, force: boolean, warn: (m: string) => void): Promise<string | null> {
+  const record = p.state.spaces[p.space.id];
+  const seen = record?.head ?? null;
+  if (p.head === seen) return seen;
+  if (record?.pending && p.head === String(record.pending.seq) && (await p.backend.ownsHead?.(p.space, record.pending))) {
+    warn(`${p.layer.name}: continuing this working copy's interrupted push (journal record ${record.pending.seq}).`);
+    return p.head;
+  }
+  const where = describeSpace(p.space);
+  if (force) {
+    warn(`${p.layer.name}: ${where} changed since your last sync; pushing anyway (--force): their changes to files you also have are overwritten.`);
+    return p.head;
+  }
+  throw new ConflictError(
+    record
+      ? `${p.layer.name}: ${where} changed since this working copy last synced it (someone else pushed: remote head ${p.head}, you last saw ${seen ?? 'nothing'}). Nothing was changed.`
+      : `${p.layer.name}: ${where} already has history that this working copy has never synced. Nothing was changed.`,
+    'Run `just status` to see what changed, pull it (`just get-results`), then push again. --force overwrites their changes.',
+  );
+}
+
+/**
+ * checkPush runs every guard of a push (empty layer, delete threshold, remote head) and
+ * returns the head to build on. Recipes check all layers before applying any.
+ */
+export async function checkPush(ctx: RunContext, p: Prepared, force: boolean, warn: (m: string) => void): Promise<string | null> {
+  const empty = emptyLocalLayer(p.plan, p.local.exists);
+  if (empty && !force) {
+    throw new RefusedError(`${p.layer.name}: ${empty}`, `Check that ${p.layer.local}/ holds the data (is the share mounted? right project?). To really empty the remote, run again with --force.`);
+  }
+  const tooMany = tooManyDeletes(p.plan, ctx.config.deleteThreshold);
+  if (tooMany && !force) {
+    throw new RefusedError(`${p.layer.name}: ${tooMany}`, 'Run with --dry-run to see the list. If that is what you want, run again with --force.');
+  }
+  return checkHead(p, force, warn);
+}
+
+/** push applies a checked push plan and records the new head. */
+export async function push(ctx: RunContext, p: Prepared, base: string | null, opts: { recipe: string; events: TransferEvents }): Promise<Outcome> {
+  const state = p.state;
+  const record = (state.spaces[p.space.id] ??= { head: null, syncedAt: '', remote: {} });
+  if (!p.plan.items.some((i) => i.kind !== 'skip')) {
+    // Nothing to change: no journal record, no commit; just remember the sync.
+    const fresh = scopedRecord(state, p.space, p.scope);
+    for (const i of p.plan.items) fresh.remote[i.key] = { size: i.remote!.size, tag: i.remote!.tag, digests: { ...i.remote!.digests, ...i.local!.digests } };
+    fresh.head = p.head;
+    fresh.syncedAt = new Date().toISOString();
+    await saveState(ctx.config.projectRoot, p.layer.name, state);
+    return { prepared: p, failed: [] };
+  }
+  const result = await p.backend.push(p.space, p.plan, {
+    localRoot: p.localRoot,
+    record: changeRecord(ctx, opts.recipe, p.layer.name, p.space.branch),
+    expectedHead: base,
+    pending: record.pending,
+    seedSpace: p.seedSpace,
+    transfers: ctx.config.transfers,
+    events: opts.events,
+    onClaim: async (claim) => {
+      record.pending = claim;
+      await saveState(ctx.config.projectRoot, p.layer.name, state);
+    },
+  });
+
+  for (const e of p.local.entries) {
+    const written = result.written.get(e.key);
+    if (written) state.files[e.key] = { size: e.size, mtimeMs: e.mtimeMs!, digests: { ...e.digests, ...written } };
+  }
+  if (result.failed.length) {
+    await saveState(ctx.config.projectRoot, p.layer.name, state);
+    throw new TransferError(
+      `${p.layer.name}: ${result.failed.length} file(s) did not transfer${result.deletesSkipped ? `; ${result.deletesSkipped} remote delete(s) were skipped` : ''}:\n` +
+        result.failed.slice(0, 20).map((f) => `    ${f.key}: ${f.error}`).join('\n'),
+      result.failed,
+    );
+  }
+  const fresh = scopedRecord(state, p.space, p.scope);
+  const remoteByKey = new Map(p.remote.entries.map((e) => [e.key, e]));
+  for (const e of p.local.entries) {
+    const r = remoteByKey.get(e.key);
+    const written = result.written.get(e.key);
+    fresh.remote[e.key] = {
+      size: e.size,
+      tag: result.tags.get(e.key) ?? (written ? undefined : r?.tag),
+      digests: { ...(written ? {} : r?.digests), ...e.digests, ...written },
+    };
+  }
+  fresh.head = result.head;
+  fresh.syncedAt = new Date().toISOString();
+  delete fresh.pending;
+  await saveState(ctx.config.projectRoot, p.layer.name, state);
+  return { prepared: p, failed: [] };
+}

@@ -1,0 +1,49 @@
+// Text for people: sizes, plan lines, summaries. Pure functions, so output is testable.
+import type { Plan, PlanItem } from '../plan/plan.js';
+import { countKinds } from '../plan/plan.js';
+
+export function bytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1000;
+    i++;
+  } while (v >= 1000 && i < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+const SYMBOL: Record<PlanItem['kind'], string> = { upload: '↑', copy: '⇉', download: '↓', delete: '✗', recycle: '♻', skip: '=' };
+const VERB: Record<PlanItem['kind'], string> = { upload: 'upload', copy: 'copy', download: 'download', delete: 'delete', recycle: 'recycle', skip: 'same' };
+
+export function itemLine(layer: string, item: PlanItem): string {
+  const size = item.kind === 'upload' || item.kind === 'download' ? `  ${bytes(item.bytes)}` : '';
+  return `${SYMBOL[item.kind]} ${VERB[item.kind].padEnd(8)} ${layer}/${item.key}${size}  (${item.reason}${item.unshared ? ', UNSHARED' : ''})`;
+}
+
+/** planText renders a plan for --dry-run and status: one line per change, then the counts. */
+export function planText(plan: Plan, max = 200): string[] {
+  const lines: string[] = [];
+  const changes = plan.items.filter((i) => i.kind !== 'skip');
+  for (const item of changes.slice(0, max)) lines.push('  ' + itemLine(plan.layer, item));
+  if (changes.length > max) lines.push(`  … and ${changes.length - max} more`);
+  for (const r of plan.refused) lines.push(`  ! refused  ${plan.layer}/${JSON.stringify(r.key).slice(1, -1)}  (${r.reason}; never written)`);
+  lines.push('  ' + countsText(plan));
+  return lines;
+}
+
+export function countsText(plan: Plan): string {
+  const c = countKinds(plan);
+  const parts: string[] = [];
+  if (plan.direction === 'push') {
+    parts.push(`up ${c.upload.files} (${bytes(c.upload.bytes)})`);
+    if (c.copy.files) parts.push(`copied in store ${c.copy.files}`);
+    parts.push(`deleted ${c.delete.files}`);
+  } else {
+    parts.push(`down ${c.download.files} (${bytes(c.download.bytes)})`);
+    parts.push(`recycled ${c.recycle.files + c.download.files - plan.items.filter((i) => i.kind === 'download' && !i.local).length}`);
+  }
+  parts.push(`unchanged ${c.skip.files}`);
+  return parts.join(', ');
+}

@@ -1,0 +1,111 @@
+// Reporter is the one place output is chosen (lint-staged's renderer choice): a listr2 task
+// list in a terminal; in CI or a pipe one line per file changed and one summary line;
+// nothing but errors with --quiet.
+import { Listr } from 'listr2';
+import type { Digests } from '../listing/state.js';
+import type { PlanItem } from '../plan/plan.js';
+import type { TransferEvents } from '../remotes/types.js';
+import { bytes, itemLine } from './format.js';
+
+export interface Totals {
+  up: { files: number; bytes: number };
+  down: { files: number; bytes: number };
+  copied: number;
+  deleted: number;
+  recycled: number;
+  unchanged: number;
+  failed: number;
+}
+
+export class Reporter {
+  readonly tty: boolean;
+  readonly started = Date.now();
+  readonly totals: Totals = { up: { files: 0, bytes: 0 }, down: { files: 0, bytes: 0 }, copied: 0, deleted: 0, recycled: 0, unchanged: 0, failed: 0 };
+  constructor(
+    readonly opts: { quiet?: boolean; json?: boolean; tty?: boolean } = {},
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly err: NodeJS.WritableStream = process.stderr,
+  ) {
+    this.tty = opts.tty ?? (!!(process.stdout as { isTTY?: boolean }).isTTY && !process.env.CI);
+  }
+
+  say(line = ''): void {
+    if (!this.opts.quiet) this.out.write(line + '\n');
+  }
+  warn(line: string): void {
+    this.err.write(`warning: ${line}\n`);
+  }
+  error(line: string): void {
+    this.err.write(line + '\n');
+  }
+
+  /**
+   * runTasks runs one task per layer: as a listr2 list in a terminal (progress in the task's
+   * output line), else one after another with plain lines.
+   */
+  async runTasks(tasks: { title: string; layer: string; run: (events: TransferEvents) => Promise<void> }[]): Promise<void> {
+    if (!this.tty || this.opts.quiet) {
+      for (const t of tasks) await t.run(this.events(t.layer, () => undefined));
+      return;
+    }
+    const list = new Listr(
+      tasks.map((t) => ({
+        title: t.title,
+        task: async (_: unknown, task: { output: string }) => {
+          await t.run(this.events(t.layer, (s) => (task.output = s)));
+        },
+      })),
+      { concurrent: false, exitOnError: true, rendererOptions: { collapseErrors: false } },
+    );
+    await list.run();
+  }
+
+  /** events counts transfers and prints (or shows) each finished one. */
+  events(layer: string, progress: (line: string) => void): TransferEvents {
+    let moved = 0;
+    let done = 0;
+    return {
+      start: () => undefined,
+      bytes: (n) => {
+        moved += n;
+        progress(`${done} files, ${bytes(moved)}`);
+      },
+      done: (item: PlanItem, _d?: Digests) => {
+        done++;
+        this.count(item);
+        if (this.tty) progress(`${done} files, ${bytes(moved)} · ${item.key}`);
+        else this.say(itemLine(layer, item));
+      },
+      failed: (item: PlanItem, e: Error) => {
+        this.totals.failed++;
+        this.error(`✗ failed   ${layer}/${item.key}: ${e.message}`);
+      },
+      info: (m) => this.warn(m),
+    };
+  }
+
+  private count(item: PlanItem) {
+    const t = this.totals;
+    if (item.kind === 'upload') {
+      t.up.files++;
+      t.up.bytes += item.bytes;
+    } else if (item.kind === 'download') {
+      t.down.files++;
+      t.down.bytes += item.bytes;
+      if (item.local) t.recycled++;
+    } else if (item.kind === 'copy') t.copied++;
+    else if (item.kind === 'delete') t.deleted++;
+    else if (item.kind === 'recycle') t.recycled++;
+  }
+
+  summary(gitDescription: string): string {
+    const t = this.totals;
+    const secs = ((Date.now() - this.started) / 1000).toFixed(1);
+    return (
+      `Summary: up ${t.up.files} (${bytes(t.up.bytes)}), down ${t.down.files} (${bytes(t.down.bytes)}), ` +
+      `copied ${t.copied}, deleted ${t.deleted}, recycled ${t.recycled}, unchanged ${t.unchanged}` +
+      `${t.failed ? `, FAILED ${t.failed}` : ''} · ${secs} s · git ${gitDescription}`
+    );
+  }
+}
+

@@ -1,0 +1,40 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects, each with its own timeouts (lint-staged's split):
+// unit — pure functions, no I/O beyond temp folders;
+// integration — real servers (Ceph RGW, the Hub emulator) started once by a globalSetup;
+// e2e — real `just` recipes in temp git repos, against the same servers.
+export default defineConfig({
+  test: {
+    env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 10_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/hub-emulator/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          // e2e tests spawn many processes; run files one after another on a 2-core machine.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
