@@ -1,0 +1,117 @@
+// The planner as tables of tiny listings (rclone's TestMatchListings style): every decision
+// behind the safety rules of SPEC §6, with no I/O.
+import { describe, expect, it } from 'vitest';
+import type { Entry } from '../../scripts/lib/listing/entry.js';
+import type { Digests } from '../../scripts/lib/listing/state.js';
+import { emptyLocalLayer, tooManyDeletes, unsharedWork } from '../../scripts/lib/plan/guards.js';
+import { match } from '../../scripts/lib/plan/match.js';
+import { buildPlan, digestsWanted, type Direction } from '../../scripts/lib/plan/plan.js';
+
+// "a:5:x" = key a, size 5, md5 x
+function e(spec: string): Entry {
+  const [key, size, md5] = spec.split(':');
+  return { key, size: Number(size), digests: md5 ? { md5 } : {} };
+}
+const list = (...specs: string[]) => specs.map(e);
+
+function plan(direction: Direction, local: Entry[], remote: Entry[], shared: Record<string, Digests[]> = {}, seed?: Entry[]) {
+  return buildPlan({ direction, layer: 'processed', space: 's', local, remote, shared: (k) => shared[k] ?? [], seed });
+}
+const kinds = (p: ReturnType<typeof plan>) => p.items.map((i) => `${i.kind} ${i.key}${i.unshared ? ' !' : ''}`);
+
+describe('match', () => {
+  it.each([
+    [[], [], []],
+    [['a'], [], ['a,']],
+    [[], ['c'], [',c']],
+    [['a', 'b'], ['b', 'c'], ['a,', 'b,b', ',c']],
+    [['a/b', 'a0'], ['a/b'], ['a/b,a/b', 'a0,']],
+  ])('%j × %j', (l, r, want) => {
+    const got = match(l.map((k) => e(`${k}:1`)), r.map((k) => e(`${k}:1`))).map((p) => `${p.local?.key ?? ''},${p.remote?.key ?? ''}`);
+    expect(got).toEqual(want);
+  });
+});
+
+describe('push decisions', () => {
+  it.each([
+    ['new file is uploaded', list('a:1:x'), [], ['upload a']],
+    ['same content is skipped', list('a:1:x'), list('a:1:x'), ['skip a']],
+    ['changed content is uploaded', list('a:1:x'), list('a:1:y'), ['upload a']],
+    ['size change is uploaded without hashing', list('a:2'), list('a:1:y'), ['upload a']],
+    ['remote-only file is deleted', [], list('b:1:x'), ['delete b']],
+    ['unknown content counts as different', list('a:1'), list('a:1:y'), ['upload a']],
+  ])('%s', (_name, local, remote, want) => {
+    expect(kinds(plan('push', local, remote))).toEqual(want);
+  });
+
+  it('copies files equal to main inside the store for a new branch space', () => {
+    const p = plan('push', list('a:1:x', 'b:1:z'), [], {}, list('a:1:x', 'other:1:q'));
+    expect(kinds(p)).toEqual(['copy a', 'upload b']);
+    expect(p.items[0].from?.key).toBe('a');
+  });
+});
+
+describe('pull decisions', () => {
+  it.each([
+    ['new remote file is downloaded', [], list('a:1:x'), {}, ['download a']],
+    ['same content is skipped', list('a:1:x'), list('a:1:x'), {}, ['skip a']],
+    ['remote change replaces a file synced before', list('a:1:x'), list('a:1:y'), { a: [{ md5: 'x' }] }, ['download a']],
+    ['remote change over a local edit is unshared', list('a:1:w'), list('a:1:y'), { a: [{ md5: 'x' }] }, ['download a !']],
+    ['first run: a differing local file is unshared', list('a:1:w'), list('a:1:y'), {}, ['download a !']],
+    ['a file deleted on the remote is recycled', list('a:1:x'), [], { a: [{ md5: 'x' }] }, ['recycle a']],
+    ['a never-synced local file is unshared', list('n:1:q'), [], {}, ['recycle n !']],
+    ['content shared on another branch counts as shared', list('a:1:w'), list('a:1:y'), { a: [{ md5: 'x' }, { md5: 'w' }] }, ['download a']],
+  ])('%s', (_name, local, remote, shared, want) => {
+    expect(kinds(plan('pull', local, remote, shared as Record<string, Digests[]>))).toEqual(want);
+  });
+});
+
+describe('multipart ETags', () => {
+  it('match when any plausible part size matches', () => {
+    const local: Entry = { key: 'big', size: 10, digests: { 'etag:5242880': 'aa-2', 'etag:8388608': 'bb-2' } };
+    const remote: Entry = { key: 'big', size: 10, digests: { 'etag:5242880': 'aa-2', 'etag:8388608': 'aa-2' } };
+    expect(kinds(plan('push', [local], [remote]))).toEqual(['skip big']);
+    const other: Entry = { ...remote, digests: { 'etag:5242880': 'cc-2', 'etag:8388608': 'cc-2' } };
+    expect(kinds(plan('push', [local], [other]))).toEqual(['upload big']);
+  });
+});
+
+describe('digestsWanted', () => {
+  it('asks for hashes only where sizes match and content is unknown', () => {
+    const wanted = digestsWanted({
+      direction: 'push',
+      layer: 'p',
+      space: 's',
+      local: list('a:1', 'b:2', 'c:1:x'),
+      remote: list('a:1:y', 'b:3:z', 'c:1:x'),
+      shared: () => [],
+    });
+    expect(wanted.map((w) => `${w.entry.key}:${w.names.join('+')}`)).toEqual(['a:md5']);
+  });
+
+  it('asks for the shared digests of a pull candidate that differs', () => {
+    const wanted = digestsWanted({ direction: 'pull', layer: 'p', space: 's', local: list('a:1'), remote: [], shared: () => [{ sha256: 'q' }] });
+    expect(wanted.map((w) => w.names)).toEqual([['sha256']]);
+  });
+});
+
+describe('guards', () => {
+  it('refuses a push from an empty or missing layer that would delete remote files', () => {
+    const p = plan('push', [], list('a:1:x', 'b:1:y'));
+    expect(emptyLocalLayer(p, true)).toMatch(/empty.*delete all 2/);
+    expect(emptyLocalLayer(p, false)).toMatch(/does not exist/);
+    expect(emptyLocalLayer(plan('push', [], []), true)).toBeNull();
+  });
+
+  it('refuses more deletes than the threshold', () => {
+    const remote = list('a:1:x', 'b:1:x', 'c:1:x', 'd:1:x');
+    expect(tooManyDeletes(plan('push', list('a:1:x', 'b:1:x'), remote), 0.5)).toBeNull();
+    expect(tooManyDeletes(plan('push', list('a:1:x'), remote), 0.5)).toMatch(/delete 3 of 4/);
+  });
+
+  it('lists unshared work', () => {
+    const p = plan('pull', list('n:1:q', 'm:1:r'), []);
+    expect(unsharedWork(p)).toMatch(/2 local files are unshared[\s\S]*m[\s\S]*n/);
+    expect(unsharedWork(plan('pull', [], list('a:1:x')))).toBeNull();
+  });
+});
