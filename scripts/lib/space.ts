@@ -17,6 +17,13 @@ export interface Space {
   journalRoot: string;
   /** A stable id for the state record: the URL of the space's folder. */
   id: string;
+  /** Versioned layers: read this revision (commit, tag or branch) instead of the branch head. */
+  revision?: string;
+}
+
+/** atRevision is a read-only view of a versioned space at a past revision or tag. */
+export function atRevision(space: Space, revision: string): Space {
+  return { ...space, revision, id: `${space.remote.url}@${revision}/${space.layer.path}` };
 }
 
 export function branchIsValid(branch: string): boolean {
@@ -42,6 +49,6 @@ export function spaceFor(layer: Layer, branch: string, mainBranch: string): Spac
 
 /** describeSpace names a space for people: the URL of its folder, and the branch. */
 export function describeSpace(space: Space): string {
-  if (space.remote.scheme === 'hf') return `${space.remote.url}/${space.root} (branch ${space.branch})`;
+  if (space.remote.scheme === 'hf') return `${space.remote.url}/${space.root} (${space.revision ? `at ${space.revision}` : `branch ${space.branch}`})`;
   return `${space.id}/`;
 }

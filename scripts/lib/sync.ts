@@ -17,7 +17,7 @@ import { emptyLocalLayer, tooManyDeletes, unsharedWork } from './plan/guards.js'
 import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
 import type { Backend, RemoteListing, TransferEvents } from './remotes/types.js';
-import { describeSpace, spaceFor, type Space } from './space.js';
+import { atRevision, describeSpace, spaceFor, type Space } from './space.js';
 
 export interface Prepared {
   layer: Layer;
@@ -32,6 +32,8 @@ export interface Prepared {
   local: LocalListing;
   remote: RemoteListing;
   seedSpace?: Space;
+  /** Hub: a new branch is created from this main commit; its plan was made against main's files. */
+  seedHead?: string | null;
   plan: Plan;
   scope: string;
 }
@@ -56,6 +58,10 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
     throw new StrataError(`"${opts.scope}" is not a folder inside the layer.`, 'Give a run folder name like `plate-42` or `2026-11-run3`.', 2);
   }
   let space = spaceFor(layer, opts.branch, config.mainBranch);
+  if (opts.revision) {
+    if (space.remote.scheme !== 'hf') throw new StrataError(`${layer.name} is not a versioned layer (its remote is ${space.remote.url}): it has no past revisions.`, 'Only layers on a Hub dataset keep history.', 2);
+    space = atRevision(space, opts.revision);
+  }
   const backend = await openBackend(space.remote, config);
   let fellBackFrom: Space | undefined;
   if (direction === 'pull' && opts.fallbackToMain && !space.isMain && !(await backend.exists(space))) {
@@ -67,7 +73,17 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
   const localRoot = path.join(config.projectRoot, layer.local);
   const exclude = excludeMatcher(config.excludes);
   const local = listLocal(localRoot, exclude, state, scope);
-  const remote = await backend.list(space, scope);
+  let remote = await backend.list(space, scope);
+  if (opts.revision && head === null) {
+    throw new StrataError(`${space.remote.url} has no revision "${opts.revision}".`, 'Use a commit id from `just log`, a tag, or a branch name.', 2);
+  }
+  let seedHead: string | null | undefined;
+  if (direction === 'push' && head === null && !space.isMain && space.remote.scheme === 'hf') {
+    // A new Hub branch is created from main, so the push is planned against main's files.
+    const mainSpace = spaceFor(layer, config.mainBranch, config.mainBranch);
+    seedHead = await backend.head(mainSpace);
+    if (seedHead) remote = await backend.list(mainSpace, scope);
+  }
   remote.entries = remote.entries.filter((e) => !exclude(e.key));
   reuseRemoteDigests(remote.entries, state, space);
 
@@ -94,7 +110,7 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
     ),
   );
   const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, refused: remote.refused });
-  return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, plan, scope };
+  return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
 }
 
 // A remote file whose change tag is what it was at the last sync has the content it had then.
@@ -232,6 +248,8 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
     expectedHead: base,
     pending: record.pending,
     seedSpace: p.seedSpace,
+    seedHead: p.seedHead,
+    mainBranch: ctx.config.mainBranch,
     transfers: ctx.config.transfers,
     events: opts.events,
     onClaim: async (claim) => {

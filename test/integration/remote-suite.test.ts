@@ -30,7 +30,8 @@ function tmp(prefix: string) {
 }
 
 interface RemoteKind {
-  name: string;
+  name: 'file' | 's3' | 'hf';
+  /** strata.yaml lines naming the remote(s): processed/ lands on the remote under test. */
   url: () => Promise<string>;
   env: () => string;
 }
@@ -49,6 +50,12 @@ const kinds: RemoteKind[] = [
       const s3 = inject('s3');
       return `AWS_ENDPOINT_URL_S3=${s3.endpoint}\nAWS_ACCESS_KEY_ID=${s3.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nAWS_REGION=${s3.region}\n`;
     },
+  },
+  {
+    name: 'hf',
+    // Inputs stay on a folder; processed/ (the layer these tests sync) is on the Hub emulator.
+    url: async () => `file://${tmp('strata-remote-')}\nhub: hf://datasets/lab/suite-${++bucketCounter}-${crypto.randomBytes(3).toString('hex')}`,
+    env: () => `HF_ENDPOINT=${inject('hub').url}\nHF_TOKEN=${inject('hub').token}\n`,
   },
 ];
 
@@ -194,8 +201,14 @@ describe.each(kinds)('remote: $name', (kind) => {
     write(a, 'data/processed/new.csv', 'branch only');
     fs.rmSync(path.join(a, 'data/processed/other.csv'));
     const p = await doPush(a);
-    expect(p.space.root).toContain('branches/feature/x/processed');
-    expect(p.plan.items.map((i) => `${i.kind} ${i.key}`)).toEqual(['upload new.csv', 'copy shared.csv']);
+    if (kind.name === 'hf') {
+      // The Hub branch is created from main, so the plan is made against main's files.
+      expect(p.space.branch).toBe('feature/x');
+      expect(p.plan.items.map((i) => `${i.kind} ${i.key}`)).toEqual(['upload new.csv', 'delete other.csv', 'skip shared.csv']);
+    } else {
+      expect(p.space.root).toContain('branches/feature/x/processed');
+      expect(p.plan.items.map((i) => `${i.kind} ${i.key}`)).toEqual(['upload new.csv', 'copy shared.csv']);
+    }
     // Main is untouched; the branch reads back exactly.
     const b = await workingCopy(url, env);
     await doPull(b);
@@ -228,8 +241,9 @@ describe.each(kinds)('remote: $name', (kind) => {
     const layer = layerByName(ctx.config, 'processed');
     const space = spaceFor(layer, 'main', 'main');
     const backend = await openBackend(space.remote, ctx.config);
-    const log = await backend.log(space, 10);
-    expect(log.map((l) => l.id)).toEqual(['#2', '#1']);
+    const log = (await backend.log(space, 10)).filter((l) => l.recipe === 'test');
+    expect(log).toHaveLength(2);
+    if (kind.name !== 'hf') expect(log.map((l) => l.id)).toEqual(['#2', '#1']);
     expect(log[0].gitSha).toBe(git(a, 'rev-parse', 'HEAD').trim());
     expect(log[0]).toMatchObject({ status: 'done', uploaded: 1, recipe: 'test', layer: 'processed' });
   });

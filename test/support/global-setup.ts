@@ -4,11 +4,14 @@
 
 import type { TestProject } from 'vitest/node';
 import { startCeph, type CephServer, type S3Access } from './ceph.js';
+import { startHubEmulator } from '../hub-emulator/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The S3 server for this run (a throwaway Ceph RGW, or STRATA_TEST_S3_ENDPOINT). */
     s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+    /** The Hub emulator for this run: pass as HF_ENDPOINT / HF_TOKEN. */
+    hub: { url: string; token: string; readToken: string };
   }
 }
 
@@ -70,12 +73,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
   }
 
-  // ── Hub emulator ─────────────────────────────────────────────────────────────────────
-  // TODO(lead): start the Hugging Face Hub emulator here, push its stop function onto
-  // `teardowns`, and call project.provide('hub', { … }) with a matching `hub` entry in
-  // ProvidedContext above. If it throws, run `teardowns` before rethrowing: vitest gets no
-  // teardown from a setup that failed, so Ceph would otherwise live until process exit.
-  // ─────────────────────────────────────────────────────────────────────────────────────
+  // The Hub emulator: no Hub runs offline, so tests talk to a local one through the real
+  // @huggingface/hub client. One per project run; cheap to start (no external process).
+  try {
+    const hub = await startHubEmulator({});
+    teardowns.push(() => hub.stop());
+    project.provide('hub', { url: hub.url, token: hub.token, readToken: hub.readToken });
+  } catch (err) {
+    for (const t of teardowns.reverse()) await t().catch(() => undefined);
+    throw err;
+  }
 
   return async () => {
     // Reverse start order; every teardown runs even if one fails.

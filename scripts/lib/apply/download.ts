@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StrataError } from '../errors.js';
 import type { DigestName, Entry } from '../listing/entry.js';
@@ -25,7 +25,8 @@ export async function download(backend: Backend, space: Space, entry: Entry, des
   const digester = createDigester(names, entry.size);
   let size = 0;
   try {
-    const source = await backend.openRead(space, entry);
+    // An empty file needs no transfer (and some servers answer range probes of one oddly).
+    const source = entry.size === 0 ? Readable.from([]) : await backend.openRead(space, entry);
     await pipeline(
       source,
       new Transform({

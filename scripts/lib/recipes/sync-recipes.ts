@@ -15,6 +15,8 @@ export const inputLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'input
 export const resultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result');
 /** The layers analysts push: results everyone writes (processed/ by default). */
 export const sharedResultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result' && l.writers === 'everyone');
+/** Layers with history (on a Hub dataset): the only ones with past revisions and tags. */
+export const versionedLayers: LayerPick = (ls) => ls.filter((l) => l.remote.startsWith('hf://'));
 export const maintainerResultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result' && l.writers === 'maintainers');
 
 function pickLayers(ctx: RunContext, pick: LayerPick, args: Args): Layer[] {
@@ -50,7 +52,7 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
   await withLock(ctx, (m) => out.warn(m), async () => {
     const prepared: Prepared[] = [];
     for (const layer of layers) {
-      const p = await prepare(ctx, layer, 'pull', { branch, scope: o.scope, fallbackToMain: true, revision: o.revision });
+      const p = await prepare(ctx, layer, 'pull', { branch, scope: o.scope, fallbackToMain: !o.revision, revision: o.revision });
       prepared.push(p);
       if (p.fellBackFrom) {
         out.say(`${layer.name}: branch "${p.fellBackFrom.branch}" has no ${layer.name} space yet; reading ${ctx.config.mainBranch}'s (${describeSpace(p.space)}).`);

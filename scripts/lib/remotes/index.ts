@@ -1,7 +1,6 @@
 // openBackend picks the backend for a remote URL. Backends are imported lazily: a project
 // on plain folders never loads the AWS SDK, which keeps a no-op recipe fast to start.
 import type { Config } from '../config/load.js';
-import { StrataError } from '../errors.js';
 import type { Backend } from './types.js';
 import type { RemoteUrl } from './url.js';
 
@@ -28,7 +27,9 @@ async function create(remote: RemoteUrl, config: Config): Promise<Backend> {
       const { S3Store } = await import('./s3.js');
       return new ObjectBackend(new S3Store(remote.bucket, config.env, config.transfers));
     }
-    case 'hf':
-      throw new StrataError(`${remote.url}: Hub remotes are not available in this version.`, 'Use an s3:// or file:// remote for this layer.', 2);
+    case 'hf': {
+      const { HubBackend } = await import('./hf.js');
+      return new HubBackend(remote, config);
+    }
   }
 }

@@ -48,6 +48,9 @@ export interface PushContext {
   /** Called once the journal claim is written (S3, file) so the state record can remember it. */
   onClaim?: (claim: { seq: number; id: string }) => Promise<void>;
   seedSpace?: Space;
+  /** Hub: the main commit a new branch is created from (the one its plan was listed at). */
+  seedHead?: string | null;
+  mainBranch: string;
   transfers: number;
   events: TransferEvents;
 }

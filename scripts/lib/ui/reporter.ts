@@ -32,6 +32,9 @@ export class Reporter {
   say(line = ''): void {
     if (!this.opts.quiet) this.out.write(line + '\n');
   }
+  note(line: string): void {
+    if (!this.opts.quiet) this.err.write(`note: ${line}\n`);
+  }
   warn(line: string): void {
     this.err.write(`warning: ${line}\n`);
   }
@@ -80,7 +83,7 @@ export class Reporter {
         this.totals.failed++;
         this.error(`✗ failed   ${layer}/${item.key}: ${e.message}`);
       },
-      info: (m) => this.warn(m),
+      info: (m) => this.note(m),
     };
   }
 

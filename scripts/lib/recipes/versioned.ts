@@ -1,0 +1,160 @@
+// The recipes of versioned layers (a Hub dataset): tag, pr-create, and promote (which also
+// works for S3 and folder layers by copying inside the store).
+import type { Layer } from '../config/load.js';
+import { changeRecord, openProject, withLock, type RunContext } from '../context.js';
+import { RefusedError, StrataError } from '../errors.js';
+import type { Args } from '../cli.js';
+import { describeCommit } from '../git.js';
+import type { PlanItem, Plan } from '../plan/plan.js';
+import { openBackend } from '../remotes/index.js';
+import type { HubBackend } from '../remotes/hf.js';
+import { commitDescription, commitTitle } from '../remotes/hf.js';
+import { describeSpace, spaceFor } from '../space.js';
+import { prepare } from '../sync.js';
+import { Reporter } from '../ui/reporter.js';
+import { requireArg } from './args.js';
+
+function versionedLayers(ctx: RunContext): Layer[] {
+  const layers = ctx.config.layers.filter((l) => l.remote.startsWith('hf://'));
+  if (!layers.length) throw new StrataError('No layer of this project is on a Hub dataset, so it has no versions to tag or review.', 'Set "hub: hf://datasets/ORG/NAME" in strata.yaml (processed/ then goes there).', 2);
+  return layers;
+}
+
+function branchOf(ctx: RunContext): string {
+  if (!ctx.git.branch) throw new RefusedError('This recipe needs a branch (HEAD is detached).', 'git switch BRANCH');
+  return ctx.git.branch;
+}
+
+/** refuseUnpushed: tags and PRs describe the remote branch, so the local layer must equal it. */
+async function refuseUnpushed(ctx: RunContext, layer: Layer, branch: string, recipe: string) {
+  const p = await prepare(ctx, layer, 'push', { branch });
+  const pending = p.plan.items.filter((i) => i.kind !== 'skip');
+  if (pending.length) {
+    throw new RefusedError(
+      `${recipe}: ${layer.local}/ has ${pending.length} change(s) not pushed to branch "${branch}" (e.g. ${pending[0].key}); the ${recipe === 'tag' ? 'tag' : 'pull request'} would not show them.`,
+      'Push first (`just put-results`), or discard the local changes (`just get-results --force`).',
+    );
+  }
+  if (p.head === null) throw new RefusedError(`${recipe}: branch "${branch}" has never been pushed to ${p.space.remote.url}.`, 'Push first: `just put-results`.');
+}
+
+export async function runTag(args: Args): Promise<void> {
+  const name = requireArg(args, 'NAME', 'just tag NAME');
+  if (!/^[\w.-]+$/.test(name)) throw new StrataError(`"${name}" is not a valid tag name (letters, digits, . _ -).`, undefined, 2);
+  const ctx = await openProject(process.cwd());
+  const out = new Reporter({ quiet: args.quiet });
+  const branch = branchOf(ctx);
+  await withLock(ctx, (m) => out.warn(m), async () => {
+    for (const layer of versionedLayers(ctx)) {
+      await refuseUnpushed(ctx, layer, branch, 'tag');
+      const space = spaceFor(layer, branch, ctx.config.mainBranch);
+      const hub = (await openBackend(space.remote, ctx.config)) as HubBackend;
+      if (args.dryRun) {
+        out.say(`would tag ${space.remote.url}@${branch} as "${name}"`);
+        continue;
+      }
+      const sha = await hub.tag(branch, name, `${name}: tagged by ${ctx.config.user} from git ${describeCommit(ctx.git)}`);
+      out.say(`Tagged ${space.remote.url}@${branch} (${sha.slice(0, 8)}) as "${name}". Read it back with: just get-results-at ${name}`);
+    }
+  });
+}
+
+export async function runPrCreate(args: Args): Promise<void> {
+  const title = args._.join(' ').trim();
+  if (!title) throw new StrataError('pr-create needs a title.', 'Usage: just pr-create "Cell counts for plates 1–4"', 2);
+  const ctx = await openProject(process.cwd());
+  const out = new Reporter({ quiet: args.quiet });
+  const branch = branchOf(ctx);
+  if (branch === ctx.config.mainBranch) throw new RefusedError(`pr-create opens a review of a branch against ${ctx.config.mainBranch}; you are on ${branch}.`);
+  await withLock(ctx, (m) => out.warn(m), async () => {
+    for (const layer of versionedLayers(ctx)) {
+      await refuseUnpushed(ctx, layer, branch, 'pr-create');
+      const space = spaceFor(layer, branch, ctx.config.mainBranch);
+      const hub = (await openBackend(space.remote, ctx.config)) as HubBackend;
+      const source = await hub.listAt(layer.path, branch);
+      const sourceRev = (await hub.revisionSha(branch))!;
+      const target = await hub.listAt(layer.path, ctx.config.mainBranch);
+      const mainHead = (await hub.revisionSha(ctx.config.mainBranch))!;
+      if (args.dryRun) {
+        out.say(`would open a pull request "${title}" carrying ${layer.path}/ of branch "${branch}" (${sourceRev.slice(0, 8)}): ${source.length} files`);
+        continue;
+      }
+      const record = changeRecord(ctx, 'pr-create', layer.name, branch);
+      const pr = await hub.openPullRequest(title, `${commitDescription(record)}\nsource-commit: ${sourceRev}`);
+      const c = await hub.commitState({
+        targetRev: `refs/pr/${pr.num}`,
+        parentCommit: mainHead,
+        layerPath: layer.path,
+        source,
+        sourceRev,
+        target,
+        title: `${layer.path}/ from branch ${branch} @ ${sourceRev.slice(0, 8)}`,
+        description: commitDescription(record),
+      });
+      out.say(`Opened pull request #${pr.num} with ${c.changed} change(s) to ${layer.path}/ (the state of branch "${branch}" on the Hub, nothing uploaded from disk): ${pr.url}`);
+    }
+  });
+}
+
+export async function runPromote(args: Args): Promise<void> {
+  const branch = requireArg(args, 'BRANCH', 'just promote BRANCH');
+  const ctx = await openProject(process.cwd());
+  const out = new Reporter({ quiet: args.quiet });
+  const main = ctx.config.mainBranch;
+  if (ctx.config.role !== 'maintainer') throw new RefusedError(`promote rewrites ${main}'s results: it is for maintainers.`, 'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env.');
+  if (branch === main) throw new RefusedError(`promote copies a branch onto ${main}; "${branch}" is ${main} itself.`);
+  await withLock(ctx, (m) => out.warn(m), async () => {
+    for (const layer of ctx.config.layers.filter((l) => l.kind === 'result')) {
+      const from = spaceFor(layer, branch, main);
+      const to = spaceFor(layer, main, main);
+      const backend = await openBackend(from.remote, ctx.config);
+      if (!(await backend.exists(from))) {
+        out.say(`${layer.name}: branch "${branch}" has no space; nothing to promote`);
+        continue;
+      }
+      const record = changeRecord(ctx, 'promote', layer.name, main);
+      if (backend.kind === 'hf') {
+        const hub = backend as HubBackend;
+        const source = await hub.listAt(layer.path, branch);
+        const sourceRev = (await hub.revisionSha(branch))!;
+        const target = await hub.listAt(layer.path, main);
+        const mainHead = (await hub.revisionSha(main))!;
+        if (args.dryRun) {
+          out.say(`${layer.name}: would make ${main}'s ${layer.path}/ equal branch "${branch}" (${source.length} files, ${target.length} on ${main} now)`);
+          continue;
+        }
+        const c = await hub.commitState({ targetRev: main, parentCommit: mainHead, layerPath: layer.path, source, sourceRev, target, title: `${commitTitle(record)} from ${branch}`, description: `${commitDescription(record)}\nsource-commit: ${sourceRev}` });
+        out.say(`${layer.name}: ${main} now equals branch "${branch}" (${c.changed} change(s), commit ${c.oid.slice(0, 8)})`);
+        continue;
+      }
+      // S3 and folders: a copy inside the store for every file that differs, then deletes.
+      const source = (await backend.list(from)).entries;
+      const target = (await backend.list(to)).entries;
+      const targetByKey = new Map(target.map((e) => [e.key, e]));
+      const items: PlanItem[] = [];
+      for (const e of source) {
+        const t = targetByKey.get(e.key);
+        if (t && t.size === e.size && t.tag === e.tag && backend.kind === 's3') items.push({ kind: 'skip', key: e.key, reason: 'same', bytes: 0, local: e, remote: t });
+        else items.push({ kind: 'copy', key: e.key, reason: `from branch ${branch}`, bytes: 0, local: e, from: e, remote: t });
+      }
+      const sourceKeys = new Set(source.map((e) => e.key));
+      for (const t of target) if (!sourceKeys.has(t.key)) items.push({ kind: 'delete', key: t.key, reason: `not on branch ${branch}`, bytes: 0, remote: t });
+      const plan: Plan = { version: 1, direction: 'push', layer: layer.name, space: to.id, items, refused: [] };
+      const changes = items.filter((i) => i.kind !== 'skip');
+      out.say(`${layer.name}: ${describeSpace(from)} → ${describeSpace(to)}: ${changes.filter((i) => i.kind === 'copy').length} copied, ${changes.filter((i) => i.kind === 'delete').length} deleted`);
+      if (args.dryRun || !changes.length) continue;
+      const head = await backend.head(to);
+      const result = await backend.push(to, plan, {
+        localRoot: ctx.config.projectRoot,
+        record,
+        expectedHead: head,
+        seedSpace: from,
+        mainBranch: main,
+        transfers: ctx.config.transfers,
+        events: out.events(layer.name, () => undefined),
+      });
+      if (result.failed.length) throw new StrataError(`${layer.name}: ${result.failed.length} copies failed; ${main} was not fully promoted (deletes skipped).`, 'Run promote again: it converges.', 5);
+    }
+  });
+  if (args.dryRun) out.say('Dry run: nothing was changed.');
+}

@@ -1,0 +1,50 @@
+// retryingFetch retries what a busy server asks us to retry (429, 503 SlowDown) and what
+// cannot have changed anything (GET/HEAD/PUT/DELETE on 5xx or a dropped connection), with
+// exponential backoff and full jitter, honouring Retry-After. A POST that failed with a
+// plain 500 is not retried: a commit may have landed, and a retry would see a false conflict.
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+export interface RetryOptions {
+  attempts?: number;
+  baseMs?: number;
+  maxMs?: number;
+  /** Per-request timeout: a stalled server is given up on (and retried when safe). */
+  timeoutMs?: number;
+  onRetry?: (info: { url: string; status: number | string; attempt: number; waitMs: number }) => void;
+}
+
+export function retryingFetch(opts: RetryOptions = {}): typeof fetch {
+  const attempts = opts.attempts ?? 6;
+  const base = opts.baseMs ?? 250;
+  const max = opts.maxMs ?? 20_000;
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  return async (input, init) => {
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    // A streamed body cannot be sent twice.
+    const replayable = !init?.body || typeof init.body === 'string' || init.body instanceof Blob || init.body instanceof ArrayBuffer || ArrayBuffer.isView(init.body);
+    for (let attempt = 1; ; attempt++) {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+      let status: number | string;
+      let res: Response | undefined;
+      try {
+        res = await fetch(input, { ...init, signal });
+        status = res.status;
+        const retryable = status === 429 || status === 503 || (IDEMPOTENT.has(method) && status >= 500);
+        if (!retryable || attempt >= attempts || !replayable) return res;
+      } catch (e) {
+        if (init?.signal?.aborted) throw e;
+        status = (e as Error).name === 'TimeoutError' ? 'timeout' : 'connection error';
+        if (!IDEMPOTENT.has(method) || attempt >= attempts || !replayable) throw e;
+      }
+      const retryAfter = Number(res?.headers.get('retry-after'));
+      const backoff = Math.random() * Math.min(max, base * 2 ** (attempt - 1));
+      const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(max, retryAfter * 1000) : backoff;
+      await res?.body?.cancel().catch(() => undefined);
+      opts.onRetry?.({ url, status, attempt, waitMs });
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  };
+}
