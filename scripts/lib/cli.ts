@@ -1,6 +1,8 @@
 // The shared shell of every recipe script: parse arguments, run, and turn errors into one
 // clear message and an exit code, caught in one place (changesets' errors module).
+import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { inFlight } from './apply/in-flight.js';
 import { minimist } from 'zx';
 import { StrataError, TransferError } from './errors.js';
 
@@ -37,6 +39,7 @@ export type RecipeMain = (args: Args) => Promise<void>;
 
 /** runRecipe runs a recipe with error handling and sets process.exitCode. */
 export async function runRecipe(name: string, usage: string, main: RecipeMain, argv = process.argv.slice(2)): Promise<void> {
+  onInterrupt(name);
   try {
     const args = parseArgs(argv);
     if (args.help) {
@@ -61,6 +64,26 @@ export function reportError(name: string, e: unknown): number {
   if (process.env.STRATA_DEBUG) process.stderr.write(`${err?.stack}\n`);
   process.stderr.write('→ This is a bug or an unhandled server answer. Run again with STRATA_DEBUG=1 for details.\n');
   return 70;
+}
+
+/**
+ * onInterrupt: on ^C or SIGTERM, remove the temp files of downloads in flight and say how to
+ * continue. Finished files are in place; the lock is released by proper-lockfile's exit hook.
+ */
+function onInterrupt(name: string) {
+  const stop = (signal: NodeJS.Signals) => {
+    for (const tmp of inFlight) {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        // best effort: a leftover *.strata-tmp is never synced and never carries a real name
+      }
+    }
+    process.stderr.write(`\n${name}: interrupted (${signal}). Files finished so far are in place; run the recipe again to continue.\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 /** isMain: the module was run directly (node scripts/x.js), not imported by the dispatcher. */

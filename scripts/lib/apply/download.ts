@@ -12,6 +12,7 @@ import { createDigester, sameContent } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
 import type { Backend } from '../remotes/types.js';
 import type { Space } from '../space.js';
+import { inFlight } from './in-flight.js';
 
 export function tempName(dest: string): string {
   return path.join(path.dirname(dest), `.${path.basename(dest).slice(0, 100)}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`);
@@ -21,6 +22,7 @@ export function tempName(dest: string): string {
 export async function download(backend: Backend, space: Space, entry: Entry, dest: string, onBytes: (n: number) => void): Promise<{ tmp: string; digests: Digests }> {
   await fs.promises.mkdir(path.dirname(dest), { recursive: true });
   const tmp = tempName(dest);
+  inFlight.add(tmp);
   const names = new Set<DigestName>(['md5', ...(Object.keys(entry.digests) as DigestName[])]);
   const digester = createDigester(names, entry.size);
   let size = 0;
@@ -47,6 +49,7 @@ export async function download(backend: Backend, space: Space, entry: Entry, des
     return { tmp, digests };
   } catch (e) {
     await fs.promises.rm(tmp, { force: true });
+    inFlight.delete(tmp);
     if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
       throw new StrataError(`The disk is full while downloading ${entry.key} to ${path.dirname(dest)}.`, 'Free some space (e.g. `just recycle-clean`) and run the recipe again; nothing partial was kept.');
     }

@@ -9,6 +9,7 @@ import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Backend, TransferEvents } from '../remotes/types.js';
 import type { Space } from '../space.js';
 import { download } from './download.js';
+import { inFlight } from './in-flight.js';
 import type { Recycler } from './recycle.js';
 
 export interface PullResult {
@@ -47,6 +48,7 @@ export async function applyPull(
             recycled.push(item.key);
           }
           await fs.promises.rename(tmp, dest);
+          inFlight.delete(tmp);
           const st = await fs.promises.stat(dest);
           written.set(item.key, { size: st.size, mtimeMs: st.mtimeMs, digests: { ...digests, ...item.remote!.digests } });
           opts.events.done(item, digests);

@@ -9,6 +9,7 @@ import { Transform } from 'node:stream';
 import { byKey } from '../listing/entry.js';
 import { createDigester, hashFile } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
+import { inFlight } from '../apply/in-flight.js';
 import type { ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
 export class FileStore implements ObjectStore {
@@ -52,6 +53,7 @@ export class FileStore implements ObjectStore {
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });
     const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
     const digester = createDigester(['md5'], opts.size);
+    inFlight.add(tmp);
     try {
       await pipeline(
         fs.createReadStream(file, { highWaterMark: 1 << 20 }),
@@ -68,6 +70,8 @@ export class FileStore implements ObjectStore {
     } catch (e) {
       await fs.promises.rm(tmp, { force: true });
       throw e;
+    } finally {
+      inFlight.delete(tmp);
     }
     const st = await fs.promises.stat(dest);
     if (st.size !== opts.size) throw new Error(`${file} changed size while being copied (${opts.size} → ${st.size} bytes)`);
@@ -78,8 +82,13 @@ export class FileStore implements ObjectStore {
     const dest = this.abs(to);
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });
     const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
-    await fs.promises.copyFile(this.abs(from), tmp);
-    await fs.promises.rename(tmp, dest);
+    inFlight.add(tmp);
+    try {
+      await fs.promises.copyFile(this.abs(from), tmp);
+      await fs.promises.rename(tmp, dest);
+    } finally {
+      inFlight.delete(tmp);
+    }
   }
 
   async delete(keys: string[]) {
