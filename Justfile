@@ -5,8 +5,8 @@ import 'strata.just'
 
 # Build a throwaway lab project on a plain-folder remote and run a day of recipes in it
 [group('try it')]
-demo:
-    @node dist/scripts/demo.js
+demo *args:
+    @node dist/scripts/demo.js {{args}}
 
 # Compile the TypeScript sources to dist/ (done by npm ci too)
 [group('develop')]
@@ -22,3 +22,10 @@ test *args:
 [group('develop')]
 ready:
     bash .ci/run
+
+# Benchmark Strata against rclone and the AWS CLI on a local Ceph S3 (docs/performance.md; --quick: a 2-minute smoke run, --help: options)
+[group('develop')]
+[positional-arguments]
+bench *args: build
+    npx tsc -p bench/tsconfig.json
+    node bench/out/bench/run.js "$@"

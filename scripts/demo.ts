@@ -93,12 +93,10 @@ export async function main(args: Args): Promise<void> {
   await recipe('Ana (analyst)', ana, ['put-results'], 'ok');
   write(ben, 'data/processed/cell-counts/notes.txt', 'Ben was here\n');
   await recipe('Ben (analyst)', ben, ['put-results'], 'refused');
-  // Pulling would remove Ben's unshared notes.txt (exact sync): refused until he says --force,
-  // which moves it to the recycle folder; he puts it back and pushes on top of Ana's change.
+  // Pulling would remove Ben's unshared notes.txt (exact sync): refused. --keep takes Ana's
+  // change and leaves his unshared file as it is; then his push goes on top of hers.
   await recipe('Ben (analyst)', ben, ['get-results'], 'refused');
-  await recipe('Ben (analyst)', ben, ['get-results', '--force'], 'ok');
-  const recycled = findFile(path.join(ben, 'data/_recycle'), 'notes.txt');
-  if (recycled) fs.renameSync(recycled, path.join(ben, 'data/processed/cell-counts/notes.txt'));
+  await recipe('Ben (analyst)', ben, ['get-results', '--keep'], 'ok');
   await recipe('Ben (analyst)', ben, ['put-results'], 'ok');
   // Ana's local edit is protected when a pull would overwrite it.
   write(ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,9999\n');
@@ -110,21 +108,12 @@ export async function main(args: Args): Promise<void> {
   for (const r of results) say(`   ${r.ok ? '✓' : '✗'} ${r.step}`);
   const failed = results.filter((r) => !r.ok).length;
   say(`\n${results.length - failed} of ${results.length} steps behaved as expected.`);
-  say(`Remote folder (look inside): ${remote}`);
-  if (!args.keep) say(`The demo project is in ${root}; remove it when done (rm -r ${root}).`);
-  if (failed) process.exitCode = 1;
-}
-
-function findFile(dir: string, name: string): string | null {
-  if (!fs.existsSync(dir)) return null;
-  for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, d.name);
-    if (d.isDirectory()) {
-      const hit = findFile(p, name);
-      if (hit) return hit;
-    } else if (d.name === name) return p;
+  if (args.keep) say(`The demo project and its remote are kept in ${root} (remote: ${remote}); remove them when done.`);
+  else {
+    fs.rmSync(root, { recursive: true, force: true });
+    say('The demo folder was removed (run `just demo --keep` to look around in it).');
   }
-  return null;
+  if (failed) process.exitCode = 1;
 }
 
 if (isMain(import.meta.url)) await runRecipe('demo', usage, main);

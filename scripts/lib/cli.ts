@@ -12,17 +12,17 @@ export interface Args {
   force: boolean;
   quiet: boolean;
   yes: boolean;
-  json: boolean;
+  keep: boolean;
   [flag: string]: unknown;
 }
 
-const BOOLEAN_FLAGS = ['dry-run', 'force', 'quiet', 'yes', 'json', 'help', 'all', 'keep'];
+const BOOLEAN_FLAGS = ['dry-run', 'force', 'quiet', 'yes', 'help', 'all', 'keep'];
 
 export function parseArgs(argv: string[]): Args {
-  const parsed = minimist(argv, { boolean: BOOLEAN_FLAGS, string: ['layer', 'older-than', 'role', 'limit'], alias: { n: 'dry-run', f: 'force', q: 'quiet', y: 'yes', h: 'help' } });
-  const known = new Set([...BOOLEAN_FLAGS, 'layer', 'older-than', 'role', 'limit', 'n', 'f', 'q', 'y', 'h', '_', '--']);
+  const parsed = minimist(argv, { boolean: BOOLEAN_FLAGS, string: ['layer', 'older-than', 'role', 'limit'], alias: { n: 'dry-run', f: 'force', q: 'quiet', y: 'yes', h: 'help', k: 'keep' } });
+  const known = new Set([...BOOLEAN_FLAGS, 'layer', 'older-than', 'role', 'limit', 'n', 'f', 'q', 'y', 'h', 'k', '_', '--']);
   for (const k of Object.keys(parsed)) {
-    if (!known.has(k)) throw new StrataError(`Unknown option --${k}.`, 'Options: --dry-run, --force, --quiet, --yes, --json, --layer NAME, --limit N, --older-than DAYS, --all.', 2);
+    if (!known.has(k)) throw new StrataError(`Unknown option --${k}.`, 'Options: --dry-run, --force, --keep, --quiet, --yes, --role ROLE, --layer NAME, --limit N, --older-than DAYS, --all.', 2);
   }
   return {
     ...parsed,
@@ -31,7 +31,7 @@ export function parseArgs(argv: string[]): Args {
     force: !!parsed.force,
     quiet: !!parsed.quiet,
     yes: !!parsed.yes,
-    json: !!parsed.json,
+    keep: !!parsed.keep,
   };
 }
 
@@ -40,10 +40,14 @@ export type RecipeMain = (args: Args) => Promise<void>;
 /** runRecipe runs a recipe with error handling and sets process.exitCode. */
 export async function runRecipe(name: string, usage: string, main: RecipeMain, argv = process.argv.slice(2)): Promise<void> {
   onInterrupt(name);
+  // `just config | head` closes the pipe early: that is not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   try {
     const args = parseArgs(argv);
     if (args.help) {
-      process.stdout.write(`${usage}\n\nOptions: --dry-run (print the plan, change nothing), --force, --quiet, --json\n`);
+      process.stdout.write(`${usage}\n\nOptions: --dry-run (print the plan, change nothing), --force, --keep, --quiet, --role ROLE\n`);
       return;
     }
     await main(args);

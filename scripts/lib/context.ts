@@ -17,6 +17,7 @@ export interface RunContext {
 }
 
 export async function openProject(cwd: string, flags: ConfigFlags = {}): Promise<RunContext> {
+  // NOTE: --role is a convenience like STRATA_ROLE in .env; role rules are guardrails, not security.
   const root = findProjectRoot(cwd);
   const config = loadConfig(root, flags);
   const git = await readGit(root, config.mainBranch);
@@ -25,7 +26,7 @@ export async function openProject(cwd: string, flags: ConfigFlags = {}): Promise
 
 /**
  * withLock serialises Strata runs in one working copy (SPEC §6.11): a second run waits for
- * the first. A lock left by a killed run goes stale after 15 s and is taken over.
+ * the first. A lock left by a killed run goes stale after 10 s and is taken over.
  */
 export async function withLock<T>(ctx: RunContext, say: (m: string) => void, fn: () => Promise<T>): Promise<T> {
   const dir = path.join(ctx.config.projectRoot, '.strata');
@@ -33,8 +34,8 @@ export async function withLock<T>(ctx: RunContext, say: (m: string) => void, fn:
   const options = (retries: number) =>
     ({
       lockfilePath: path.join(dir, 'run.lock'),
-      stale: 15_000,
-      update: 5_000,
+      stale: 10_000,
+      update: 3_000,
       retries: { retries, factor: 1, minTimeout: 500, maxTimeout: 500 },
     }) as lockfile.LockOptions;
   let release: () => Promise<void>;

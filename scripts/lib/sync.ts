@@ -141,16 +141,28 @@ export interface Outcome {
   recycleFolder?: string;
 }
 
-/** pull applies a prepared pull plan (unless dryRun) after the unshared-work guard. */
-export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean; force: boolean; events: TransferEvents }): Promise<Outcome> {
+/** keepUnshared (pull --keep) leaves unshared local work as it is and applies the rest of the plan. */
+export function keepUnshared(p: Prepared): void {
+  p.plan = {
+    ...p.plan,
+    items: p.plan.items.map((i) => (i.unshared ? { ...i, kind: 'skip', bytes: 0, unshared: false, kept: true, reason: 'kept: your unshared version (--keep)' } : i)),
+  };
+}
+
+/** checkPull is the unshared-work guard; recipes run it for every layer before any layer moves. */
+export function checkPull(p: Prepared, force: boolean): void {
   const unshared = unsharedWork(p.plan);
-  if (unshared && !opts.force && !opts.dryRun) {
-    await saveState(ctx.config.projectRoot, p.layer.name, p.state);
+  if (unshared && !force) {
     throw new RefusedError(
       `${p.layer.name}: ${unshared}`,
-      'Push that work first (`just put-results`), move it elsewhere, or run again with --force to recycle it (it goes to the recycle folder, never deleted).',
+      'Keep your versions and take the rest with --keep (then push), push that work first, or run again with --force to recycle it (it goes to the recycle folder, never deleted).',
     );
   }
+}
+
+/** pull applies a prepared, checked pull plan (unless dryRun). */
+export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean; force: boolean; events: TransferEvents }): Promise<Outcome> {
+  if (!opts.dryRun) checkPull(p, opts.force);
   if (opts.dryRun) return { prepared: p, failed: [] };
   const recycler = new Recycler(ctx.config.projectRoot, ctx.config.recycleDir, p.layer.name);
   const result = await applyPull(p.backend, p.space, p.plan, p.localRoot, recycler, { transfers: ctx.config.transfers, events: opts.events });
@@ -161,7 +173,8 @@ export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean
     const r = item.remote;
     if (!r) continue;
     if (item.kind === 'skip') {
-      record.remote[item.key] = { size: r.size, tag: r.tag, digests: { ...r.digests, ...item.local!.digests } };
+      // A kept file differs from the remote: record only what the remote holds.
+      record.remote[item.key] = { size: r.size, tag: r.tag, digests: item.kept ? { ...r.digests } : { ...r.digests, ...item.local!.digests } };
     } else {
       const w = result.written.get(item.key);
       if (!w) continue;
@@ -202,14 +215,14 @@ export async function checkHead(p: Prepared, force: boolean, warn: (m: string) =
   }
   const where = describeSpace(p.space);
   if (force) {
-    warn(`${p.layer.name}: ${where} changed since your last sync; pushing anyway (--force): their changes to files you also have are overwritten.`);
+    warn(`${p.layer.name}: ${where} changed since your last sync; pushing anyway (--force): the remote becomes exactly your folder — files they added or changed are replaced or deleted.`);
     return p.head;
   }
   throw new ConflictError(
     record
       ? `${p.layer.name}: ${where} changed since this working copy last synced it (someone else pushed: remote head ${p.head}, you last saw ${seen ?? 'nothing'}). Nothing was changed.`
       : `${p.layer.name}: ${where} already has history that this working copy has never synced. Nothing was changed.`,
-    'Run `just status` to see what changed, pull it (`just get-results`), then push again. --force overwrites their changes.',
+    'Run `just status` to see what changed; take their changes with `just get-results --keep` (your unshared files stay as they are), then push again. --force makes the remote exactly your folder.',
   );
 }
 
@@ -218,7 +231,7 @@ export async function checkHead(p: Prepared, force: boolean, warn: (m: string) =
  * returns the head to build on. Recipes check all layers before applying any.
  */
 export async function checkPush(ctx: RunContext, p: Prepared, force: boolean, warn: (m: string) => void): Promise<string | null> {
-  const empty = emptyLocalLayer(p.plan, p.local.exists);
+  const empty = emptyLocalLayer(p.plan, p.local.exists, p.scope);
   if (empty && !force) {
     throw new RefusedError(`${p.layer.name}: ${empty}`, `Check that ${p.layer.local}/ holds the data (is the share mounted? right project?). To really empty the remote, run again with --force.`);
   }

@@ -134,3 +134,13 @@ describe('redaction', () => {
     expect(redact('AWS_PROFILE', 'lab')).toBe('lab');
   });
 });
+
+describe('config mistakes users make', () => {
+  it('does not blame a missing remote when strata.yaml itself is invalid', () => {
+    const p = problems(project('remote: file:///x\ntransfer: 8\n'));
+    expect(p).toEqual([expect.stringMatching(/^transfer: is not a setting/)]);
+  });
+  it('refuses switching off a layer that does not exist (a typo)', () => {
+    expect(problems(project('remote: file:///x\nlayers:\n  procesed: { enabled: false }\n'))).toEqual([expect.stringMatching(/^layers\.procesed: is not a layer/)]);
+  });
+});

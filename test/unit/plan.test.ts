@@ -115,3 +115,13 @@ describe('guards', () => {
     expect(unsharedWork(plan('pull', [], list('a:1:x')))).toBeNull();
   });
 });
+
+describe('pull --keep', () => {
+  it('leaves unshared work as it is and applies the rest', async () => {
+    const { keepUnshared } = await import('../../scripts/lib/sync.js');
+    const p = { plan: plan('pull', list('mine:1:w', 'old:1:x'), list('mine:1:y', 'new:1:q', 'old:1:z'), { old: [{ md5: 'x' }] }) } as Parameters<typeof keepUnshared>[0];
+    keepUnshared(p);
+    expect(p.plan.items.map((i) => `${i.kind} ${i.key}${i.kept ? ' kept' : ''}`)).toEqual(['skip mine kept', 'download new', 'download old']);
+    expect(unsharedWork(p.plan)).toBeNull();
+  });
+});

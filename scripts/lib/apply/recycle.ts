@@ -7,7 +7,10 @@ export class Recycler {
   readonly folder: string;
   count = 0;
   constructor(projectRoot: string, recycleDir: string, layer: string, stamp = recycleStamp()) {
-    this.folder = path.join(projectRoot, recycleDir, stamp, layer);
+    // Two pulls in the same second must not recycle into one folder (a file could be overwritten).
+    let folder = path.join(projectRoot, recycleDir, stamp);
+    for (let n = 2; fs.existsSync(path.join(folder, layer)); n++) folder = path.join(projectRoot, recycleDir, `${stamp}-${n}`);
+    this.folder = path.join(folder, layer);
   }
 
   /** recycle moves `file` (layer key `key`) into the recycle folder; same-disk rename, so it is instant. */

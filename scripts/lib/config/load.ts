@@ -30,6 +30,10 @@ export interface Layer {
 export interface Config {
   projectRoot: string;
   configFile: string | null;
+  /** The project's remote (every layer's, unless a layer says otherwise). */
+  remote: string;
+  /** The Hub dataset for versioned layers, if any. */
+  hub?: string;
   mainBranch: string;
   role: Role;
   user: string;
@@ -99,9 +103,11 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
   const configFile = fs.existsSync(configPath) ? configPath : null;
 
   let file: ProjectFile = {};
+  let fileValid = true;
   if (configFile) {
     const parsed = readProjectFile(configFile, problems);
     if (parsed) file = parsed;
+    else fileValid = false;
   }
 
   // .env is personal; the process environment wins over it, as dotenv does.
@@ -163,12 +169,13 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
   if (!Number.isInteger(transfers) || transfers < 1 || transfers > 256) {
     problems.push({ key: 'transfers', message: `must be a whole number from 1 to 256, not "${transfersRaw}"`, source: origins.transfers });
   }
-  if (!remote) {
+  if (!remote && fileValid) {
+    // (When strata.yaml itself is invalid its problems are listed instead: it may well set remote.)
     problems.push({
       key: 'remote',
       message: `is not set. Put e.g. "remote: s3://BUCKET/projects/NAME/datastore" in ${DEFAULTS.configFile}, or STRATA_REMOTE in .env`,
     });
-  } else {
+  } else if (remote) {
     const parsed = parseRemoteUrl(remote);
     if (typeof parsed === 'string') problems.push({ key: 'remote', message: parsed, source: origins.remote });
     else if (parsed.scheme === 'hf') problems.push({ key: 'remote', message: 'must be s3:// or file://; put a Hub repo under "hub"', source: origins.remote });
@@ -190,6 +197,8 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
   return {
     projectRoot,
     configFile,
+    remote: remote!,
+    hub,
     mainBranch,
     role: role!,
     user,
@@ -240,8 +249,12 @@ function buildLayers(
   const layers: Layer[] = [];
   for (const name of names) {
     const given = file.layers?.[name];
-    if (given === null || given?.enabled === false) continue; // a project may switch a default layer off
     const base = DEFAULT_LAYERS[name];
+    if (given === null || given?.enabled === false) {
+      // A project may switch a default layer off; switching off a name that is no layer is a typo.
+      if (!base) problems.push({ key: `layers.${name}`, message: `is not a layer; the default layers are ${Object.keys(DEFAULT_LAYERS).join(', ')}` });
+      continue;
+    }
     if (!base && (!given?.local || !given?.path)) {
       problems.push({ key: `layers.${name}`, message: 'a new layer needs both "local" and "path"' });
       continue;

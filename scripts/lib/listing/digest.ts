@@ -74,7 +74,7 @@ export async function hashFile(file: string, names: Iterable<DigestName>): Promi
 
 const MiB = 1024 * 1024;
 // Part sizes used by the tools that wrote the lab's buckets: rclone (5 MiB), the AWS CLI
-// (8 MiB), Strata (16 MiB), and larger ones tools switch to for very large files.
+// (8 MiB, which Strata uses too), and larger ones tools switch to for very large files.
 const COMMON_PART_SIZES = [5, 8, 16, 32, 64, 100, 128, 256, 512].map((n) => n * MiB);
 
 /**

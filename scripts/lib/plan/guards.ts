@@ -18,10 +18,11 @@ export function unsharedWork(plan: Plan): string | null {
 }
 
 /** emptyLocalLayer: a push from a missing or empty folder would delete the remote files. */
-export function emptyLocalLayer(plan: Plan, localExists: boolean): string | null {
+export function emptyLocalLayer(plan: Plan, localExists: boolean, scope = ''): string | null {
   const remoteFiles = plan.items.filter((i) => i.remote).length;
   const localFiles = plan.items.filter((i) => i.local).length;
   if (remoteFiles === 0 || localFiles > 0) return null;
+  if (scope) return `The run folder ${scope}/ is empty or missing here, and pushing it would delete all ${remoteFiles} remote files in it.`;
   return localExists
     ? `The local folder is empty, and pushing it would delete all ${remoteFiles} remote files.`
     : `The local folder does not exist (unmounted share, or the wrong project?), and pushing it would delete all ${remoteFiles} remote files.`;

@@ -20,6 +20,8 @@ export interface PlanItem {
   from?: Entry;
   /** pull: a local file this item replaces or removes is unshared work (changed since the last sync). */
   unshared?: boolean;
+  /** pull --keep: unshared work left as it is (the remote's version was not applied). */
+  kept?: boolean;
 }
 
 export interface Plan {

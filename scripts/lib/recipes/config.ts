@@ -20,15 +20,15 @@ export async function runConfig(args: Args): Promise<void> {
   out.say(`role         ${config.role}  [${o.role}]`);
   out.say(`user         ${config.user}  [${o.user}]`);
   out.say(`transfers    ${config.transfers}  [${o.transfers}]`);
-  out.say(`delete_threshold ${config.deleteThreshold}  [${o.delete_threshold}]`);
+  out.say(`delete_threshold  ${config.deleteThreshold}  [${o.delete_threshold}]`);
   out.say(`recycle_dir  ${config.recycleDir}  [${o.recycle_dir}]`);
-  out.say(`remote       ${redactUrl(config.layers[0]?.remote ?? '')}  [${o.remote}]`);
-  if (o.hub !== 'default') out.say(`hub          ${config.layers.find((l) => l.remote.startsWith('hf://'))?.remote ?? ''}  [${o.hub}]`);
+  out.say(`remote       ${redactUrl(config.remote)}  [${o.remote}]`);
+  out.say(`hub          ${config.hub ? redactUrl(config.hub) : '(not set: every layer on the remote)'}  [${o.hub}]`);
   out.say('');
   out.say('layers:');
   out.say(`  ${'name'.padEnd(10)} ${'local'.padEnd(20)} ${'remote path'.padEnd(12)} ${'kind'.padEnd(7)} ${'writers'.padEnd(12)} remote`);
   for (const l of config.layers) {
-    out.say(`  ${l.name.padEnd(10)} ${l.local.padEnd(20)} ${l.path.padEnd(12)} ${l.kind.padEnd(7)} ${l.writers.padEnd(12)} ${redactUrl(l.remote)}${l.versioned ? ' (versioned)' : ''}`);
+    out.say(`  ${l.name.padEnd(10)} ${l.local.padEnd(20)} ${l.path.padEnd(12)} ${l.kind.padEnd(7)} ${l.writers.padEnd(12)} ${redactUrl(l.remote)}${l.remote.startsWith('hf://') ? ' (versioned)' : ''}`);
   }
   out.say('');
   out.say('environment:');

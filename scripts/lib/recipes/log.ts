@@ -1,6 +1,8 @@
 // log: who pushed what, when, from which git commit — the S3/folder journal or Hub commits,
 // in one format.
 import { openProject } from '../context.js';
+import { roleFlag } from './sync-recipes.js';
+import { StrataError } from '../errors.js';
 import type { Args } from '../cli.js';
 import { openBackend } from '../remotes/index.js';
 import { describeSpace, spaceFor } from '../space.js';
@@ -8,9 +10,10 @@ import { bytes } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 
 export async function runLog(args: Args): Promise<void> {
-  const ctx = await openProject(process.cwd());
+  const ctx = await openProject(process.cwd(), roleFlag(args));
   const out = new Reporter({});
   const limit = Number(args.limit ?? 20);
+  if (!Number.isInteger(limit) || limit < 1) throw new StrataError(`--limit must be a whole number, not "${args.limit}".`, undefined, 2);
   const branch = typeof args._[0] === 'string' && args._[0] ? args._[0] : (ctx.git.branch ?? ctx.config.mainBranch);
   for (const layer of ctx.config.layers) {
     if (typeof args.layer === 'string' && layer.name !== args.layer) continue;
@@ -23,7 +26,9 @@ export async function runLog(args: Args): Promise<void> {
       const sha = e.gitSha ? e.gitSha.slice(0, 8) + (e.dirty ? '+dirty' : '') : 'no commit';
       out.say(
         `  ${e.id.padEnd(8)} ${e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${e.user}@${e.host}  git ${sha} (${e.branch})  ${e.recipe}: ` +
-          `${e.uploaded} written, ${e.deleted} deleted, ${bytes(e.bytes)}${e.status === 'interrupted' ? '  [INTERRUPTED — re-run continues it]' : ''}`,
+          (e.status === 'interrupted'
+            ? `INTERRUPTED (planned ${e.uploaded} written, ${e.deleted} deleted; a later push completed or continues it)`
+            : `${e.uploaded} written, ${e.deleted} deleted, ${bytes(e.bytes)}`),
       );
     }
     out.say('');

@@ -1,6 +1,8 @@
 // status: per layer, what get and put would do, unshared local work, and remote changes
 // since the last sync — the same plans the sync recipes build, rendered, with no transfer.
-import { openProject, withLock } from '../context.js';
+import type { Layer } from '../config/load.js';
+import { openProject, withLock, type RunContext } from '../context.js';
+import { roleFlag } from './sync-recipes.js';
 import type { Args } from '../cli.js';
 import { describeCommit } from '../git.js';
 import { sameContent } from '../listing/digest.js';
@@ -9,8 +11,17 @@ import { prepare } from '../sync.js';
 import { countsText, itemLine } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 
+/** putRefusal says why a push of this layer would be refused now (role, branch, remote changed), or null. */
+function putRefusal(ctx: RunContext, layer: Layer, head: string | null, seen: string | null, hasChanges: boolean): string | null {
+  const { config, git } = ctx;
+  if (layer.writers === 'maintainers' && config.role !== 'maintainer') return 'maintainers only';
+  if (config.role !== 'maintainer' && (git.detached || git.branch === config.mainBranch)) return `analysts push from a branch, not ${git.branch ?? 'a detached HEAD'}`;
+  if (hasChanges && head !== seen) return 'the remote changed since your last sync (take their changes with `just get-results --keep`, then push)';
+  return null;
+}
+
 export async function runStatus(args: Args): Promise<void> {
-  const ctx = await openProject(process.cwd());
+  const ctx = await openProject(process.cwd(), roleFlag(args));
   const out = new Reporter({ quiet: false });
   const { git, config } = ctx;
   const branch = git.branch ?? config.mainBranch;
@@ -51,6 +62,8 @@ export async function runStatus(args: Args): Promise<void> {
       for (const i of getChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
       const putChanges = put.plan.items.filter((i) => i.kind !== 'skip');
       out.say(`  put would: ${countsText(put.plan)} → ${describeSpace(put.space)}`);
+      const refusal = putRefusal(ctx, layer, put.head, put.state.spaces[put.space.id]?.head ?? null, putChanges.length > 0);
+      if (refusal) out.say(`  put would be refused: ${refusal}`);
       for (const i of putChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
       for (const r of get.plan.refused) out.say(`  ! remote key ${JSON.stringify(r.key)} is refused: ${r.reason}`);
     }

@@ -5,7 +5,7 @@ import { openProject, withLock, type RunContext } from '../context.js';
 import { RefusedError, StrataError } from '../errors.js';
 import { describeCommit } from '../git.js';
 import { describeSpace } from '../space.js';
-import { checkPush, prepare, pull, push, type Prepared } from '../sync.js';
+import { checkPull, checkPush, keepUnshared, prepare, pull, push, type Prepared } from '../sync.js';
 import { planText } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 import type { Args } from '../cli.js';
@@ -19,13 +19,13 @@ export const sharedResultLayers: LayerPick = (ls) => ls.filter((l) => l.kind ===
 export const versionedLayers: LayerPick = (ls) => ls.filter((l) => l.remote.startsWith('hf://'));
 export const maintainerResultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result' && l.writers === 'maintainers');
 
-function pickLayers(ctx: RunContext, pick: LayerPick, args: Args): Layer[] {
+function pickLayers(ctx: RunContext, pick: LayerPick, args: Args, none = 'No layer in this project is synced by this recipe.'): Layer[] {
   let layers = pick(ctx.config.layers);
   if (typeof args.layer === 'string') {
     layers = layers.filter((l) => l.name === args.layer);
     if (!layers.length) throw new StrataError(`This recipe does not sync a layer named "${args.layer}".`, `It syncs: ${pick(ctx.config.layers).map((l) => l.name).join(', ') || 'none'}.`, 2);
   }
-  if (!layers.length) throw new StrataError('No layer in this project is synced by this recipe.', 'See the layers in `just config`.', 2);
+  if (!layers.length) throw new StrataError(none, 'See the layers in `just config`.', 2);
   return layers;
 }
 
@@ -40,12 +40,26 @@ export interface GetOptions {
   branch?: string;
   scope?: string;
   revision?: string;
+  /** Message when the project has no layer this recipe syncs. */
+  none?: string;
+}
+
+/** roleFlag: --role maintainer|analyst, like STRATA_ROLE for one run. */
+export function roleFlag(args: Args): { role?: string } {
+  return typeof args.role === 'string' ? { role: args.role } : {};
+}
+
+function warnSkipped(out: Reporter, prepared: Prepared[]) {
+  for (const p of prepared) {
+    for (const s of p.local.skipped.slice(0, 10)) out.warn(`${p.layer.local}/${s.key}: skipped, ${s.reason}`);
+    if (p.local.skipped.length > 10) out.warn(`${p.layer.local}/: ${p.local.skipped.length - 10} more skipped`);
+  }
 }
 
 export async function runGet(args: Args, o: GetOptions): Promise<void> {
-  const ctx = await openProject(process.cwd());
+  const ctx = await openProject(process.cwd(), roleFlag(args));
   const out = new Reporter({ quiet: args.quiet });
-  const layers = pickLayers(ctx, o.pick, args);
+  const layers = pickLayers(ctx, o.pick, args, o.none);
   const branch = o.branch ?? currentBranch(ctx);
   if (!o.branch && ctx.git.detached) out.warn(`detached HEAD: reading result layers from ${ctx.config.mainBranch}'s space.`);
   let refused = 0;
@@ -59,6 +73,12 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
       }
       refused += p.plan.refused.length;
     }
+    // A branch named on the command line must exist: a typo must not silently read main.
+    if (o.branch && o.branch !== ctx.config.mainBranch && prepared.every((p) => p.fellBackFrom)) {
+      throw new StrataError(`No layer has a space for branch "${o.branch}" on the remote.`, 'Check the name (`git branch -a`, or `just log BRANCH`); a branch gets a space with its first put-results.', 2);
+    }
+    warnSkipped(out, prepared);
+    if (args.keep) for (const p of prepared) keepUnshared(p);
     if (args.dryRun) {
       for (const p of prepared) {
         out.say(`${p.layer.name} ← ${describeSpace(p.space)}${p.scope ? ` (only ${p.scope}/)` : ''}`);
@@ -67,6 +87,8 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
       out.say('Dry run: nothing was changed.');
       return;
     }
+    // Every layer's guard runs before any layer moves.
+    for (const p of prepared) checkPull(p, args.force);
     const recycled: string[] = [];
     await out.runTasks(
       prepared.map((p) => ({
@@ -84,6 +106,7 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
     );
     for (const p of prepared) for (const r of p.plan.refused) out.warn(`${p.layer.name}: refused remote key ${JSON.stringify(r.key)}: ${r.reason}. It was not written.`);
     for (const folder of recycled) out.say(`Replaced or removed local files were moved to ${folder}`);
+    for (const p of prepared) for (const i of p.plan.items.filter((x) => x.kept)) out.say(`kept your unshared ${p.layer.name}/${i.key} (push it to share it)`);
     out.say(out.summary(describeCommit(ctx.git)));
   });
   if (refused) throw new RefusedError(`${refused} remote key(s) were refused as unsafe (listed above); everything else was synced.`, 'Ask whoever wrote them to rename them in the remote.');
@@ -99,7 +122,7 @@ export interface PutOptions {
 }
 
 export async function runPut(args: Args, o: PutOptions): Promise<void> {
-  const ctx = await openProject(process.cwd());
+  const ctx = await openProject(process.cwd(), roleFlag(args));
   const out = new Reporter({ quiet: args.quiet });
   const layers = pickLayers(ctx, o.pick, args);
   const { git, config } = ctx;
@@ -120,6 +143,7 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
   await withLock(ctx, (m) => out.warn(m), async () => {
     const prepared: Prepared[] = [];
     for (const layer of layers) prepared.push(await prepare(ctx, layer, 'push', { branch, scope: o.scope }));
+    warnSkipped(out, prepared);
     if (args.dryRun) {
       for (const p of prepared) {
         out.say(`${p.layer.name} → ${describeSpace(p.space)}${p.scope ? ` (only ${p.scope}/)` : ''}`);

@@ -13,6 +13,7 @@ import { describeSpace, spaceFor } from '../space.js';
 import { prepare } from '../sync.js';
 import { Reporter } from '../ui/reporter.js';
 import { requireArg } from './args.js';
+import { roleFlag } from './sync-recipes.js';
 
 function versionedLayers(ctx: RunContext): Layer[] {
   const layers = ctx.config.layers.filter((l) => l.remote.startsWith('hf://'));
@@ -98,7 +99,7 @@ export async function runPrCreate(args: Args): Promise<void> {
 
 export async function runPromote(args: Args): Promise<void> {
   const branch = requireArg(args, 'BRANCH', 'just promote BRANCH');
-  const ctx = await openProject(process.cwd());
+  const ctx = await openProject(process.cwd(), roleFlag(args));
   const out = new Reporter({ quiet: args.quiet });
   const main = ctx.config.mainBranch;
   if (ctx.config.role !== 'maintainer') throw new RefusedError(`promote rewrites ${main}'s results: it is for maintainers.`, 'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env.');

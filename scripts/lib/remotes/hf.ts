@@ -72,7 +72,7 @@ export class HubBackend implements Backend {
     const msg = (e as Error).message ?? String(e);
     if (status === 401) return new StrataError(`Cannot ${what}: the Hub refused the token (401).`, 'Log in again with `hf auth login`, or check HF_TOKEN in .env.', 2);
     if (status === 403) return new StrataError(`Cannot ${what}: this token may not write to ${this.remote.repo} (403).`, 'Ask a maintainer for write access, or use a token with write scope.', 2);
-    if (status === 412) return new ConflictError(`Cannot ${what}: someone pushed to the Hub branch since your last sync (412).`, 'Run `just status`, pull with `just get-results`, then push again.');
+    if (status === 412) return new ConflictError(`Cannot ${what}: someone pushed to the Hub branch since your last sync (412).`, 'Run `just status`, take their changes with `just get-results --keep`, then push again.');
     return new Error(`${what}: ${msg}${status ? ` (HTTP ${status})` : ''}`);
   }
 

@@ -91,7 +91,7 @@ export class ObjectBackend implements Backend {
     if (!(await this.store.putIfAbsent(seqKey(space, seq), JSON.stringify(record, null, 1)))) {
       throw new ConflictError(
         `Someone else pushed to ${space.id}/ at the same moment (journal record ${seq} was taken first). Nothing was changed.`,
-        'Run `just status` to see their changes, pull them (`just get-results`), then push again.',
+        'Run `just status` to see their changes, take them with `just get-results --keep` (your unshared files stay as they are), then push again.',
       );
     }
 

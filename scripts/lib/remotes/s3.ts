@@ -36,6 +36,10 @@ export function s3ClientConfig(env: Record<string, string | undefined>, transfer
     retryMode: 'adaptive',
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000, httpAgent: { keepAlive: true, maxSockets: transfers * 2 }, httpsAgent: { keepAlive: true, maxSockets: transfers * 2 } },
   };
+  if (env.AWS_CA_BUNDLE) {
+    // The JavaScript SDK does not read AWS_CA_BUNDLE itself; the CLI and rclone do, so labs set it.
+    (config.requestHandler as { httpsAgent: Record<string, unknown> }).httpsAgent.ca = fs.readFileSync(env.AWS_CA_BUNDLE);
+  }
   if (endpoint) {
     config.endpoint = endpoint;
     // Self-hosted stores rarely have per-bucket DNS names.

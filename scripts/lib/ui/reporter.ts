@@ -58,7 +58,8 @@ export class Reporter {
           await t.run(this.events(t.layer, (s) => (task.output = s)));
         },
       })),
-      { concurrent: false, exitOnError: true, rendererOptions: { collapseErrors: false } },
+      // The error is printed once, by the recipe shell; the task list only marks the layer failed.
+      { concurrent: false, exitOnError: true, rendererOptions: { showErrorMessage: false } },
     );
     await list.run();
   }
