@@ -40,6 +40,7 @@ export type RecipeMain = (args: Args) => Promise<void>;
 /** runRecipe runs a recipe with error handling and sets process.exitCode. */
 export async function runRecipe(name: string, usage: string, main: RecipeMain, argv = process.argv.slice(2)): Promise<void> {
   onInterrupt(name);
+  quietSdkNodeWarning();
   // `just config | head` closes the pipe early: that is not an error worth a stack trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
@@ -88,6 +89,20 @@ function onInterrupt(name: string) {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/**
+ * quietSdkNodeWarning drops the AWS SDK's notice that future versions will need Node 22: it
+ * would print on every S3 recipe and says nothing a lab member can act on (see package.json
+ * engines). Every other warning still prints.
+ */
+function quietSdkNodeWarning() {
+  const listeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name === 'NodeVersionSupportWarning') return;
+    for (const l of listeners) l(w);
+  });
 }
 
 /** isMain: the module was run directly (node scripts/x.js), not imported by the dispatcher. */
