@@ -30,6 +30,16 @@ export function branchIsValid(branch: string): boolean {
   return !(branch.split('/').some((s) => s === '' || s === '.' || s === '..') || /[\\\u0000-\u001f]/.test(branch));
 }
 
+/**
+ * branchCollides: branch "x/processed" would keep its spaces inside branch "x"'s processed
+ * space (PREFIX/branches/x/processed/…), so a segment after the first must not be a layer path.
+ */
+export function branchCollides(branch: string, layerPaths: string[]): string | null {
+  const segments = branch.split('/');
+  const hit = segments.slice(1).find((s) => layerPaths.some((p) => p.split('/')[0] === s));
+  return hit ? `its part "${hit}" is also a layer folder, so its remote space would lie inside another branch's` : null;
+}
+
 /** spaceFor names the space of `layer` on `branch`. Input layers always live on main. */
 export function spaceFor(layer: Layer, branch: string, mainBranch: string): Space {
   const remote = parseRemoteUrl(layer.remote);

@@ -17,7 +17,7 @@ import { emptyLocalLayer, tooManyDeletes, unsharedWork } from './plan/guards.js'
 import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
 import type { Backend, RemoteListing, TransferEvents } from './remotes/types.js';
-import { atRevision, describeSpace, spaceFor, type Space } from './space.js';
+import { atRevision, branchCollides, describeSpace, spaceFor, type Space } from './space.js';
 
 export interface Prepared {
   layer: Layer;
@@ -57,6 +57,8 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
   if (scope && scope.split('/').some((s) => s === '..' || s === '.' || s === '')) {
     throw new StrataError(`"${opts.scope}" is not a folder inside the layer.`, 'Give a run folder name like `plate-42` or `2026-11-run3`.', 2);
   }
+  const collision = layer.kind === 'result' && !layer.remote.startsWith('hf:') && opts.branch !== config.mainBranch && branchCollides(opts.branch, config.layers.map((l) => l.path));
+  if (collision) throw new StrataError(`The branch name "${opts.branch}" cannot name a remote space: ${collision}.`, 'Rename the branch (git branch -m NEW-NAME).', 2);
   let space = spaceFor(layer, opts.branch, config.mainBranch);
   if (opts.revision) {
     if (space.remote.scheme !== 'hf') throw new StrataError(`${layer.name} is not a versioned layer (its remote is ${space.remote.url}): it has no past revisions.`, 'Only layers on a Hub dataset keep history.', 2);
@@ -184,7 +186,11 @@ export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean
   }
   for (const key of result.recycled) delete p.state.files[key];
   if (!result.failed.length) {
-    record.head = p.head;
+    if (p.scope) (record.scopeHeads ??= {})[p.scope] = p.head;
+    else {
+      record.head = p.head;
+      delete record.scopeHeads;
+    }
     record.syncedAt = new Date().toISOString();
   }
   await saveState(ctx.config.projectRoot, p.layer.name, p.state);
@@ -207,7 +213,8 @@ function scopedRecord(state: LayerState, space: Space, scope: string) {
  */
 export async function checkHead(p: Prepared, force: boolean, warn: (m: string) => void): Promise<string | null> {
   const record = p.state.spaces[p.space.id];
-  const seen = record?.head ?? null;
+  const scoped = p.scope && record?.scopeHeads && p.scope in record.scopeHeads;
+  const seen = scoped ? record!.scopeHeads![p.scope]! : (record?.head ?? null);
   if (p.head === seen) return seen;
   if (record?.pending && p.head === String(record.pending.seq) && (await p.backend.ownsHead?.(p.space, record.pending))) {
     warn(`${p.layer.name}: continuing this working copy's interrupted push (journal record ${record.pending.seq}).`);
@@ -231,6 +238,9 @@ export async function checkHead(p: Prepared, force: boolean, warn: (m: string) =
  * returns the head to build on. Recipes check all layers before applying any.
  */
 export async function checkPush(ctx: RunContext, p: Prepared, force: boolean, warn: (m: string) => void): Promise<string | null> {
+  // The head first: a working copy that is behind must hear "someone pushed", not a delete
+  // warning whose --force would also skip this check.
+  const base = await checkHead(p, force, warn);
   const empty = emptyLocalLayer(p.plan, p.local.exists, p.scope);
   if (empty && !force) {
     throw new RefusedError(`${p.layer.name}: ${empty}`, `Check that ${p.layer.local}/ holds the data (is the share mounted? right project?). To really empty the remote, run again with --force.`);
@@ -239,7 +249,7 @@ export async function checkPush(ctx: RunContext, p: Prepared, force: boolean, wa
   if (tooMany && !force) {
     throw new RefusedError(`${p.layer.name}: ${tooMany}`, 'Run with --dry-run to see the list. If that is what you want, run again with --force.');
   }
-  return checkHead(p, force, warn);
+  return base;
 }
 
 /** push applies a checked push plan and records the new head. */
@@ -250,7 +260,8 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
     // Nothing to change: no journal record, no commit; just remember the sync.
     const fresh = scopedRecord(state, p.space, p.scope);
     for (const i of p.plan.items) fresh.remote[i.key] = { size: i.remote!.size, tag: i.remote!.tag, digests: { ...i.remote!.digests, ...i.local!.digests } };
-    fresh.head = p.head;
+    if (!p.scope || base === record.head) fresh.head = p.head;
+    else (fresh.scopeHeads ??= {})[p.scope] = p.head;
     fresh.syncedAt = new Date().toISOString();
     await saveState(ctx.config.projectRoot, p.layer.name, state);
     return { prepared: p, failed: [] };
@@ -283,6 +294,7 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
       result.failed,
     );
   }
+  const wasFullySynced = base === record.head;
   const fresh = scopedRecord(state, p.space, p.scope);
   const remoteByKey = new Map(p.remote.entries.map((e) => [e.key, e]));
   for (const e of p.local.entries) {
@@ -294,7 +306,12 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
       digests: { ...(written ? {} : r?.digests), ...e.digests, ...written },
     };
   }
-  fresh.head = result.head;
+  // Only a push built on the whole space's head may advance it; a run folder pushed from a
+  // scoped sync advances that folder's head.
+  if (!p.scope || wasFullySynced) {
+    fresh.head = result.head;
+    delete fresh.scopeHeads;
+  } else (fresh.scopeHeads ??= {})[p.scope] = result.head;
   fresh.syncedAt = new Date().toISOString();
   delete fresh.pending;
   await saveState(ctx.config.projectRoot, p.layer.name, state);

@@ -29,6 +29,11 @@ export interface SpaceRecord {
   remote: Record<string, RemoteRecord>;
   /** A push that claimed a journal sequence but did not finish: a re-run may continue it. */
   pending?: { seq: number; id: string };
+  /**
+   * Heads seen by syncs of one run folder (get-results-for / put-results-for). A scoped sync
+   * never advances `head`, which promises the whole space was seen.
+   */
+  scopeHeads?: Record<string, string | null>;
 }
 
 export interface LayerState {

@@ -70,6 +70,10 @@ export class HubBackend implements Backend {
     if (e instanceof StrataError) return e;
     const status = (e as { statusCode?: number }).statusCode;
     const msg = (e as Error).message ?? String(e);
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    if (code && ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
+      return new StrataError(`Cannot ${what}: the Hub at ${this.hubUrl} is not reachable (${code}).`, 'Check HF_ENDPOINT (if set) and your network; then run again.', 2);
+    }
     if (status === 401) return new StrataError(`Cannot ${what}: the Hub refused the token (401).`, 'Log in again with `hf auth login`, or check HF_TOKEN in .env.', 2);
     if (status === 403) return new StrataError(`Cannot ${what}: this token may not write to ${this.remote.repo} (403).`, 'Ask a maintainer for write access, or use a token with write scope.', 2);
     if (status === 412) return new ConflictError(`Cannot ${what}: someone pushed to the Hub branch since your last sync (412).`, 'Run `just status`, take their changes with `just get-results --keep`, then push again.');
@@ -77,12 +81,20 @@ export class HubBackend implements Backend {
   }
 
   private async api(method: string, route: string, body?: unknown): Promise<Response> {
-    const res = await this.fetch(`${this.hubUrl}/api/datasets/${this.remote.repo}${route}`, {
+    const res = await this.fetchOrExplain(route, `${this.hubUrl}/api/datasets/${this.remote.repo}${route}`, {
       method,
       headers: { Authorization: `Bearer ${this.credentials().accessToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     return res;
+  }
+
+  private async fetchOrExplain(route: string, url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await this.fetch(url, init);
+    } catch (e) {
+      throw this.explain(`reach ${this.remote.url} (${route})`, e);
+    }
   }
 
   /** revisionSha: the commit a branch, tag or commit id points at, or null when it does not exist. */

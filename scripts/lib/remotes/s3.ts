@@ -53,15 +53,20 @@ export function s3ClientConfig(env: Record<string, string | undefined>, transfer
   return config;
 }
 
+/** Network errors that mean "wrong address or no network", not a bug. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 export class S3Store implements ObjectStore {
   readonly kind = 's3' as const;
   readonly client: S3Client;
+  readonly endpoint: string | undefined;
   constructor(
     readonly bucket: string,
     env: Record<string, string | undefined>,
     transfers: number,
   ) {
     this.client = new S3Client(s3ClientConfig(env, transfers));
+    this.endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   }
 
   async list(prefix: string): Promise<StoredObject[]> {
@@ -192,6 +197,10 @@ export class S3Store implements ObjectStore {
     const err = e as Error & { $metadata?: { httpStatusCode?: number }; Code?: string };
     const status = err.$metadata?.httpStatusCode;
     const name = err.name ?? '';
+    const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: { code?: string } }).cause?.code ?? '';
+    if (UNREACHABLE.has(code)) {
+      return new StrataError(`Cannot ${what}: the S3 endpoint ${this.endpoint ?? '(AWS)'} is not reachable (${code}).`, 'Check AWS_ENDPOINT_URL_S3 in .env, and your network or VPN; then run again.', 2);
+    }
     if (name === 'CredentialsProviderError' || /credential/i.test(err.message) && !status) {
       return new StrataError(`Cannot ${what}: no AWS credentials were found.`, 'Set AWS_PROFILE in .env (a profile from ~/.aws/credentials), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.', 2);
     }

@@ -1,0 +1,117 @@
+// The push guardrails (SPEC §6.4, §6.8): who may push where, and pushes that would wipe
+// the remote. Every refusal must exit non-zero, say why, and leave the remote as it was —
+// journal included.
+import { describe, expect, it } from 'vitest';
+import { assertFailed, assertOk, hashed, REMOTE_KINDS, useLab } from '../support/lab.js';
+
+describe.each(REMOTE_KINDS)('%s remote: who may push results where', (kind) => {
+  const lab = useLab(kind);
+
+  it('put-results is refused for an analyst on main and on a detached HEAD, allowed for a maintainer on main', async () => {
+    const { mia, ana, remote } = lab();
+    mia.write('data/processed/published/table.csv', 'v1\n');
+    assertOk(await mia.just('put-results'), 'mia put-results (maintainer, on main)');
+    expect(await remote.files('processed')).toEqual(hashed({ 'published/table.csv': 'v1\n' }));
+
+    assertOk(await ana.just('get-results'), 'ana get-results');
+    ana.write('data/processed/published/table.csv', 'analyst edit\n');
+    ana.write('data/processed/mine/new.csv', 'mine\n');
+    const before = await remote.files();
+
+    const onMain = assertFailed(await ana.just('put-results'), 'ana put-results on main');
+    expect(onMain.stderr).toMatch(/refuses on main/);
+    expect(onMain.stderr).toMatch(/branch/);
+    expect(await remote.files()).toEqual(before);
+
+    await ana.git('checkout', '-q', '--detach');
+    const detached = assertFailed(await ana.just('put-results'), 'ana put-results on a detached HEAD');
+    expect(detached.stderr).toMatch(/detached HEAD/);
+    expect(await remote.files()).toEqual(before);
+
+    // Same refusal for the scoped push.
+    const scoped = assertFailed(await ana.just('put-results-for', 'mine'), 'ana put-results-for on a detached HEAD');
+    expect(scoped.stderr).toMatch(/detached HEAD/);
+    expect(await remote.files()).toEqual(before);
+
+    // Inputs are maintainers' only, whatever the branch.
+    ana.write('data/external/plate-map.csv', 'well\nA01\n');
+    const inputs = assertFailed(await ana.just('put-inputs'), 'ana put-inputs');
+    expect(inputs.stderr).toMatch(/maintainer/);
+    expect(await remote.files()).toEqual(before);
+
+    // A maintainer may publish results on main.
+    mia.write('data/processed/published/table.csv', 'v2\n');
+    assertOk(await mia.justWith({ role: 'maintainer' }, 'put-results'), 'mia put-results v2');
+    expect(await remote.files('processed')).toEqual(hashed({ 'published/table.csv': 'v2\n' }));
+    expect(await remote.keys('branches')).toEqual([]);
+  });
+});
+
+describe.each(REMOTE_KINDS)('%s remote: empty local layer', (kind) => {
+  const lab = useLab(kind);
+
+  it('a push from an emptied or missing processed/ is refused; --force empties the remote', async () => {
+    const { ana, remote } = lab();
+    await ana.git('switch', '-q', '-c', 'qc');
+    ana.write('data/processed/qc/a.csv', 'a\n');
+    ana.write('data/processed/qc/b.csv', 'b\n');
+    assertOk(await ana.just('put-results'), 'ana put-results');
+    expect(await remote.keys('branches/qc/processed')).toEqual(['qc/a.csv', 'qc/b.csv']);
+    const before = await remote.files();
+
+    ana.remove('data/processed/qc'); // the folder stays (with its .gitkeep), empty
+    const empty = assertFailed(await ana.just('put-results'), 'put-results from an empty folder');
+    expect(empty.stderr).toMatch(/empty/i);
+    expect(await remote.files()).toEqual(before);
+
+    ana.remove('data/processed'); // an unmounted share looks like this
+    const missing = assertFailed(await ana.just('put-results'), 'put-results from a missing folder');
+    expect(missing.stderr).toMatch(/does not exist/);
+    expect(await remote.files()).toEqual(before);
+
+    ana.write('data/processed/.gitkeep', '');
+    assertOk(await ana.just('put-results', '--force'), 'put-results --force from an empty folder');
+    expect(await remote.keys('branches/qc/processed')).toEqual([]);
+  });
+});
+
+describe.each(REMOTE_KINDS)('%s remote: delete threshold', (kind) => {
+  const lab = useLab(kind);
+
+  it('deleting more than half the remote files needs --force; half or fewer does not', async () => {
+    const { ana, remote } = lab();
+    await ana.git('switch', '-q', '-c', 'cleanup');
+    for (const n of ['a', 'b', 'c', 'd']) ana.write(`data/processed/run/${n}.csv`, `${n}\n`);
+    assertOk(await ana.just('put-results'), 'ana put-results (4 files)');
+    const before = await remote.files();
+
+    // 3 of 4: refused, nothing changed.
+    for (const n of ['b', 'c', 'd']) ana.remove(`data/processed/run/${n}.csv`);
+    const tooMany = assertFailed(await ana.just('put-results'), 'put-results deleting 3 of 4');
+    expect(tooMany.stderr).toMatch(/delete 3 of 4/);
+    expect(tooMany.stderr).toMatch(/--force/);
+    expect(await remote.files()).toEqual(before);
+
+    // 2 of 4 (exactly half): allowed.
+    ana.write('data/processed/run/b.csv', 'b\n');
+    assertOk(await ana.just('put-results'), 'put-results deleting 2 of 4');
+    expect(await remote.files('branches/cleanup/processed')).toEqual(hashed({ 'run/a.csv': 'a\n', 'run/b.csv': 'b\n' }));
+
+    // 1 of 2 plus a new file: allowed.
+    ana.remove('data/processed/run/b.csv');
+    ana.write('data/processed/run/e.csv', 'e\n');
+    assertOk(await ana.just('put-results'), 'put-results deleting 1 of 2');
+    expect(await remote.files('branches/cleanup/processed')).toEqual(hashed({ 'run/a.csv': 'a\n', 'run/e.csv': 'e\n' }));
+
+    // 2 of 3 with --force: allowed.
+    ana.write('data/processed/run/f.csv', 'f\n');
+    assertOk(await ana.just('put-results'), 'put-results adding f');
+    ana.remove('data/processed/run/a.csv');
+    ana.remove('data/processed/run/e.csv');
+    const before2 = await remote.files();
+    assertFailed(await ana.just('put-results'), 'put-results deleting 2 of 3');
+    expect(await remote.files()).toEqual(before2);
+    assertOk(await ana.just('put-results', '--force'), 'put-results --force deleting 2 of 3');
+    expect(await remote.files('branches/cleanup/processed')).toEqual(hashed({ 'run/f.csv': 'f\n' }));
+  });
+});
