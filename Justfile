@@ -8,7 +8,7 @@ import 'strata.just'
 demo *args:
     @node dist/scripts/demo.js {{args}}
 
-# Compile the TypeScript sources to dist/ (done by npm ci too)
+# Compile the TypeScript sources to dist/ (npm install does it too)
 [group('develop')]
 build:
     npm run build

@@ -92,17 +92,12 @@ function onInterrupt(name: string) {
 }
 
 /**
- * quietSdkNodeWarning drops the AWS SDK's notice that future versions will need Node 22: it
- * would print on every S3 recipe and says nothing a lab member can act on (see package.json
- * engines). Every other warning still prints.
+ * quietSdkNodeWarning turns off the AWS SDK's notice that future versions will need Node 22:
+ * it would print on every S3 recipe and says nothing a lab member can act on (see
+ * package.json engines). The SDK reads this variable when it loads; a user's own setting wins.
  */
 function quietSdkNodeWarning() {
-  const listeners = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (w) => {
-    if (w.name === 'NodeVersionSupportWarning') return;
-    for (const l of listeners) l(w);
-  });
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
 /** isMain: the module was run directly (node scripts/x.js), not imported by the dispatcher. */

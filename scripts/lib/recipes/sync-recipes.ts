@@ -128,7 +128,10 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
   const { git, config } = ctx;
   // Role guardrails (SPEC §6.8), checked before anything is listed or moved.
   if (o.maintainersOnly && config.role !== 'maintainer') {
-    throw new RefusedError(`${o.recipe} is for maintainers: it rewrites the team's ${layers.map((l) => l.name).join(', ')} on ${config.mainBranch}.`, 'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env.');
+    throw new RefusedError(
+      `${o.recipe} is for maintainers: it rewrites the team's ${layers.map((l) => l.name).join(', ')}${o.toMain ? ` on ${config.mainBranch}` : ''}.`,
+      'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env.',
+    );
   }
   if (!o.toMain && config.role !== 'maintainer') {
     if (git.detached) throw new RefusedError(`${o.recipe} refuses on a detached HEAD: there is no branch to push to.`, 'Create a branch for your work: git switch -c my-analysis');

@@ -38,7 +38,11 @@ export function s3ClientConfig(env: Record<string, string | undefined>, transfer
   };
   if (env.AWS_CA_BUNDLE) {
     // The JavaScript SDK does not read AWS_CA_BUNDLE itself; the CLI and rclone do, so labs set it.
-    (config.requestHandler as { httpsAgent: Record<string, unknown> }).httpsAgent.ca = fs.readFileSync(env.AWS_CA_BUNDLE);
+    try {
+      (config.requestHandler as { httpsAgent: Record<string, unknown> }).httpsAgent.ca = fs.readFileSync(env.AWS_CA_BUNDLE);
+    } catch (e) {
+      throw new StrataError(`AWS_CA_BUNDLE names ${env.AWS_CA_BUNDLE}, which cannot be read (${(e as NodeJS.ErrnoException).code}).`, 'Point AWS_CA_BUNDLE at your organisation\'s CA certificate file (PEM), or remove it.', 2);
+    }
   }
   if (endpoint) {
     config.endpoint = endpoint;
