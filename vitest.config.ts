@@ -35,6 +35,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // Fault matrix (docs/reliability.md): kill -9, server faults through a proxy,
+          // concurrency, hostile remote content, local hazards, bad config and secrets.
+          // STRATA_SOAK=1 runs the long loops.
+          name: 'reliability',
+          include: ['test/reliability/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: process.env.STRATA_SOAK === '1' ? 3_600_000 : 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

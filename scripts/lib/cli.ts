@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { inFlight } from './apply/in-flight.js';
 import { minimist } from 'zx';
 import { StrataError, TransferError } from './errors.js';
+import { scrub } from './ui/format.js';
 
 export interface Args {
   _: string[];
@@ -59,14 +60,14 @@ export async function runRecipe(name: string, usage: string, main: RecipeMain, a
 
 export function reportError(name: string, e: unknown): number {
   if (e instanceof StrataError) {
-    process.stderr.write(`\n${name}: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`→ ${e.hint}\n`);
+    process.stderr.write(`\n${name}: ${scrub(e.message)}\n`);
+    if (e.hint) process.stderr.write(`→ ${scrub(e.hint)}\n`);
     if (e instanceof TransferError) process.stderr.write(`(${e.failed.length} failed)\n`);
     return e.exitCode;
   }
   const err = e as Error;
-  process.stderr.write(`\n${name}: unexpected error: ${err?.message ?? String(e)}\n`);
-  if (process.env.STRATA_DEBUG) process.stderr.write(`${err?.stack}\n`);
+  process.stderr.write(`\n${name}: unexpected error: ${scrub(err?.message ?? String(e))}\n`);
+  if (process.env.STRATA_DEBUG) process.stderr.write(`${scrub(String(err?.stack))}\n`);
   process.stderr.write('→ This is a bug or an unhandled server answer. Run again with STRATA_DEBUG=1 for details.\n');
   return 70;
 }

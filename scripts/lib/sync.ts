@@ -1,6 +1,7 @@
 // The sync of one layer, stage by stage: list both sides → hash only what a size match
 // leaves in doubt → plan (pure) → guards → apply → remember. Recipes call prepare() and
 // then pull() or push(); `status` stops after prepare().
+import fs from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Layer } from './config/load.js';
@@ -98,6 +99,14 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
     reuseRemoteDigests(seed, state, seedSpace);
   }
 
+  if (direction === 'push') {
+    // A push planned against a listing taken while someone else's push was landing would be
+    // refused for the wrong reason (or mix their half-written state into the plan).
+    const again = await backend.head(space);
+    if (again !== head) {
+      throw new ConflictError(`${layer.name}: someone else pushed to ${describeSpace(space)} while this push was being planned. Nothing was changed.`, 'Wait a moment, take their changes with `just get-results --keep`, then push again.');
+    }
+  }
   await fillRemoteDigests(backend, space, local.entries, remote.entries);
   const shared = (key: string) => sharedDigests(state, key);
   const wanted = digestsWanted({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared });
@@ -106,7 +115,12 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
     wanted.map(({ entry, names }) =>
       limit(async () => {
         const file = path.join(localRoot, ...(entry.name ?? entry.key).split('/'));
-        Object.assign(entry.digests, await hashFile(file, names));
+        try {
+          Object.assign(entry.digests, await hashFile(file, names));
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          throw new StrataError(`Cannot read ${layer.local}/${entry.key} (${code ?? (e as Error).message}).`, code === 'EACCES' || code === 'EPERM' ? 'Make it readable (chmod u+r), or move it out of the data folder.' : 'Check the file, then run again.', 2);
+        }
         state.files[entry.key] = { size: entry.size, mtimeMs: entry.mtimeMs!, digests: { ...entry.digests } };
       }),
     ),
@@ -166,10 +180,13 @@ export function checkPull(p: Prepared, force: boolean): void {
 export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean; force: boolean; events: TransferEvents }): Promise<Outcome> {
   if (!opts.dryRun) checkPull(p, opts.force);
   if (opts.dryRun) return { prepared: p, failed: [] };
+  // Temp files of a killed run: under the lock, none of them is being written now.
+  for (const tmp of p.local.temps) await fs.promises.rm(tmp, { force: true });
   const recycler = new Recycler(ctx.config.projectRoot, ctx.config.recycleDir, p.layer.name);
   const result = await applyPull(p.backend, p.space, p.plan, p.localRoot, recycler, { transfers: ctx.config.transfers, events: opts.events });
 
   // Remember what the remote held: it is what this working copy now shares with it.
+  const previous = { ...(p.state.spaces[p.space.id]?.remote ?? {}) };
   const record = scopedRecord(p.state, p.space, p.scope);
   for (const item of p.plan.items) {
     const r = item.remote;
@@ -185,6 +202,12 @@ export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean
     }
   }
   for (const key of result.recycled) delete p.state.files[key];
+  if (result.failed.length) {
+    // Keys this run did not get to keep what the last sync knew, so a re-run does not take
+    // files it never touched for unshared work.
+    const recycled = new Set(result.recycled);
+    for (const [key, r] of Object.entries(previous)) if (!(key in record.remote) && !recycled.has(key)) record.remote[key] = r;
+  }
   if (!result.failed.length) {
     if (p.scope) (record.scopeHeads ??= {})[p.scope] = p.head;
     else {
@@ -216,8 +239,8 @@ export async function checkHead(p: Prepared, force: boolean, warn: (m: string) =
   const scoped = p.scope && record?.scopeHeads && p.scope in record.scopeHeads;
   const seen = scoped ? record!.scopeHeads![p.scope]! : (record?.head ?? null);
   if (p.head === seen) return seen;
-  if (record?.pending && p.head === String(record.pending.seq) && (await p.backend.ownsHead?.(p.space, record.pending))) {
-    warn(`${p.layer.name}: continuing this working copy's interrupted push (journal record ${record.pending.seq}).`);
+  if (record?.pending && p.head !== null && (await p.backend.ownsHead?.(p.space, record.pending, p.head))) {
+    warn(`${p.layer.name}: continuing this working copy's interrupted push${p.backend.kind === 'hf' ? '' : ` (journal record ${record.pending.seq})`}.`);
     return p.head;
   }
   const where = describeSpace(p.space);
@@ -244,6 +267,14 @@ export async function checkPush(ctx: RunContext, p: Prepared, force: boolean, wa
   const empty = emptyLocalLayer(p.plan, p.local.exists, p.scope);
   if (empty && !force) {
     throw new RefusedError(`${p.layer.name}: ${empty}`, `Check that ${p.layer.local}/ holds the data (is the share mounted? right project?). To really empty the remote, run again with --force.`);
+  }
+  const unreadable = p.local.skipped.filter((s) => s.reason.startsWith('cannot read folder')).map((s) => s.key);
+  const blind = p.plan.items.filter((i) => i.kind === 'delete' && unreadable.some((d) => d === '.' || i.key.startsWith(d + '/')));
+  if (blind.length && !force) {
+    throw new RefusedError(
+      `${p.layer.name}: ${unreadable.map((d) => `${p.layer.local}/${d}`).join(', ')} cannot be read, and pushing would delete the ${blind.length} remote file(s) in it.`,
+      'Make the folder readable (or check the disk), then push again. --force pushes anyway and deletes them.',
+    );
   }
   const tooMany = tooManyDeletes(p.plan, ctx.config.deleteThreshold);
   if (tooMany && !force) {
@@ -285,6 +316,14 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
   for (const e of p.local.entries) {
     const written = result.written.get(e.key);
     if (written) state.files[e.key] = { size: e.size, mtimeMs: e.mtimeMs!, digests: { ...e.digests, ...written } };
+  }
+  if (result.failed.length && result.created) {
+    // The push created the Hub repo or branch, then failed: the space now exists and holds
+    // exactly what the plan was made against (main's files), so remember that as synced.
+    const created = scopedRecord(state, p.space, '');
+    for (const r of p.remote.entries) created.remote[r.key] = { size: r.size, tag: r.tag, digests: { ...r.digests } };
+    created.head = result.created;
+    delete created.pending;
   }
   if (result.failed.length) {
     await saveState(ctx.config.projectRoot, p.layer.name, state);

@@ -18,6 +18,43 @@ export function tempName(dest: string): string {
   return path.join(path.dirname(dest), `.${path.basename(dest).slice(0, 100)}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`);
 }
 
+const ATTEMPTS = 4;
+const PERMANENT_CODES = new Set(['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT', 'ENAMETOOLONG']);
+
+/** transient: worth another try (a dropped, stalled or cut-short transfer), not a refusal or a full disk. */
+export function transient(e: unknown): boolean {
+  if (e instanceof StrataError) return false;
+  const err = e as NodeJS.ErrnoException & { status?: number; $metadata?: { httpStatusCode?: number } };
+  if (err.code && PERMANENT_CODES.has(err.code)) return false;
+  const status = err.status ?? err.$metadata?.httpStatusCode;
+  if (status !== undefined && status < 500 && status !== 429 && status !== 408) return false;
+  return true;
+}
+
+/**
+ * downloadVerified retries a download that failed part-way (reset, stall, truncated or
+ * corrupted body) with a fresh temp file, backoff and jitter; permanent errors fail at once.
+ */
+export async function downloadVerified(
+  backend: Backend,
+  space: Space,
+  entry: Entry,
+  dest: string,
+  onBytes: (n: number) => void,
+  onRetry: (message: string) => void,
+): Promise<{ tmp: string; digests: Digests }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await download(backend, space, entry, dest, onBytes);
+    } catch (e) {
+      if (attempt >= ATTEMPTS || !transient(e)) throw e;
+      const wait = Math.random() * 250 * 2 ** attempt;
+      onRetry(`${entry.key}: ${(e as Error).message}; retrying (${attempt}/${ATTEMPTS - 1})`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 /** download fetches `entry` into a verified temp file and returns its path and digests; the caller renames it. */
 export async function download(backend: Backend, space: Space, entry: Entry, dest: string, onBytes: (n: number) => void): Promise<{ tmp: string; digests: Digests }> {
   await fs.promises.mkdir(path.dirname(dest), { recursive: true });

@@ -8,7 +8,7 @@ import type { Digests } from '../listing/state.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Backend, TransferEvents } from '../remotes/types.js';
 import type { Space } from '../space.js';
-import { download } from './download.js';
+import { downloadVerified } from './download.js';
 import { inFlight } from './in-flight.js';
 import type { Recycler } from './recycle.js';
 
@@ -42,7 +42,7 @@ export async function applyPull(
         try {
           const dest = localPath(item);
           await makeRoomFor(dest, localRoot, recycler);
-          const { tmp, digests } = await download(backend, space, item.remote!, dest, opts.events.bytes);
+          const { tmp, digests } = await downloadVerified(backend, space, item.remote!, dest, opts.events.bytes, opts.events.info);
           if (item.local) {
             await recycler.recycle(dest, item.key);
             recycled.push(item.key);

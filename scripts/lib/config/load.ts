@@ -40,6 +40,8 @@ export interface Config {
   layers: Layer[];
   excludes: string[];
   transfers: number;
+  /** Idle timeout of every S3 and Hub request: silence longer than this fails the request (then retried). */
+  httpTimeoutMs: number;
   deleteThreshold: number;
   recycleDir: string;
   /** Settings for the backends, read from the standard variables. */
@@ -79,6 +81,7 @@ const ENV_KEYS = [
   'STRATA_USER',
   'STRATA_MAIN_BRANCH',
   'STRATA_TRANSFERS',
+  'STRATA_HTTP_TIMEOUT_MS',
   'AWS_PROFILE',
   'AWS_REGION',
   'AWS_DEFAULT_REGION',
@@ -107,7 +110,8 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
   if (configFile) {
     const parsed = readProjectFile(configFile, problems);
     if (parsed) file = parsed;
-    else fileValid = false;
+    // A remote that was dropped for being invalid is reported as such, not as "not set".
+    if (!parsed || ('partial' in parsed && problems.some((p) => p.key === 'remote'))) fileValid = false;
   }
 
   // .env is personal; the process environment wins over it, as dotenv does.
@@ -185,6 +189,14 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
     if (typeof parsed === 'string') problems.push({ key: 'hub', message: parsed, source: origins.hub });
     else if (parsed.scheme !== 'hf') problems.push({ key: 'hub', message: 'must be a Hub URL, hf://datasets/ORG/NAME', source: origins.hub });
   }
+  for (const key of ['HF_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'] as const) {
+    // Credentials go in their own variables; a password in a URL would end up in messages.
+    if (env[key] && /^\w+:\/\/[^/]*@/.test(env[key]!)) problems.push({ key, message: 'must not contain a user name or password (use the token or key variables)', source: envOrigin[key] });
+  }
+  const httpTimeoutMs = Number(env.STRATA_HTTP_TIMEOUT_MS ?? 120_000);
+  if (!Number.isInteger(httpTimeoutMs) || httpTimeoutMs < 100) {
+    problems.push({ key: 'STRATA_HTTP_TIMEOUT_MS', message: `must be a whole number of milliseconds (at least 100), not "${env.STRATA_HTTP_TIMEOUT_MS}"`, source: envOrigin.STRATA_HTTP_TIMEOUT_MS });
+  }
   if (!/^[\w.\/-]+$/.test(mainBranch)) problems.push({ key: 'main_branch', message: `"${mainBranch}" is not a branch name` });
   checkPathInside(recycleDir, projectRoot, 'recycle_dir', problems);
 
@@ -205,6 +217,7 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
     layers,
     excludes: [...ALWAYS_EXCLUDED, ...(file.exclude ?? [])],
     transfers,
+    httpTimeoutMs,
     deleteThreshold,
     recycleDir,
     env,
@@ -227,6 +240,8 @@ function readProjectFile(configFile: string, problems: { key: string; message: s
   }
   const result = projectFileSchema.safeParse(raw);
   if (result.success) return result.data;
+  // List every problem: report the schema's, then drop the keys at fault and check the rest.
+  const partial = structuredClone(raw) as Record<string, unknown>;
   for (const issue of result.error.issues) {
     const base = issue.path.join('.') || '(top level)';
     if (issue.code === 'unrecognized_keys') {
@@ -234,8 +249,19 @@ function readProjectFile(configFile: string, problems: { key: string; message: s
     } else {
       problems.push({ key: base, message: issue.message, source: DEFAULTS.configFile });
     }
+    dropAt(partial, issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys.map((k) => [k]) : [issue.path.slice(0, issue.path[0] === 'layers' ? 2 : 1)]);
   }
-  return null;
+  const rest = projectFileSchema.safeParse(partial);
+  return rest.success ? { ...rest.data, partial: true } as ProjectFile & { partial: true } : null;
+}
+
+function dropAt(obj: Record<string, unknown>, paths: PropertyKey[][]) {
+  for (const p of paths) {
+    if (!p.length || typeof obj !== 'object' || obj === null) continue;
+    let target = obj as Record<PropertyKey, unknown>;
+    for (const k of p.slice(0, -1)) target = (target?.[k] ?? {}) as Record<PropertyKey, unknown>;
+    if (target && typeof target === 'object') delete target[p[p.length - 1]];
+  }
 }
 
 function buildLayers(

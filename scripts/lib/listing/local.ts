@@ -13,20 +13,23 @@ export interface LocalListing {
   skipped: { key: string; reason: string }[];
   /** False when the layer folder does not exist at all (unmounted share, wrong folder). */
   exists: boolean;
+  /** Strata temp files left by a killed run (never synced; a pull removes them). */
+  temps: string[];
 }
 
 /** listLocal lists files under `root` (optionally only under `scope/`), sorted by key. */
 export function listLocal(root: string, exclude: ExcludeMatcher, state: LayerState, scope = ''): LocalListing {
   const entries: Entry[] = [];
   const skipped: LocalListing['skipped'] = [];
-  if (!fs.existsSync(root)) return { entries, skipped, exists: false };
+  const temps: string[] = [];
+  if (!fs.existsSync(root)) return { entries, skipped, exists: false, temps };
   const start = scope ? path.join(root, scope) : root;
-  walk(start, scope, entries, skipped, exclude, state);
+  walk(start, scope, entries, skipped, exclude, state, temps);
   entries.sort(byKey);
-  return { entries, skipped, exists: true };
+  return { entries, skipped, exists: true, temps };
 }
 
-function walk(dir: string, rel: string, entries: Entry[], skipped: LocalListing['skipped'], exclude: ExcludeMatcher, state: LayerState) {
+function walk(dir: string, rel: string, entries: Entry[], skipped: LocalListing['skipped'], exclude: ExcludeMatcher, state: LayerState, temps: string[]) {
   let dirents: fs.Dirent[];
   try {
     dirents = fs.readdirSync(dir, { withFileTypes: true });
@@ -41,7 +44,11 @@ function walk(dir: string, rel: string, entries: Entry[], skipped: LocalListing[
     const key = normaliseKey(name);
     if (d.isDirectory()) {
       if (exclude(key + '/') || exclude(key + '/x')) continue;
-      walk(path.join(dir, d.name), name, entries, skipped, exclude, state);
+      walk(path.join(dir, d.name), name, entries, skipped, exclude, state, temps);
+      continue;
+    }
+    if (d.name.endsWith('.strata-tmp')) {
+      temps.push(path.join(dir, d.name));
       continue;
     }
     if (exclude(key)) continue;

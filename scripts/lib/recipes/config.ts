@@ -6,7 +6,7 @@ import { Reporter } from '../ui/reporter.js';
 /** redact shows that a secret is set without showing any of it. */
 export function redact(key: string, value: string | undefined): string {
   if (value === undefined) return '(not set)';
-  return SECRET_KEYS.has(key) ? '•••••• (set)' : value;
+  return SECRET_KEYS.has(key) ? '•••••• (set)' : redactUrl(value);
 }
 
 export async function runConfig(args: Args): Promise<void> {
@@ -38,6 +38,6 @@ export async function runConfig(args: Args): Promise<void> {
 }
 
 // URLs may carry credentials in their user-info part (https://user:pass@host); never print them.
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   return url.replace(/\/\/[^/@]+@/, '//••••@');
 }

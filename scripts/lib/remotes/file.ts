@@ -9,6 +9,7 @@ import { Transform } from 'node:stream';
 import { byKey } from '../listing/entry.js';
 import { createDigester, hashFile } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
+import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { inFlight } from '../apply/in-flight.js';
 import type { ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
@@ -53,6 +54,7 @@ export class FileStore implements ObjectStore {
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });
     const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
     const digester = createDigester(['md5'], opts.size);
+    const before = stampOf(file);
     inFlight.add(tmp);
     try {
       await pipeline(
@@ -66,6 +68,7 @@ export class FileStore implements ObjectStore {
         }),
         fs.createWriteStream(tmp),
       );
+      assertUnchanged(file, before, 'while being copied');
       await fs.promises.rename(tmp, dest);
     } catch (e) {
       await fs.promises.rm(tmp, { force: true });
@@ -114,6 +117,23 @@ export class FileStore implements ObjectStore {
       }
       dir = path.dirname(dir);
     }
+  }
+
+  async cleanup(prefix: string): Promise<number> {
+    let removed = 0;
+    const walk = async (dir: string) => {
+      const dirents = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => [] as fs.Dirent[]);
+      for (const d of dirents) {
+        const p = path.join(dir, d.name);
+        if (d.isDirectory()) await walk(p);
+        else if (d.name.endsWith('.strata-tmp') && !inFlight.has(p)) {
+          await fs.promises.rm(p, { force: true });
+          removed++;
+        }
+      }
+    };
+    await walk(this.abs(prefix));
+    return removed;
   }
 
   async putIfAbsent(key: string, body: string): Promise<boolean> {

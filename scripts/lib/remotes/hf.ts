@@ -3,6 +3,7 @@
 // reported sequence when the Hub's limits require it) carrying every addition and deletion,
 // with parentCommit = the head this working copy last synced, so a teammate's push in
 // between is a 412 and a clear conflict, never a silent overwrite.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +56,7 @@ export class HubBackend implements Backend {
     this.hubUrl = (config.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
     this.repo = { type: 'dataset', name: remote.repo };
     this.token = hubToken(config.env);
-    this.fetch = retryingFetch({ onRetry: (r) => process.stderr.write(`note: the Hub answered ${r.status}; retrying in ${(r.waitMs / 1000).toFixed(1)} s\n`) });
+    this.fetch = retryingFetch({ timeoutMs: config.httpTimeoutMs, onRetry: (r) => process.stderr.write(`note: the Hub answered ${r.status}; retrying in ${(r.waitMs / 1000).toFixed(1)} s\n`) });
   }
 
   private credentials() {
@@ -76,7 +77,7 @@ export class HubBackend implements Backend {
     }
     if (status === 401) return new StrataError(`Cannot ${what}: the Hub refused the token (401).`, 'Log in again with `hf auth login`, or check HF_TOKEN in .env.', 2);
     if (status === 403) return new StrataError(`Cannot ${what}: this token may not write to ${this.remote.repo} (403).`, 'Ask a maintainer for write access, or use a token with write scope.', 2);
-    if (status === 412) return new ConflictError(`Cannot ${what}: someone pushed to the Hub branch since your last sync (412).`, 'Run `just status`, take their changes with `just get-results --keep`, then push again.');
+    if (status === 412) return new ConflictError(`Cannot ${what}: someone pushed to the Hub branch since your last sync (412). Nothing was changed.`, 'Run `just status`, take their changes with `just get-results --keep`, then push again.');
     return new Error(`${what}: ${msg}${status ? ` (HTTP ${status})` : ''}`);
   }
 
@@ -152,7 +153,11 @@ export class HubBackend implements Backend {
   async push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult> {
     const creds = this.credentials();
     let parent = ctx.expectedHead;
-    if (parent === null) parent = await this.startSpace(space, ctx);
+    let created: string | undefined;
+    if (parent === null) parent = created = await this.startSpace(space, ctx);
+    // Every commit of this push carries its id, so a re-run after a lost answer knows the head is its own.
+    const pushId = crypto.randomUUID();
+    await ctx.onClaim?.({ seq: -1, id: pushId });
 
     // Hash what we upload (the Hub will list LFS SHA-256 or git blob SHA-1), so the next sync needs no re-hash.
     const written = new Map<string, Digests>();
@@ -180,7 +185,7 @@ export class HubBackend implements Backend {
           branch: space.branch,
           parentCommit: head,
           title: commitTitle(ctx.record) + suffix,
-          description: commitDescription(ctx.record, plan),
+          description: `${commitDescription(ctx.record, plan)}\nstrata-push-id: ${pushId}`,
           operations: batch.map((b) => b.op),
           useXet: false,
           ...creds,
@@ -191,7 +196,7 @@ export class HubBackend implements Backend {
         if (err instanceof ConflictError) throw err;
         const failed = batches.slice(n).flat().map(({ item }) => ({ key: item.key, error: err.message }));
         for (const { item } of batches.slice(n).flat()) ctx.events.failed(item, err);
-        return { head, written, tags: new Map(), failed, deletesSkipped: 0 };
+        return { head, written, tags: new Map(), failed, deletesSkipped: 0, created: n === 0 ? created : undefined };
       }
       for (const { item } of batch) {
         if (item.kind === 'upload') ctx.events.bytes(item.bytes);
@@ -200,6 +205,14 @@ export class HubBackend implements Backend {
     }
     this.heads.set(space.id, head);
     return { head, written, tags: new Map(), failed: [], deletesSkipped: 0 };
+  }
+
+  /** ownsHead: the branch head is a commit of this working copy's unfinished push (its id is in the description). */
+  async ownsHead(space: Space, pending: { seq: number; id: string }, head: string): Promise<boolean> {
+    for await (const c of listCommits({ repo: this.repo, revision: head, batchSize: 1, ...this.credentials() })) {
+      return c.message.includes(`strata-push-id: ${pending.id}`);
+    }
+    return false;
   }
 
   /** startSpace creates the repo (private) or the branch (from main's head) on first push. */

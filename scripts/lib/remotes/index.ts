@@ -25,7 +25,7 @@ async function create(remote: RemoteUrl, config: Config): Promise<Backend> {
     }
     case 's3': {
       const { S3Store } = await import('./s3.js');
-      return new ObjectBackend(new S3Store(remote.bucket, config.env, config.transfers));
+      return new ObjectBackend(new S3Store(remote.bucket, config.env, config.transfers, config.httpTimeoutMs));
     }
     case 'hf': {
       const { HubBackend } = await import('./hf.js');

@@ -88,13 +88,17 @@ export class ObjectBackend implements Backend {
       changes: items.map((i) => ({ op: i.kind === 'delete' ? 'delete' : i.kind === 'copy' ? 'copy' : 'put', key: i.key, size: i.local?.size })),
     };
     await ctx.onClaim?.({ seq, id });
-    if (!(await this.store.putIfAbsent(seqKey(space, seq), JSON.stringify(record, null, 1)))) {
+    // NOTE: if the answer to our create-only write was lost, a retry sees our own record (412):
+    // that is not someone else's push.
+    if (!(await this.store.putIfAbsent(seqKey(space, seq), JSON.stringify(record, null, 1))) && !(await this.ownsHead(space, { seq, id }, String(seq)))) {
       throw new ConflictError(
         `Someone else pushed to ${space.id}/ at the same moment (journal record ${seq} was taken first). Nothing was changed.`,
         'Run `just status` to see their changes, take them with `just get-results --keep` (your unshared files stay as they are), then push again.',
       );
     }
 
+    const leftovers = await this.store.cleanup?.(space.root).catch(() => 0);
+    if (leftovers) ctx.events.info(`removed ${leftovers} unfinished upload(s) left by an interrupted push`);
     const written = new Map<string, Digests>();
     const tags = new Map<string, string>();
     const failed: { key: string; error: string }[] = [];
@@ -189,7 +193,8 @@ export class ObjectBackend implements Backend {
   }
 
   /** ownsHead: the journal record at the head is this working copy's unfinished claim. */
-  async ownsHead(space: Space, pending: { seq: number; id: string }): Promise<boolean> {
+  async ownsHead(space: Space, pending: { seq: number; id: string }, head: string): Promise<boolean> {
+    if (head !== String(pending.seq)) return false;
     const text = await this.store.getText(seqKey(space, pending.seq));
     return !!text && (JSON.parse(text) as JournalRecord).id === pending.id;
   }

@@ -37,6 +37,11 @@ export interface ObjectStore {
   /** Create-only write: false when the key already exists (the compare-and-swap behind the journal). */
   putIfAbsent(key: string, body: string): Promise<boolean>;
   getText(key: string): Promise<string | null>;
+  /**
+   * Remove what dead pushes left under `prefix`: incomplete multipart uploads (S3), temp files
+   * (folders). Called only by the holder of the space's journal claim, so nothing live is touched.
+   */
+  cleanup?(prefix: string): Promise<number>;
   /** Digests of a stored object whose listing has none (folders: read and hash it). */
   digests?(key: string): Promise<Digests>;
 }

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
+  ListMultipartUploadsCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -18,6 +20,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { StrataError } from '../errors.js';
 import { createDigester, etagDigests } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
+import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { SMALL_FILE, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 
 const MiB = 1024 * 1024;
@@ -26,7 +29,7 @@ export const PART_SIZE = 8 * MiB;
 /** Parts of one file in flight at once (memory per large file = PART_SIZE × this). */
 const PARTS_IN_FLIGHT = 6;
 
-export function s3ClientConfig(env: Record<string, string | undefined>, transfers: number): S3ClientConfig {
+export function s3ClientConfig(env: Record<string, string | undefined>, transfers: number, idleTimeoutMs = 120_000): S3ClientConfig {
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   const config: S3ClientConfig = {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
@@ -34,7 +37,14 @@ export function s3ClientConfig(env: Record<string, string | undefined>, transfer
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 5,
     retryMode: 'adaptive',
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000, httpAgent: { keepAlive: true, maxSockets: transfers * 2 }, httpsAgent: { keepAlive: true, maxSockets: transfers * 2 } },
+    // socketTimeout is an idle timeout: a stalled server fails the request (the SDK retries it),
+    // while a slow but steady transfer of any size goes on. (requestTimeout would only warn.)
+    requestHandler: {
+      connectionTimeout: Math.min(5_000, idleTimeoutMs),
+      socketTimeout: idleTimeoutMs,
+      httpAgent: { keepAlive: true, maxSockets: transfers * 2 },
+      httpsAgent: { keepAlive: true, maxSockets: transfers * 2 },
+    },
   };
   if (env.AWS_CA_BUNDLE) {
     // The JavaScript SDK does not read AWS_CA_BUNDLE itself; the CLI and rclone do, so labs set it.
@@ -68,8 +78,9 @@ export class S3Store implements ObjectStore {
     readonly bucket: string,
     env: Record<string, string | undefined>,
     transfers: number,
+    idleTimeoutMs?: number,
   ) {
-    this.client = new S3Client(s3ClientConfig(env, transfers));
+    this.client = new S3Client(s3ClientConfig(env, transfers, idleTimeoutMs));
     this.endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   }
 
@@ -99,8 +110,10 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag: string }> {
     const Metadata = opts.meta;
+    const before = stampOf(file);
     if (opts.size <= SMALL_FILE) {
       const body = await fs.promises.readFile(file);
+      assertUnchanged(file, before, 'while being read');
       if (body.length !== opts.size) throw new Error(`${file} changed size while being read (${opts.size} → ${body.length} bytes)`);
       const d = createDigester(['md5'], body.length);
       d.update(body);
@@ -120,6 +133,16 @@ export class S3Store implements ObjectStore {
         seen += chunk.length;
         opts.onBytes?.(chunk.length);
         cb(null, chunk);
+      },
+      // Before the last part goes and the upload is completed: a file rewritten while it was
+      // read fails here, so the remote never gets a mix of old and new.
+      flush(cb) {
+        try {
+          assertUnchanged(file, before, 'while being uploaded');
+          cb();
+        } catch (e) {
+          cb(e as Error);
+        }
       },
     });
     const source = fs.createReadStream(file, { highWaterMark: 1 << 20 });
@@ -164,6 +187,22 @@ export class S3Store implements ObjectStore {
       }
     }
     return failed;
+  }
+
+  async cleanup(prefix: string): Promise<number> {
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: `${prefix}/`, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      for (const u of page.Uploads ?? []) {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key!, UploadId: u.UploadId! }));
+        aborted++;
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    return aborted;
   }
 
   async putIfAbsent(key: string, body: string): Promise<boolean> {

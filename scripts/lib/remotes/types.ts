@@ -45,7 +45,7 @@ export interface PushContext {
   expectedHead: string | null;
   /** A push this working copy claimed and did not finish: its journal sequence may be taken over. */
   pending?: { seq: number; id: string };
-  /** Called once the journal claim is written (S3, file) so the state record can remember it. */
+  /** Called before the journal claim (S3, file) or the first commit (Hub), so a re-run can recognise its own push. */
   onClaim?: (claim: { seq: number; id: string }) => Promise<void>;
   seedSpace?: Space;
   /** Hub: the main commit a new branch is created from (the one its plan was listed at). */
@@ -72,6 +72,8 @@ export interface PushResult {
   tags: Map<string, string>;
   failed: { key: string; error: string }[];
   deletesSkipped: number;
+  /** Hub: the head of a repo or branch this push created before failing (it holds main's files). */
+  created?: string;
 }
 
 export interface Backend {
@@ -87,7 +89,7 @@ export interface Backend {
   push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult>;
   log(space: Space, limit: number): Promise<LogEntry[]>;
   /** Whether the space's head is this working copy's own unfinished push (so a re-run may continue). */
-  ownsHead?(space: Space, pending: { seq: number; id: string }): Promise<boolean>;
+  ownsHead?(space: Space, pending: { seq: number; id: string }, head: string): Promise<boolean>;
   /** Delete every file and record of a (non-main) space; returns how many files were removed. */
   removeSpace(space: Space): Promise<number>;
 }

@@ -47,3 +47,8 @@ export function countsText(plan: Plan): string {
   parts.push(`unchanged ${c.skip.files}`);
   return parts.join(', ');
 }
+
+/** scrub hides the user-info part of any URL (https://user:secret@host) in a message. */
+export function scrub(text: string): string {
+  return text.replace(/(\w+:\/\/)[^/\s@]+@/g, '$1••••@');
+}

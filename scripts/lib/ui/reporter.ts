@@ -5,7 +5,7 @@ import { Listr } from 'listr2';
 import type { Digests } from '../listing/state.js';
 import type { PlanItem } from '../plan/plan.js';
 import type { TransferEvents } from '../remotes/types.js';
-import { bytes, itemLine } from './format.js';
+import { bytes, itemLine, scrub } from './format.js';
 
 export interface Totals {
   up: { files: number; bytes: number };
@@ -33,13 +33,13 @@ export class Reporter {
     if (!this.opts.quiet) this.out.write(line + '\n');
   }
   note(line: string): void {
-    if (!this.opts.quiet) this.err.write(`note: ${line}\n`);
+    if (!this.opts.quiet) this.err.write(`note: ${scrub(line)}\n`);
   }
   warn(line: string): void {
-    this.err.write(`warning: ${line}\n`);
+    this.err.write(`warning: ${scrub(line)}\n`);
   }
   error(line: string): void {
-    this.err.write(line + '\n');
+    this.err.write(scrub(line) + '\n');
   }
 
   /**

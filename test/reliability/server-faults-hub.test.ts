@@ -1,0 +1,145 @@
+// Server faults on the Hub (docs/reliability.md §B): a fault-injecting proxy between Strata
+// and the Hub emulator answers 500, 503 SlowDown and 429, resets connections
+// mid-body, truncates or corrupts bodies. Strata must retry what can be retried
+// (with backoff), never delete after a failed transfer, never
+// keep a partial file, and end with an error that names what did not transfer.
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { hubError, startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
+import {
+  assertFailed,
+  assertOk,
+  bytes,
+  describeRun,
+  hubRemote,
+  removeTemps,
+  sha256,
+  tempFiles,
+  workingCopy,
+  type Remote,
+  type WorkingCopy,
+} from '../support/reliability-kit.js';
+
+afterAll(removeTemps);
+
+const MiB = 1024 * 1024;
+
+// Hub request shapes.
+// The content request, not the 1-byte `Range: bytes=0-0` probe @huggingface/hub sends first.
+const hubResolve = (name: string) => (r: ProxiedRequest) =>
+  r.method === 'GET' && r.path.includes('/resolve/') && r.path.split('?')[0].endsWith('/' + name) && r.headers.range !== 'bytes=0-0';
+const hubTree = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('/tree/');
+const hubCommit = (r: ProxiedRequest) => r.method === 'POST' && r.path.includes('/commit/');
+
+/** Requests matching `match` since log position `since` (take `proxy.log.length` before the run). */
+function attempts(proxy: FaultProxy, match: (r: ProxiedRequest) => boolean, since = 0): ProxiedRequest[] {
+  return proxy.log.slice(since).filter(match);
+}
+
+describe('Hub (emulator) behind the fault proxy', () => {
+  let proxy: FaultProxy;
+  let remote: Remote;
+  let a: WorkingCopy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(inject('hub').url);
+  });
+  afterAll(() => proxy.stop());
+  afterEach(() => {
+    proxy.faults.length = 0;
+    proxy.taps.length = 0;
+  });
+
+  async function seeded() {
+    remote = hubRemote(inject('hub'), proxy.url);
+    a = workingCopy(remote);
+    a.write('data/processed/keep.csv', 'keep\n');
+    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v1'));
+    a.write('data/processed/gone.csv', 'gone\n');
+    a.write('data/processed/other.csv', 'other\n');
+    assertOk(await a.run(['put-results']), 'seed put-results');
+    const b = workingCopy(remote);
+    assertOk(await b.run(['get-results']), 'seed get-results');
+    return { b };
+  }
+
+  it('429 with Retry-After and 503 are retried (Retry-After honoured); push and pull succeed', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/new.csv', 'new\n');
+    proxy.faults.push({ match: hubTree, action: { type: 'status', ...hubError(429, 1) }, times: 1 });
+    proxy.faults.push({ match: hubCommit, action: { type: 'status', ...hubError(503) }, times: 1 });
+    const r = assertOk(await a.run(['put-results']), 'put-results through 429 and 503');
+    expect(r.stderr).toMatch(/retrying/);
+    const first429 = proxy.log.find((t) => t.fault && t.status === 429)!;
+    const next = proxy.log.find((t) => t.id > first429.id && hubTree(t))!;
+    expect(next.startedAt - first429.endedAt!).toBeGreaterThanOrEqual(950);
+    proxy.faults.push({ match: hubResolve('new.csv'), action: { type: 'status', ...hubError(503) }, times: 2 });
+    assertOk(await b.run(['get-results']), 'get-results through 503s');
+    expect(b.processed()).toEqual(a.processed());
+  });
+
+  it('a plain 500 on the commit is not retried (it may have landed); the error names the files; a re-run converges', async () => {
+    await seeded();
+    a.write('data/processed/new.csv', 'new\n');
+    a.remove('data/processed/gone.csv');
+    proxy.faults.push({ match: hubCommit, action: { type: 'status', ...hubError(500) }, times: 1 });
+    const mark = proxy.log.length;
+    const r = assertFailed(await a.run(['put-results']), 'put-results with a 500 commit');
+    expect(r.exitCode).toBe(5);
+    expect(r.stderr).toContain('new.csv');
+    expect(attempts(proxy, hubCommit, mark)).toHaveLength(1);
+    expect(await remote.files()).toMatchObject({ 'gone.csv': sha256('gone\n') });
+    assertOk(await a.run(['put-results']), 're-run');
+    expect(await remote.files()).toEqual(a.processed());
+  });
+
+  it('a first push that created the repo (or the branch) and then failed: the re-run is not a false conflict', async () => {
+    // New repo: Strata creates it, then the commit fails.
+    remote = hubRemote(inject('hub'), proxy.url);
+    a = workingCopy(remote);
+    a.write('data/processed/x.csv', 'x\n');
+    proxy.faults.push({ match: hubCommit, action: { type: 'status', ...hubError(500) }, times: 1 });
+    assertFailed(await a.run(['put-results']), 'first push, commit fails');
+    assertOk(await a.run(['put-results']), 'the re-run (the repo is this working copy\'s own creation)');
+    expect(await remote.files()).toEqual(a.processed());
+    // New branch: Strata creates it from main, then the commit fails.
+    a.git('switch', '-q', '-c', 'feature');
+    a.write('data/processed/y.csv', 'y\n');
+    proxy.faults.push({ match: hubCommit, action: { type: 'status', ...hubError(500) }, times: 1 });
+    assertFailed(await a.run(['put-results']), 'first push to the branch, commit fails');
+    assertOk(await a.run(['put-results']), 'the re-run (the branch is this working copy\'s own creation)');
+    expect(await remote.files('feature')).toEqual(a.processed());
+  });
+
+  it('the commit landed but its answer was lost: the re-run is not a false conflict', async () => {
+    await seeded();
+    a.write('data/processed/new.csv', 'new\n');
+    proxy.faults.push({ match: hubCommit, action: { type: 'drop-response' } });
+    const first = assertFailed(await a.run(['put-results']), 'put-results whose commit answer was lost');
+    expect(await remote.files()).toEqual(a.processed()); // the commit did land
+    const again = await a.run(['put-results']);
+    assertOk(again, `re-run after a lost commit answer (the head is this working copy's own commit)\nfirst run:\n${describeRun(first)}`);
+  });
+
+  it('a connection reset part-way through a download is retried, and the pull succeeds', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v2'));
+    assertOk(await a.run(['put-results']));
+    proxy.faults.push({ match: hubResolve('big.bin'), action: { type: 'reset-response', afterBytes: 1 * MiB } });
+    const r = await b.run(['get-results']);
+    expect([sha256(bytes(3 * MiB, 'big v1')), sha256(bytes(3 * MiB, 'big v2'))]).toContain(sha256(b.read('data/processed/big.bin')!));
+    expect(tempFiles(b.path('data/processed'))).toEqual([]);
+    assertOk(r, 'get-results through one reset download');
+    expect(b.processed()).toEqual(a.processed());
+  });
+
+  it('a truncated download is never kept under the real name; the error names the file', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v2'));
+    assertOk(await a.run(['put-results']));
+    proxy.faults.push({ match: hubResolve('big.bin'), action: { type: 'truncate', afterBytes: 1 * MiB }, times: Infinity });
+    const r = assertFailed(await b.run(['get-results']), 'get-results with truncated bodies');
+    expect(r.stderr).toContain('big.bin');
+    expect(sha256(b.read('data/processed/big.bin')!)).toBe(sha256(bytes(3 * MiB, 'big v1')));
+    expect(tempFiles(b.path('data/processed'))).toEqual([]);
+  });
+
+});

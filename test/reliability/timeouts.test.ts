@@ -1,0 +1,121 @@
+// Timeouts (docs/reliability.md §S, rows S10–S12, S19–S20): a stalled server — no answer at
+// all, or half a body and then silence — must be given up on after the idle timeout and the
+// request retried; a slow but steady transfer must never be cut, however long it takes. The
+// stall rows need hook H1 (STRATA_HTTP_TIMEOUT_MS, a short idle timeout); without it they
+// wait out their 20 s run limit and fail.
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
+import { assertOk, bytes, hubRemote, removeTemps, s3Remote, tempFiles, workingCopy, type Remote, type WorkingCopy } from '../support/reliability-kit.js';
+
+afterAll(removeTemps);
+
+const MiB = 1024 * 1024;
+/** Hook H1: a short per-request idle timeout. */
+const SHORT_TIMEOUT = { STRATA_HTTP_TIMEOUT_MS: '3000' };
+
+const s3Get = (name: string) => (r: ProxiedRequest) => r.method === 'GET' && /\/processed\//.test(r.path) && r.path.split('?')[0].endsWith('/' + name);
+const s3List = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('list-type=2');
+const hubResolve = (name: string) => (r: ProxiedRequest) =>
+  r.method === 'GET' && r.path.includes('/resolve/') && r.path.split('?')[0].endsWith('/' + name) && r.headers.range !== 'bytes=0-0';
+const hubTree = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('/tree/');
+
+describe('S3 (Ceph RGW) behind the fault proxy', () => {
+  let proxy: FaultProxy;
+  let remote: Remote;
+  let a: WorkingCopy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(inject('s3').endpoint);
+  });
+  afterAll(() => proxy.stop());
+  afterEach(() => {
+    proxy.faults.length = 0;
+  });
+
+  async function seeded() {
+    remote = await s3Remote(inject('s3'), proxy.url);
+    a = workingCopy(remote);
+    a.write('data/processed/keep.csv', 'keep\n');
+    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v1'));
+    assertOk(await a.run(['put-results']), 'seed put-results');
+    const b = workingCopy(remote);
+    assertOk(await b.run(['get-results']), 'seed get-results');
+    return { b };
+  }
+
+  it('a stalled server (no answer at all): the request times out and is retried (needs STRATA_HTTP_TIMEOUT_MS)', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/keep.csv', 'keep v2\n');
+    assertOk(await a.run(['put-results']));
+    proxy.faults.push({ match: s3List, action: { type: 'stall' } });
+    const r = await b.run(['get-results'], { env: SHORT_TIMEOUT, timeoutMs: 20_000 });
+    assertOk(r, 'get-results through a stalled listing (must time out after ~3 s and be retried; a hang means no timeout fires)');
+    expect(r.ms).toBeLessThan(15_000);
+    expect(b.processed()).toEqual(a.processed());
+  });
+
+  it('a stall part-way through a download: it times out and the download is retried (needs STRATA_HTTP_TIMEOUT_MS)', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v3'));
+    assertOk(await a.run(['put-results']));
+    proxy.faults.push({ match: s3Get('big.bin'), action: { type: 'stall', afterBytes: 1 * MiB } });
+    const r = await b.run(['get-results'], { env: SHORT_TIMEOUT, timeoutMs: 20_000 });
+    assertOk(r, 'get-results through a stalled body (must time out after ~3 s of silence, then retry the download)');
+    expect(tempFiles(b.path('data/processed'))).toEqual([]);
+    expect(r.ms).toBeLessThan(15_000);
+    expect(b.processed()).toEqual(a.processed());
+  });
+
+  it('a slow but flowing download is not cut by the timeout (the timeout is for silence, not for size)', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/big.bin', bytes(3 * MiB, 'big slow'));
+    assertOk(await a.run(['put-results']));
+    // 3 MiB at 512 KiB/s: about 6 s of steady data, twice the 3 s timeout.
+    proxy.faults.push({ match: s3Get('big.bin'), action: { type: 'throttle', bytesPerSecond: 512 * 1024 } });
+    assertOk(await b.run(['get-results'], { env: SHORT_TIMEOUT, timeoutMs: 60_000 }), 'slow get-results');
+    expect(b.processed()).toEqual(a.processed());
+  });
+});
+
+describe('Hub (emulator) behind the fault proxy', () => {
+  let proxy: FaultProxy;
+  let remote: Remote;
+  let a: WorkingCopy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(inject('hub').url);
+  });
+  afterAll(() => proxy.stop());
+  afterEach(() => {
+    proxy.faults.length = 0;
+  });
+
+  async function seeded() {
+    remote = hubRemote(inject('hub'), proxy.url);
+    a = workingCopy(remote);
+    a.write('data/processed/keep.csv', 'keep\n');
+    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v1'));
+    assertOk(await a.run(['put-results']), 'seed put-results');
+    const b = workingCopy(remote);
+    assertOk(await b.run(['get-results']), 'seed get-results');
+    return { b };
+  }
+
+  it('a stalled Hub: the request times out and is retried (needs STRATA_HTTP_TIMEOUT_MS)', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/keep.csv', 'keep v2\n');
+    assertOk(await a.run(['put-results']));
+    proxy.faults.push({ match: hubTree, action: { type: 'stall' } });
+    const r = await b.run(['get-results'], { env: SHORT_TIMEOUT, timeoutMs: 20_000 });
+    assertOk(r, 'get-results through a stalled listing (must time out after ~3 s and retry)');
+    expect(r.ms).toBeLessThan(15_000);
+    expect(b.processed()).toEqual(a.processed());
+  });
+
+  it('a slow but flowing download is not cut by the timeout (the timeout is for silence, not for size)', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/big.bin', bytes(3 * MiB, 'big slow'));
+    assertOk(await a.run(['put-results']));
+    proxy.faults.push({ match: hubResolve('big.bin'), action: { type: 'throttle', bytesPerSecond: 512 * 1024 }, times: Infinity });
+    assertOk(await b.run(['get-results'], { env: SHORT_TIMEOUT, timeoutMs: 60_000 }), 'slow get-results');
+    expect(b.processed()).toEqual(a.processed());
+  });
+});
