@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 // e2e — real `just` recipes in temp git repos, against the same servers.
 export default defineConfig({
   test: {
-    env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+    env: { NO_COLOR: '1', FORCE_COLOR: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         test: {
