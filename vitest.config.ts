@@ -25,6 +25,14 @@ export default defineConfig({
         },
       },
       {
+        // Opt-in, against the real Hub: skipped unless HF_TOKEN and STRATA_LIVE_HUB_REPO are set.
+        test: {
+          name: 'live',
+          include: ['test/live/**/*.test.ts'],
+          testTimeout: 300_000,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
