@@ -1,0 +1,207 @@
+// The tools under test and how each is run. Every tool gets its own working folder (a
+// "side") and its own remote prefix, holding the same bytes; each command is what a person
+// would type: `just put-results` in a lab project for Strata, `rclone sync` with the lab's
+// flags, `aws s3 sync --delete`, and the raw SDK transfer for the physical limit.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ToolName } from './options.js';
+
+export interface Server {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface Toolbox {
+  server: Server;
+  /** Strata checkout: dist/scripts/strata.js, strata.just. */
+  strataRoot: string;
+  just: string;
+  rclone: string;
+  aws: string;
+  /** The compiled raw transfer script (bench/out/bench/raw.js). */
+  rawScript: string;
+  /** HOME for every tool: a scratch folder, so no personal config (~/.aws, rclone.conf, git) steers a run. */
+  home: string;
+  transfers: number;
+  /** Folder for node --cpu-prof output of Strata runs, when profiling. */
+  cpuProfDir?: string;
+}
+
+/** A tool's working folder for one data set and the remote prefix it syncs with. */
+export interface Side {
+  tool: ToolName;
+  /** The folder commands run in (the lab project for Strata). */
+  root: string;
+  /** The synced folder: data/processed in a Strata project, processed/ for the others. */
+  dataDir: string;
+  /** Remote bucket and prefix; the layer lives at s3://BUCKET/PREFIX/processed/ for every tool. */
+  bucket: string;
+  prefix: string;
+  /** rclone: backup folders (--backup-dir) are numbered per run. */
+  runs: number;
+}
+
+export interface Command {
+  cmd: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+// The lab template's .gitignore (templates/lab-project): data/ is ignored but its folders are
+// not, so `git status` walks the data folders as it does in a real lab project.
+const LAB_GITIGNORE = 'data/**\n!data/**/\n!data/**/.gitkeep\ndata/_recycle/\n.strata/\n.env\nnode_modules/\n';
+
+/** findJust: the native just binary (what a lab machine runs), not the npm wrapper script. */
+export function findJust(strataRoot: string): string {
+  const nm = path.join(strataRoot, 'node_modules');
+  for (const name of fs.existsSync(nm) ? fs.readdirSync(nm) : []) {
+    const bin = path.join(nm, name, 'bin', 'just');
+    if (name.startsWith('rust-just-') && fs.existsSync(bin)) return bin;
+  }
+  const onPath = spawnSync('sh', ['-c', 'command -v just'], { encoding: 'utf8' }).stdout.trim();
+  if (onPath) return onPath;
+  return path.join(nm, '.bin', 'just');
+}
+
+function baseEnv(box: Toolbox): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, LANG: process.env.LANG ?? 'C.UTF-8', HOME: box.home, TMPDIR: process.env.TMPDIR, NO_COLOR: '1' };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  return env;
+}
+
+function git(cwd: string, args: string[]) {
+  const r = spawnSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.org', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.org' },
+  });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed in ${cwd}: ${r.stderr}`);
+}
+
+/** makeSide creates a tool's empty working folder for s3://BUCKET/PREFIX (for Strata: a committed lab project with .env). */
+export function makeSide(box: Toolbox, tool: ToolName, root: string, bucket: string, prefix: string): Side {
+  fs.rmSync(root, { recursive: true, force: true });
+  if (tool !== 'strata') {
+    fs.mkdirSync(path.join(root, 'processed'), { recursive: true });
+    return { tool, root, dataDir: path.join(root, 'processed'), bucket, prefix, runs: 0 };
+  }
+  const s = box.server;
+  for (const d of ['data/external', 'data/raw/profiles', 'data/interim', 'data/processed']) {
+    fs.mkdirSync(path.join(root, d), { recursive: true });
+    fs.writeFileSync(path.join(root, d, '.gitkeep'), '');
+  }
+  fs.writeFileSync(path.join(root, '.gitignore'), LAB_GITIGNORE);
+  fs.writeFileSync(path.join(root, 'strata.yaml'), `remote: s3://${bucket}/${prefix}\n`);
+  fs.writeFileSync(path.join(root, 'Justfile'), `import '${path.join(box.strataRoot, 'strata.just')}'\n`);
+  git(root, ['init', '-q', '-b', 'main']);
+  git(root, ['add', '-A']);
+  git(root, ['commit', '-q', '-m', 'Lab project']);
+  fs.writeFileSync(
+    path.join(root, '.env'),
+    [`AWS_ENDPOINT_URL_S3=${s.endpoint}`, `AWS_ACCESS_KEY_ID=${s.accessKeyId}`, `AWS_SECRET_ACCESS_KEY=${s.secretAccessKey}`, `AWS_REGION=${s.region}`, 'STRATA_ROLE=maintainer', ''].join('\n'),
+  );
+  return { tool, root, dataDir: path.join(root, 'data', 'processed'), bucket, prefix, runs: 0 };
+}
+
+export interface SyncOptions {
+  dryRun?: boolean;
+  /** rclone only: compare by checksum (ETag = MD5) instead of size + modification time. */
+  checksum?: boolean;
+  /** raw get: the manifest of what to fetch (raw never lists). */
+  manifestFile?: string;
+  /** Label for --cpu-prof output. */
+  label?: string;
+}
+
+/** syncCommand is one exact sync of a side: up (local → remote) or down (remote → local). */
+export function syncCommand(box: Toolbox, side: Side, direction: 'up' | 'down', o: SyncOptions = {}): Command {
+  const s = box.server;
+  const env = baseEnv(box);
+  const t = String(box.transfers);
+  side.runs++;
+  switch (side.tool) {
+    case 'strata': {
+      const args = [direction === 'up' ? 'put-results' : 'get-results'];
+      if (o.dryRun) args.push('--dry-run');
+      if (box.cpuProfDir) {
+        // Node 20 refuses --cpu-prof in NODE_OPTIONS, so a profiled run starts node itself (what the recipe runs).
+        const prof = [`--cpu-prof`, `--cpu-prof-dir=${path.join(box.cpuProfDir, o.label ?? 'run')}`];
+        return { cmd: process.execPath, args: [...prof, path.join(box.strataRoot, 'dist', 'scripts', 'strata.js'), ...args], cwd: side.root, env };
+      }
+      return { cmd: box.just, args, cwd: side.root, env };
+    }
+    case 'rclone': {
+      // An rclone remote defined in the environment: no config file, secrets off the command line.
+      Object.assign(env, {
+        RCLONE_CONFIG_BENCHS3_TYPE: 's3',
+        RCLONE_CONFIG_BENCHS3_PROVIDER: 'Other',
+        RCLONE_CONFIG_BENCHS3_ENDPOINT: s.endpoint,
+        RCLONE_CONFIG_BENCHS3_ACCESS_KEY_ID: s.accessKeyId,
+        RCLONE_CONFIG_BENCHS3_SECRET_ACCESS_KEY: s.secretAccessKey,
+      });
+      const remote = `benchs3:${side.bucket}/${side.prefix}/processed`;
+      const args = ['--config', '', 'sync', '--transfers', t, '--checkers', t];
+      if (o.checksum) args.push('--checksum');
+      if (o.dryRun) args.push('--dry-run');
+      if (direction === 'up') args.push(side.dataDir, remote);
+      // Down: replaced and deleted local files go to a recycle folder, as the lab's rclone recipes did.
+      else args.push('--backup-dir', path.join(side.root, '_recycle', String(side.runs)), remote, side.dataDir);
+      return { cmd: box.rclone, args, cwd: side.root, env };
+    }
+    case 'aws': {
+      Object.assign(env, { AWS_ACCESS_KEY_ID: s.accessKeyId, AWS_SECRET_ACCESS_KEY: s.secretAccessKey, AWS_DEFAULT_REGION: s.region, AWS_PAGER: '' });
+      const remote = `s3://${side.bucket}/${side.prefix}/processed`;
+      // --delete makes it an exact sync. Down, aws fetches a file only when its size differs
+      // or the local copy is newer, so a same-size remote change is missed (the report flags
+      // it). --exact-timestamps would fix that on AWS, but against RGW it re-downloads every
+      // file every time: listings carry milliseconds, the mtime aws sets from Last-Modified
+      // has whole seconds, and they never compare equal.
+      const args = ['s3', 'sync', ...(direction === 'up' ? [side.dataDir, remote] : [remote, side.dataDir]), '--delete', '--endpoint-url', s.endpoint];
+      if (o.dryRun) args.push('--dryrun');
+      return { cmd: box.aws, args, cwd: side.root, env };
+    }
+    case 'raw': {
+      Object.assign(env, { AWS_ENDPOINT_URL_S3: s.endpoint, AWS_ACCESS_KEY_ID: s.accessKeyId, AWS_SECRET_ACCESS_KEY: s.secretAccessKey, AWS_REGION: s.region });
+      const common = ['--bucket', side.bucket, '--prefix', `${side.prefix}/processed`, '--dir', side.dataDir, '--concurrency', t];
+      const args = direction === 'up' ? [box.rawScript, 'put', ...common] : [box.rawScript, 'get', ...common, '--manifest', o.manifestFile!];
+      return { cmd: process.execPath, args, cwd: side.root, env };
+    }
+  }
+}
+
+/** seedCommand uploads a folder with the raw tool, with rclone's mtime metadata (workload 7's remote). */
+export function seedCommand(box: Toolbox, dir: string, bucket: string, prefix: string, cwd: string): Command {
+  const s = box.server;
+  return {
+    cmd: process.execPath,
+    args: [box.rawScript, 'put', '--bucket', bucket, '--prefix', prefix, '--dir', dir, '--concurrency', String(box.transfers * 2), '--mtime-meta'],
+    cwd,
+    env: { ...baseEnv(box), AWS_ENDPOINT_URL_S3: s.endpoint, AWS_ACCESS_KEY_ID: s.accessKeyId, AWS_SECRET_ACCESS_KEY: s.secretAccessKey, AWS_REGION: s.region },
+  };
+}
+
+/** versions of every tool, for the report. */
+export function toolVersions(box: Toolbox): Record<string, string> {
+  const first = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', env });
+    return (r.stdout || r.stderr || '').trim().split('\n')[0] ?? '?';
+  };
+  const pkg = JSON.parse(fs.readFileSync(path.join(box.strataRoot, 'package.json'), 'utf8')) as { version: string };
+  const sdk = JSON.parse(fs.readFileSync(path.join(box.strataRoot, 'node_modules', '@aws-sdk', 'client-s3', 'package.json'), 'utf8')) as { version: string };
+  const sha = spawnSync('git', ['-C', box.strataRoot, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+  const dirty = spawnSync('git', ['-C', box.strataRoot, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout.trim();
+  return {
+    strata: `${pkg.version}${sha ? ` (git ${sha}${dirty ? '+dirty' : ''})` : ''}`,
+    node: process.version,
+    'aws-sdk client-s3': sdk.version,
+    just: first(box.just, ['--version']),
+    rclone: first(box.rclone, ['version']),
+    awscli: first(box.aws, ['--version'], { ...process.env, AWS_CA_BUNDLE: '' }),
+    ceph: first('radosgw', ['--version']),
+    git: first('git', ['--version']),
+  };
+}
