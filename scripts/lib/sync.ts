@@ -99,14 +99,6 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
     reuseRemoteDigests(seed, state, seedSpace);
   }
 
-  if (direction === 'push') {
-    // A push planned against a listing taken while someone else's push was landing would be
-    // refused for the wrong reason (or mix their half-written state into the plan).
-    const again = await backend.head(space);
-    if (again !== head) {
-      throw new ConflictError(`${layer.name}: someone else pushed to ${describeSpace(space)} while this push was being planned. Nothing was changed.`, 'Wait a moment, take their changes with `just get-results --keep`, then push again.');
-    }
-  }
   await fillRemoteDigests(backend, space, local.entries, remote.entries);
   const shared = (key: string) => sharedDigests(state, key);
   const wanted = digestsWanted({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared });
@@ -264,6 +256,15 @@ export async function checkPush(ctx: RunContext, p: Prepared, force: boolean, wa
   // The head first: a working copy that is behind must hear "someone pushed", not a delete
   // warning whose --force would also skip this check.
   const base = await checkHead(p, force, warn);
+  if (!force && p.plan.items.some((i) => i.kind !== 'skip')) {
+    // A plan made from a listing taken while someone else's push was landing would be
+    // refused for the wrong reason, or carry their half-written state: read the head again.
+    // (Skipped when there is nothing to push, so a no-op costs no extra request.)
+    const again = await p.backend.head(p.space);
+    if (again !== p.head) {
+      throw new ConflictError(`${p.layer.name}: someone else pushed to ${describeSpace(p.space)} while this push was being planned. Nothing was changed.`, 'Wait a moment, take their changes with `just get-results --keep`, then push again.');
+    }
+  }
   const empty = emptyLocalLayer(p.plan, p.local.exists, p.scope);
   if (empty && !force) {
     throw new RefusedError(`${p.layer.name}: ${empty}`, `Check that ${p.layer.local}/ holds the data (is the share mounted? right project?). To really empty the remote, run again with --force.`);
