@@ -22,7 +22,7 @@ const RCLONE_JUSTFILE = path.join(STRATA_ROOT, 'test', 'fixtures', 'rclone-lab',
 const COOKIECUTTER = '/usr/bin/cookiecutter';
 const RCLONE = '/usr/bin/rclone';
 // The Strata source the docs name; the tests install this checkout instead.
-const DOCUMENTED_SOURCE = 'git+https://github.com/broadinstitute/strata.git';
+const DOCUMENTED_SOURCE = 'git+https://github.com/YOUR-LAB/strata.git';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────
 
