@@ -5,7 +5,7 @@
 # Safe to run again: it does nothing when everything is already installed.
 set -euo pipefail
 
-packages=(radosgw ceph-mon ceph-osd ceph-common rclone awscli cookiecutter)
+packages=(radosgw ceph-mon ceph-osd ceph-common rclone awscli cookiecutter time)
 
 missing=0
 for cmd in radosgw ceph-mon ceph-osd ceph rclone cookiecutter; do
@@ -16,6 +16,11 @@ for cmd in radosgw ceph-mon ceph-osd ceph rclone cookiecutter; do
 done
 # By package, not by `aws` on PATH: another aws (pip, pyenv, the v2 installer) may shadow
 # or stand in for Debian's, and the benchmarks are written against Debian's.
+# GNU time (/usr/bin/time) gives the benchmark each tool's CPU time and peak RSS.
+if [ ! -x /usr/bin/time ]; then
+  echo "install-deps: /usr/bin/time not found"
+  missing=1
+fi
 if ! dpkg -s awscli >/dev/null 2>&1; then
   echo "install-deps: package awscli not installed"
   missing=1

@@ -129,7 +129,7 @@ export function syncCommand(box: Toolbox, side: Side, direction: 'up' | 'down', 
       if (o.dryRun) args.push('--dry-run');
       if (box.cpuProfDir) {
         // Node 20 refuses --cpu-prof in NODE_OPTIONS, so a profiled run starts node itself (what the recipe runs).
-        const prof = [`--cpu-prof`, `--cpu-prof-dir=${path.join(box.cpuProfDir, o.label ?? 'run')}`];
+        const prof = [`--cpu-prof`, `--cpu-prof-dir=${path.join(box.cpuProfDir, o.label ?? 'unmeasured')}`];
         return { cmd: process.execPath, args: [...prof, path.join(box.strataRoot, 'dist', 'scripts', 'strata.js'), ...args], cwd: side.root, env };
       }
       return { cmd: box.just, args, cwd: side.root, env };
