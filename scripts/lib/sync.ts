@@ -15,6 +15,7 @@ import { excludeMatcher } from './listing/exclude.js';
 import { listLocal, type LocalListing } from './listing/local.js';
 import { loadState, saveState, sharedDigests, type LayerState, type RemoteRecord } from './listing/state.js';
 import { emptyLocalLayer, tooManyDeletes, unsharedWork } from './plan/guards.js';
+import { match } from './plan/match.js';
 import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
 import type { Backend, RemoteListing, TransferEvents } from './remotes/types.js';
@@ -101,7 +102,10 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
 
   await fillRemoteDigests(backend, space, local.entries, remote.entries);
   const shared = (key: string) => sharedDigests(state, key);
-  const wanted = digestsWanted({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared });
+  // One merge of the listings serves both the hashing stage and the planner (entries are
+  // shared objects, so digests filled in between are seen by the planner).
+  const pairs = match(local.entries, remote.entries);
+  const wanted = digestsWanted({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, pairs });
   const limit = pLimit(HASHERS);
   await Promise.all(
     wanted.map(({ entry, names }) =>
@@ -117,7 +121,7 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
       }),
     ),
   );
-  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, refused: remote.refused });
+  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, refused: remote.refused, pairs });
   return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
 }
 

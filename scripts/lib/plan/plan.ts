@@ -46,6 +46,8 @@ export interface PlanInput {
   /** pull: every content the key held in any space at its last sync (unshared-work check). */
   shared: (key: string) => Digests[];
   refused?: { key: string; reason: string }[];
+  /** match(local, remote), when the caller already has it (prepare computes it once for both stages). */
+  pairs?: Pair[];
 }
 
 /**
@@ -58,7 +60,7 @@ export function digestsWanted(input: Omit<PlanInput, 'refused'>): { entry: Entry
   const seedBySize = new Map<number, Entry[]>();
   for (const e of input.seed ?? []) seedBySize.set(e.size, [...(seedBySize.get(e.size) ?? []), e]);
   const out: { entry: Entry; names: DigestName[] }[] = [];
-  for (const pair of match(input.local, input.remote)) {
+  for (const pair of input.pairs ?? match(input.local, input.remote)) {
     const l = pair.local;
     if (!l) continue;
     const names = new Set<DigestName>();
@@ -103,7 +105,7 @@ export function buildPlan(input: PlanInput): Plan {
     }
     return undefined;
   };
-  for (const pair of match(input.local, input.remote)) {
+  for (const pair of input.pairs ?? match(input.local, input.remote)) {
     items.push(input.direction === 'pull' ? decidePull(pair, input.shared(pair.key)) : decidePush(pair, findSeed));
   }
   return { version: 1, direction: input.direction, layer: input.layer, space: input.space, items, refused: input.refused ?? [] };

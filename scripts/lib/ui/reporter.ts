@@ -22,7 +22,7 @@ export class Reporter {
   readonly started = Date.now();
   readonly totals: Totals = { up: { files: 0, bytes: 0 }, down: { files: 0, bytes: 0 }, copied: 0, deleted: 0, recycled: 0, unchanged: 0, failed: 0 };
   constructor(
-    readonly opts: { quiet?: boolean; json?: boolean; tty?: boolean } = {},
+    readonly opts: { quiet?: boolean; tty?: boolean } = {},
     private readonly out: NodeJS.WritableStream = process.stdout,
     private readonly err: NodeJS.WritableStream = process.stderr,
   ) {
