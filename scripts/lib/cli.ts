@@ -3,9 +3,10 @@
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { inFlight } from './apply/in-flight.js';
-import { minimist } from 'zx';
+import minimist from 'minimist';
 import { StrataError, TransferError } from './errors.js';
 import { scrub } from './ui/format.js';
+import { flushOutput } from './ui/reporter.js';
 
 export interface Args {
   _: string[];
@@ -59,6 +60,7 @@ export async function runRecipe(name: string, usage: string, main: RecipeMain, a
 }
 
 export function reportError(name: string, e: unknown): number {
+  flushOutput();
   if (e instanceof StrataError) {
     process.stderr.write(`\n${name}: ${scrub(e.message)}\n`);
     if (e.hint) process.stderr.write(`→ ${scrub(e.hint)}\n`);

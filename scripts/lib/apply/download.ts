@@ -4,18 +4,24 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StrataError } from '../errors.js';
 import type { DigestName, Entry } from '../listing/entry.js';
 import { createDigester, sameContent } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
+import { SMALL_FILE } from '../remotes/object-store.js';
 import type { Backend } from '../remotes/types.js';
 import type { Space } from '../space.js';
 import { inFlight } from './in-flight.js';
 
+// Unique per run (random) and per file (a counter): random bytes for every file cost more
+// CPU than the small file's download.
+const RUN_TAG = crypto.randomBytes(3).toString('hex');
+let tempCount = 0;
+
 export function tempName(dest: string): string {
-  return path.join(path.dirname(dest), `.${path.basename(dest).slice(0, 100)}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`);
+  return path.join(path.dirname(dest), `.${path.basename(dest).slice(0, 100)}.${RUN_TAG}${(tempCount++).toString(36)}.strata-tmp`);
 }
 
 const ATTEMPTS = 4;
@@ -57,17 +63,36 @@ export async function downloadVerified(
 
 /** download fetches `entry` into a verified temp file and returns its path and digests; the caller renames it. */
 export async function download(backend: Backend, space: Space, entry: Entry, dest: string, onBytes: (n: number) => void): Promise<{ tmp: string; digests: Digests }> {
-  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
   const tmp = tempName(dest);
   inFlight.add(tmp);
-  const names = new Set<DigestName>(['md5', ...(Object.keys(entry.digests) as DigestName[])]);
-  const digester = createDigester(names, entry.size);
+  // The hashes the remote listed are the ones to check (hashing one more costs a pass over
+  // every byte); a remote that lists none (a plain folder) gets an MD5 for the state record.
+  const listed = Object.keys(entry.digests) as DigestName[];
+  const digester = createDigester(listed.length ? listed : ['md5'], entry.size);
   let size = 0;
   try {
-    // An empty file needs no transfer (and some servers answer range probes of one oddly).
-    const source = entry.size === 0 ? Readable.from([]) : await backend.openRead(space, entry);
+    if (entry.size <= SMALL_FILE) {
+      // Small files (most of a lab's files) are taken whole: one buffer, hashed once, one
+      // write — a stream pipeline per file costs more CPU than the bytes do.
+      const chunks: Buffer[] = [];
+      // An empty file needs no transfer (and some servers answer range probes of one oddly).
+      if (entry.size > 0) {
+        for await (const chunk of await backend.openRead(space, entry)) {
+          chunks.push(chunk as Buffer);
+          size += (chunk as Buffer).length;
+          if (size > entry.size) break;
+        }
+      }
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      digester.update(body);
+      const digests = digester.digests();
+      checkReceived(entry, size, digests);
+      await fs.promises.writeFile(tmp, body, { flag: 'wx' });
+      onBytes(size);
+      return { tmp, digests };
+    }
     await pipeline(
-      source,
+      await backend.openRead(space, entry),
       new Transform({
         transform(chunk: Buffer, _enc, cb) {
           digester.update(chunk);
@@ -76,13 +101,10 @@ export async function download(backend: Backend, space: Space, entry: Entry, des
           cb(null, chunk);
         },
       }),
-      fs.createWriteStream(tmp, { highWaterMark: 1 << 20 }),
+      fs.createWriteStream(tmp, { highWaterMark: 1 << 20, flags: 'wx' }),
     );
     const digests = digester.digests();
-    if (size !== entry.size) throw new Error(`received ${size} bytes, the listing said ${entry.size} (truncated or changed during download)`);
-    if (Object.keys(entry.digests).length && sameContent(digests, entry.digests) !== true) {
-      throw new Error(`content does not match the remote hash (${Object.values(entry.digests)[0]}); the download was corrupted or the file changed`);
-    }
+    checkReceived(entry, size, digests);
     return { tmp, digests };
   } catch (e) {
     await fs.promises.rm(tmp, { force: true });
@@ -91,5 +113,13 @@ export async function download(backend: Backend, space: Space, entry: Entry, des
       throw new StrataError(`The disk is full while downloading ${entry.key} to ${path.dirname(dest)}.`, 'Free some space (e.g. `just recycle-clean`) and run the recipe again; nothing partial was kept.');
     }
     throw e;
+  }
+}
+
+// What arrived must be what the listing promised: its size, and its hash where one is listed.
+function checkReceived(entry: Entry, size: number, digests: Digests) {
+  if (size !== entry.size) throw new Error(`received ${size} bytes, the listing said ${entry.size} (truncated or changed during download)`);
+  if (Object.keys(entry.digests).length && sameContent(digests, entry.digests) !== true) {
+    throw new Error(`content does not match the remote hash (${Object.values(entry.digests)[0]}); the download was corrupted or the file changed`);
   }
 }

@@ -34,6 +34,7 @@ export async function applyPull(
   const limit = pLimit(opts.transfers);
   const localPath = (item: PlanItem) => path.join(localRoot, ...(item.local?.name ?? item.key).split('/'));
 
+  const folders = new Folders(localRoot, recycler);
   const downloads = plan.items.filter((i) => i.kind === 'download');
   await Promise.all(
     downloads.map((item) =>
@@ -41,7 +42,7 @@ export async function applyPull(
         opts.events.start(item);
         try {
           const dest = localPath(item);
-          await makeRoomFor(dest, localRoot, recycler);
+          await folders.ready(path.dirname(dest));
           const { tmp, digests } = await downloadVerified(backend, space, item.remote!, dest, opts.events.bytes, opts.events.info);
           if (item.local) {
             await recycler.recycle(dest, item.key);
@@ -80,17 +81,40 @@ export async function applyPull(
   return { written, recycled, failed, recyclesSkipped: 0 };
 }
 
-// A remote file "a/b" where a local *file* "a" sits: the file is recycled to make room
-// (the plan lists it as a recycle too, but that runs later).
-async function makeRoomFor(dest: string, localRoot: string, recycler: Recycler) {
-  let dir = path.dirname(dest);
-  while (dir.startsWith(localRoot + path.sep)) {
-    const st = await fs.promises.lstat(dir).catch(() => null);
-    if (st && !st.isDirectory()) {
-      await recycler.recycle(dir, path.relative(localRoot, dir).split(path.sep).join('/'));
+/**
+ * Folders makes the folders downloads go into, each once per pull (thousands of files share
+ * a few hundred folders). A remote file "a/b" where a local *file* or symbolic link "a"
+ * sits: that is recycled to make room (the plan lists it as a recycle too, but that runs
+ * later), so a download never writes through a link out of the layer.
+ */
+class Folders {
+  private readonly made = new Map<string, Promise<void>>();
+  constructor(
+    private readonly localRoot: string,
+    private readonly recycler: Recycler,
+  ) {}
+
+  ready(dir: string): Promise<void> {
+    let done = this.made.get(dir);
+    if (!done) {
+      done = this.make(dir);
+      this.made.set(dir, done);
+    }
+    return done;
+  }
+
+  private async make(dir: string) {
+    if (!dir.startsWith(this.localRoot + path.sep)) {
+      await fs.promises.mkdir(dir, { recursive: true });
       return;
     }
-    dir = path.dirname(dir);
+    await this.ready(path.dirname(dir));
+    const st = await fs.promises.lstat(dir).catch(() => null);
+    if (st?.isDirectory()) return;
+    if (st) await this.recycler.recycle(dir, path.relative(this.localRoot, dir).split(path.sep).join('/'));
+    await fs.promises.mkdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
   }
 }
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
-import { YAML } from 'zx';
+import YAML from 'yaml';
 import { ConfigError, StrataError } from '../errors.js';
 import { parseRemoteUrl } from '../remotes/url.js';
 import { ALWAYS_EXCLUDED, DEFAULT_LAYERS, DEFAULTS, type LayerKind, type Writers } from './defaults.js';

@@ -63,13 +63,28 @@ function multipartEtag(name: DigestName, partSize: number) {
   };
 }
 
+const CHUNK = 1 << 20;
+// Read buffers are reused: a fresh 1 MiB buffer per file made hashing 100,000 small files
+// spend a third of its time collecting garbage. Hashing copies what it is given, so a
+// buffer can be reused as soon as update() returns.
+const spareBuffers: Buffer[] = [];
+
 /** hashFile reads a file once and returns the asked digests. */
 export async function hashFile(file: string, names: Iterable<DigestName>): Promise<Partial<Record<DigestName, string>>> {
-  const size = (await fs.promises.stat(file)).size;
-  const digester = createDigester(names, size);
-  // A large highWaterMark keeps syscalls few; memory stays at one buffer per hashed file.
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) digester.update(chunk as Buffer);
-  return digester.digests();
+  const handle = await fs.promises.open(file, 'r');
+  const buffer = spareBuffers.pop() ?? Buffer.allocUnsafe(CHUNK);
+  try {
+    const digester = createDigester(names, (await handle.stat()).size);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      digester.update(buffer.subarray(0, bytesRead));
+    }
+    return digester.digests();
+  } finally {
+    spareBuffers.push(buffer);
+    await handle.close();
+  }
 }
 
 const MiB = 1024 * 1024;

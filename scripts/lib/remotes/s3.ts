@@ -16,12 +16,12 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { StrataError } from '../errors.js';
 import { createDigester, etagDigests } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { SMALL_FILE, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
+import { S3Http } from './s3-http.js';
 
 const MiB = 1024 * 1024;
 /** Part size of multipart uploads: the AWS CLI's default, so its ETags and ours agree. */
@@ -74,14 +74,40 @@ export class S3Store implements ObjectStore {
   readonly kind = 's3' as const;
   readonly client: S3Client;
   readonly endpoint: string | undefined;
+  /** Plain signed requests for single-request GETs and PUTs (an explicit endpoint only; see s3-http.ts). */
+  private readonly http: S3Http | undefined;
   constructor(
     readonly bucket: string,
     env: Record<string, string | undefined>,
     transfers: number,
-    idleTimeoutMs?: number,
+    idleTimeoutMs = 120_000,
   ) {
-    this.client = new S3Client(s3ClientConfig(env, transfers, idleTimeoutMs));
+    const config = s3ClientConfig(env, transfers, idleTimeoutMs);
+    this.client = new S3Client(config);
+    // Uploads are checked end to end by Content-MD5 (one request) or the multipart ETag
+    // (parts). The SDK would also hash every in-memory body with SHA-256 for the signature —
+    // a second pass over every byte of a large file — so the payload is declared unsigned,
+    // as the SDK itself does for streamed bodies.
+    this.client.middlewareStack.add(
+      (next) => (args) => {
+        const headers = (args.request as { headers?: Record<string, string> }).headers;
+        if (headers && !('x-amz-content-sha256' in headers)) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+      },
+      { step: 'build', name: 'strataUnsignedPayload' },
+    );
     this.endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    if (this.endpoint) {
+      this.http = new S3Http({
+        endpoint: this.endpoint,
+        bucket,
+        region: () => this.client.config.region(),
+        credentials: () => this.client.config.credentials(),
+        maxSockets: transfers * 2,
+        idleTimeoutMs,
+        ca: (config.requestHandler as { httpsAgent: { ca?: Buffer } }).httpsAgent.ca,
+      });
+    }
   }
 
   async list(prefix: string): Promise<StoredObject[]> {
@@ -104,6 +130,7 @@ export class S3Store implements ObjectStore {
   }
 
   async read(key: string): Promise<Readable> {
+    if (this.http) return this.call(`read s3://${this.bucket}/${key}`, () => this.http!.get(key));
     const res = await this.call(`read s3://${this.bucket}/${key}`, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
     return res.Body as Readable;
   }
@@ -119,13 +146,22 @@ export class S3Store implements ObjectStore {
       d.update(body);
       const digests = d.digests();
       const contentMd5 = Buffer.from(digests.md5!, 'hex').toString('base64');
+      if (this.http) {
+        const headers: Record<string, string> = { 'content-md5': contentMd5 };
+        for (const [k, v] of Object.entries(Metadata)) headers[`x-amz-meta-${k}`] = v;
+        await this.call(`upload s3://${this.bucket}/${key}`, () => this.http!.put(key, body, headers));
+        opts.onBytes?.(body.length);
+        return { digests, tag: digests.md5! };
+      }
       await this.call(`upload s3://${this.bucket}/${key}`, () =>
         this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentMD5: contentMd5, Metadata })),
       );
       opts.onBytes?.(body.length);
       return { digests, tag: digests.md5! };
     }
-    const digester = createDigester(['md5', `etag:${PART_SIZE}`], opts.size);
+    // Above one part the stored ETag is the multipart one, and that hash alone is what the
+    // state record needs: a second full MD5 pass over a large file would double the CPU.
+    const digester = createDigester(opts.size > PART_SIZE ? [`etag:${PART_SIZE}`] : ['md5', `etag:${PART_SIZE}`], opts.size);
     let seen = 0;
     const hashing = new Transform({
       transform(chunk: Buffer, _enc, cb) {
@@ -148,6 +184,8 @@ export class S3Store implements ObjectStore {
     const source = fs.createReadStream(file, { highWaterMark: 1 << 20 });
     source.on('error', (e) => hashing.destroy(e));
     source.pipe(hashing);
+    // Loaded on the first large file: most syncs never need it.
+    const { Upload } = await import('@aws-sdk/lib-storage');
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: key, Body: hashing, Metadata },

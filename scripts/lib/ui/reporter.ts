@@ -1,7 +1,6 @@
 // Reporter is the one place output is chosen (lint-staged's renderer choice): a listr2 task
 // list in a terminal; in CI or a pipe one line per file changed and one summary line;
 // nothing but errors with --quiet.
-import { Listr } from 'listr2';
 import type { Digests } from '../listing/state.js';
 import type { PlanItem } from '../plan/plan.js';
 import type { TransferEvents } from '../remotes/types.js';
@@ -17,6 +16,13 @@ export interface Totals {
   failed: number;
 }
 
+const unflushed = new Set<Reporter>();
+
+/** flushOutput writes every reporter's pending lines: error reports call it so files done before an error are listed before it. */
+export function flushOutput(): void {
+  for (const r of unflushed) r.flush();
+}
+
 export class Reporter {
   readonly tty: boolean;
   readonly started = Date.now();
@@ -29,16 +35,42 @@ export class Reporter {
     this.tty = opts.tty ?? (!!(process.stdout as { isTTY?: boolean }).isTTY && !process.env.CI);
   }
 
+  // Lines are written in batches: a write to a pipe is a blocking system call in Node, and
+  // one per file changed cost more than the transfers' own bookkeeping on large syncs.
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
   say(line = ''): void {
-    if (!this.opts.quiet) this.out.write(line + '\n');
+    if (this.opts.quiet) return;
+    if (!this.pending.length) {
+      process.once('exit', this.flush);
+      unflushed.add(this);
+    }
+    this.pending.push(line);
+    if (this.pending.length >= 500) this.flush();
+    else this.timer ??= setTimeout(this.flush, 200).unref();
   }
+  /** flush writes the lines said so far (also done at exit, and before anything goes to stderr). */
+  readonly flush = (): void => {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.pending.length) return;
+    process.removeListener('exit', this.flush);
+    unflushed.delete(this);
+    const text = this.pending.join('\n') + '\n';
+    this.pending = [];
+    this.out.write(text);
+  };
   note(line: string): void {
+    this.flush();
     if (!this.opts.quiet) this.err.write(`note: ${scrub(line)}\n`);
   }
   warn(line: string): void {
+    this.flush();
     this.err.write(`warning: ${scrub(line)}\n`);
   }
   error(line: string): void {
+    this.flush();
     this.err.write(scrub(line) + '\n');
   }
 
@@ -51,6 +83,8 @@ export class Reporter {
       for (const t of tasks) await t.run(this.events(t.layer, () => undefined));
       return;
     }
+    // Loaded only for a terminal: CI, pipes and --quiet never pay for it.
+    const { Listr } = await import('listr2');
     const list = new Listr(
       tasks.map((t) => ({
         title: t.title,

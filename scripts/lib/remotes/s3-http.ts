@@ -1,0 +1,145 @@
+// The hot path of an S3 sync — one GET or one PUT per small file — sent as a plain signed
+// HTTP request. The SDK's middleware stack costs ~0.8–1.1 ms of CPU per request; this path
+// ~0.2–0.35 ms (measured against Ceph RGW on loopback). On a cold sync of thousands of files
+// that CPU is the wall time: Node runs the requests on one thread. Signing is the SDK's own
+// SigV4 signer (@smithy/signature-v4) with the credentials and region the S3 client
+// resolved. Listing, multipart uploads, copies, deletes and the journal stay with the SDK.
+//
+// Only used with an explicit endpoint (S3-compatible stores: path-style addressing, as the
+// SDK is configured there). On AWS itself the SDK keeps resolving endpoints for every call.
+import crypto from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export interface S3HttpOptions {
+  endpoint: string;
+  bucket: string;
+  region: () => Promise<string>;
+  credentials: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
+  maxSockets: number;
+  idleTimeoutMs: number;
+  ca?: Buffer;
+}
+
+/** An S3 error answer, shaped like the SDK's errors (name = S3 error code, $metadata.httpStatusCode). */
+export class S3HttpError extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  constructor(status: number, code: string, message: string) {
+    super(message || code || `HTTP ${status}`);
+    this.name = code || `Http${status}`;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
+// SigV4 needs a SHA-256 / HMAC-SHA-256 in the Smithy "Checksum" shape.
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytes = (d: SourceData): string | Uint8Array =>
+  typeof d === 'string' ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+class NodeSha256 {
+  private readonly hash: crypto.Hash | crypto.Hmac;
+  constructor(secret?: SourceData) {
+    this.hash = secret ? crypto.createHmac('sha256', bytes(secret)) : crypto.createHash('sha256');
+  }
+  update(data: SourceData) {
+    this.hash.update(bytes(data));
+  }
+  async digest() {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+const ATTEMPTS = 5;
+
+/** encodeKey URI-encodes each path segment the way SigV4 canonicalises S3 paths (RFC 3986 unreserved kept). */
+export function encodeKey(key: string): string {
+  return key
+    .split('/')
+    .map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
+}
+
+export class S3Http {
+  private readonly url: URL;
+  private readonly basePath: string;
+  private readonly signer: SignatureV4;
+  private readonly agent: http.Agent;
+  private readonly lib: typeof http | typeof https;
+
+  constructor(private readonly opts: S3HttpOptions) {
+    this.url = new URL(opts.endpoint);
+    this.basePath = this.url.pathname.replace(/\/+$/, '');
+    this.signer = new SignatureV4({ credentials: opts.credentials, region: opts.region, service: 's3', sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
+    const https_ = this.url.protocol === 'https:';
+    this.lib = https_ ? https : http;
+    this.agent = https_ ? new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets, ca: opts.ca }) : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+  }
+
+  /** get answers the object's body as a stream (status 200 checked; the caller verifies size and hash). */
+  get(key: string): Promise<http.IncomingMessage> {
+    return this.retrying(() => this.request('GET', key, {}, undefined));
+  }
+
+  /** put stores a whole object from memory; the server checks Content-MD5. Returns the ETag. */
+  async put(key: string, body: Buffer, headers: Record<string, string>): Promise<string> {
+    const res = await this.retrying(() => this.request('PUT', key, { ...headers, 'content-length': String(body.length) }, body));
+    res.resume();
+    return String(res.headers.etag ?? '').replace(/"/g, '');
+  }
+
+  // Transient answers (5xx, 429 SlowDown, a dropped connection before the answer) are tried
+  // again with backoff and jitter, honouring Retry-After. Both calls are idempotent.
+  private async retrying(send: () => Promise<http.IncomingMessage>): Promise<http.IncomingMessage> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (e) {
+        const status = (e as S3HttpError).$metadata?.httpStatusCode;
+        // Without a status it is the connection (ECONNRESET, ETIMEDOUT, …), not a bug here.
+        const transient = status === undefined ? /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code ?? '') : status >= 500 || status === 429;
+        if (!transient || attempt >= ATTEMPTS) throw e;
+        const after = Number((e as { retryAfter?: string }).retryAfter);
+        const wait = Number.isFinite(after) && after > 0 ? Math.min(after, 20) * 1000 : Math.random() * 100 * 2 ** attempt;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private async request(method: 'GET' | 'PUT', key: string, headers: Record<string, string>, body: Buffer | undefined): Promise<http.IncomingMessage> {
+    const path = `${this.basePath}/${encodeKey(this.opts.bucket)}/${encodeKey(key)}`;
+    const signed = await this.signer.sign({
+      method,
+      protocol: this.url.protocol,
+      hostname: this.url.hostname,
+      port: this.url.port ? Number(this.url.port) : undefined,
+      path,
+      query: {},
+      // Integrity comes from Content-MD5 (uploads) and the caller's hash check (downloads),
+      // so the payload is not hashed a second time for the signature.
+      headers: { ...headers, host: this.url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
+    return new Promise((resolve, reject) => {
+      const req = this.lib.request({ method, agent: this.agent, protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, path, headers: signed.headers }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          // The idle timeout keeps watching the body: a server that stalls mid-transfer fails it.
+          res.setTimeout(this.opts.idleTimeoutMs, () => res.destroy(Object.assign(new Error(`no data for ${this.opts.idleTimeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
+          resolve(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.length < 64 && chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const xml = Buffer.concat(chunks).toString('utf8');
+          const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? (status === 404 ? 'NoSuchKey' : '');
+          const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1] ?? '';
+          reject(Object.assign(new S3HttpError(status, code, message), { retryAfter: res.headers['retry-after'] }));
+        });
+      });
+      req.setTimeout(this.opts.idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no answer for ${this.opts.idleTimeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
