@@ -77,7 +77,7 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
   const localRoot = path.join(config.projectRoot, layer.local);
   const exclude = excludeMatcher(config.excludes);
   const local = listLocal(localRoot, exclude, state, scope);
-  let remote = await backend.list(space, scope);
+  let remote = await backend.list(space, scope, local.entries);
   if (opts.revision && head === null) {
     throw new StrataError(`${space.remote.url} has no revision "${opts.revision}".`, 'Use a commit id from `just log`, a tag, or a branch name.', 2);
   }

@@ -276,6 +276,23 @@ describe('remote: s3 only', () => {
     expect(commands.sort()).toEqual(['ListObjectsV2Command', 'ListObjectsV2Command']);
   });
 
+  it('a listing cut into key ranges listed side by side is exactly the plain listing', async () => {
+    const s3 = inject('s3');
+    const bucket = `ranges-${crypto.randomBytes(4).toString('hex')}`;
+    await createBucket(s3, bucket);
+    const store = new S3Store(bucket, { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey }, 4);
+    const f = path.join(tmp('strata-src-'), 'f');
+    fs.writeFileSync(f, 'x');
+    // ASCII, accented, CJK and astral-plane keys: UTF-8 byte order differs from JavaScript's.
+    const keys = ['a.csv', 'b/1.csv', 'b/2.csv', 'b/é.csv', 'b/z.csv', 'c/日本.csv', 'c/\u{1F52C}.csv', 'c/\uFF5E.csv', 'd.csv', 'outside-prefix'];
+    for (const k of keys) await store.put(k === 'outside-prefix' ? 'q/x' : `p/${k}`, f, { size: 1, meta: {} });
+    const plain = await store.list('p');
+    expect(plain.map((o) => o.key).sort()).toEqual(keys.filter((k) => k !== 'outside-prefix').sort());
+    for (const splits of [['b/2.csv'], ['b/2.csv', 'c/日本.csv'], ['a', 'b/é.csv', 'c/\u{1F52C}.csv'], ['0', 'zz'], ['b/1.csv', 'b/1.csv0', 'c/\uFF5E.csv']]) {
+      expect((await store.list('p', splits)).map((o) => o.key), splits.join(' | ')).toEqual(plain.map((o) => o.key));
+    }
+  });
+
   it('refuses hostile keys and never writes outside the layer', async () => {
     const s3 = inject('s3');
     const bucket = `hostile-${crypto.randomBytes(4).toString('hex')}`;

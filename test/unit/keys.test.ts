@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { caseTwins, keyProblem, normaliseKey } from '../../scripts/lib/listing/keys.js';
-import { screenKeys } from '../../scripts/lib/remotes/object-backend.js';
+import { byteOrder, caseTwins, keyProblem, normaliseKey } from '../../scripts/lib/listing/keys.js';
+import { listingSplits, screenKeys } from '../../scripts/lib/remotes/object-backend.js';
 import { excludeMatcher } from '../../scripts/lib/listing/exclude.js';
 import { ALWAYS_EXCLUDED } from '../../scripts/lib/config/defaults.js';
 
@@ -56,5 +56,30 @@ describe('excludes', () => {
     ['.hidden.csv', false],
   ])('%s → %s', (key, want) => {
     expect(ex(key)).toBe(want);
+  });
+});
+
+describe('listingSplits', () => {
+  const many = (n: number, prefix = '') => Array.from({ length: n }, (_, i) => ({ key: `${prefix}plate-${String(i).padStart(6, '0')}.csv` }));
+
+  it('keeps a small listing as one chain', () => {
+    expect(listingSplits(many(3_999))).toEqual([]);
+  });
+
+  it('cuts a large one into up to four ranges at expected keys, in byte order', () => {
+    const splits = listingSplits(many(100_000));
+    expect(splits).toEqual(['plate-025000.csv', 'plate-050000.csv', 'plate-075000.csv']);
+    expect(listingSplits(many(5_000))).toEqual(['plate-002500.csv']);
+  });
+
+  it('splits inside a scope, relative to it', () => {
+    const entries = [...many(10_000, 'run-1/'), ...many(10, 'run-2/')];
+    expect(listingSplits(entries, 'run-1')).toEqual(['plate-002500.csv', 'plate-005000.csv', 'plate-007500.csv']);
+    expect(listingSplits(entries, 'run-2')).toEqual([]);
+  });
+
+  it('orders split keys as S3 does (UTF-8 bytes), not as JavaScript does', () => {
+    expect(['c/\uFF5E', 'c/\u{1F52C}'].sort(byteOrder)).toEqual(['c/\uFF5E', 'c/\u{1F52C}']);
+    expect(['c/\uFF5E', 'c/\u{1F52C}'].sort()).toEqual(['c/\u{1F52C}', 'c/\uFF5E']);
   });
 });

@@ -33,3 +33,8 @@ export function caseTwins(keys: string[]): string[][] {
   }
   return [...groups.values()].filter((g) => g.length > 1);
 }
+
+/** byteOrder compares keys as S3 lists them: by UTF-8 bytes (JavaScript compares UTF-16 units). */
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}

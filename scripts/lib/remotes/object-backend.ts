@@ -7,7 +7,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { ConflictError } from '../errors.js';
 import { byKey, type Entry } from '../listing/entry.js';
-import { caseTwins, keyProblem, normaliseKey } from '../listing/keys.js';
+import { byteOrder, caseTwins, keyProblem, normaliseKey } from '../listing/keys.js';
 import type { Digests } from '../listing/state.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
@@ -45,9 +45,9 @@ export class ObjectBackend implements Backend {
     return this.store.kind;
   }
 
-  async list(space: Space, scope = ''): Promise<RemoteListing> {
+  async list(space: Space, scope = '', expected: readonly { key: string }[] = []): Promise<RemoteListing> {
     const prefix = scope ? `${space.root}/${scope.replace(/\/+$/, '')}` : space.root;
-    const raw = await this.store.list(prefix);
+    const raw = await this.store.list(prefix, listingSplits(expected, scope));
     return screenKeys(raw.map((o) => ({ ...o, key: scope ? `${scope.replace(/\/+$/, '')}/${o.key}` : o.key })));
   }
 
@@ -206,6 +206,22 @@ export class ObjectBackend implements Backend {
     await this.store.delete(journal.map((f) => `${space.journalRoot}/${f.key}`));
     return files.length;
   }
+}
+
+// A listing is a chain of pages of 1,000 keys, each waiting for the one before. Above a few
+// pages it is cut into ranges listed side by side, at keys the space is expected to hold.
+const LISTING_RANGES = 4;
+const KEYS_PER_RANGE = 2_000;
+
+/** listingSplits picks up to LISTING_RANGES - 1 split keys (relative to the listed prefix, byte order). */
+export function listingSplits(expected: readonly { key: string }[], scope = ''): string[] {
+  const base = scope ? `${scope.replace(/\/+$/, '')}/` : '';
+  const keys = base ? expected.filter((e) => e.key.startsWith(base)) : expected;
+  const ranges = Math.min(LISTING_RANGES, Math.floor(keys.length / KEYS_PER_RANGE));
+  if (ranges < 2) return [];
+  const splits: string[] = [];
+  for (let i = 1; i < ranges; i++) splits.push(keys[Math.floor((keys.length * i) / ranges)]!.key.slice(base.length));
+  return [...new Set(splits)].sort(byteOrder);
 }
 
 /** objectMeta is the S3 user metadata every uploaded object carries: which commit made it. */

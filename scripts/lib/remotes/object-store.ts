@@ -26,8 +26,11 @@ export interface PutOptions {
 
 export interface ObjectStore {
   readonly kind: 's3' | 'file';
-  /** Every object under `prefix/` (recursive), keys relative to it, sorted. */
-  list(prefix: string): Promise<StoredObject[]>;
+  /**
+   * Every object under `prefix/` (recursive), keys relative to it, sorted. `splits` (relative
+   * keys, byte order) cut the listing into ranges a store may list in parallel.
+   */
+  list(prefix: string, splits?: string[]): Promise<StoredObject[]>;
   read(key: string): Promise<Readable>;
   /** Upload a local file; returns the digests of what was stored (verified against the server's) and its new change tag. */
   put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag?: string }>;

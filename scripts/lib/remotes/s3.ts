@@ -22,6 +22,7 @@ import type { Digests } from '../listing/state.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { SMALL_FILE, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 import { S3Http } from './s3-http.js';
+import { byteOrder } from '../listing/keys.js';
 
 const MiB = 1024 * 1024;
 /** Part size of multipart uploads: the AWS CLI's default, so its ETags and ours agree. */
@@ -110,23 +111,37 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async list(prefix: string): Promise<StoredObject[]> {
-    const out: StoredObject[] = [];
+  async list(prefix: string, splits: string[] = []): Promise<StoredObject[]> {
     const full = prefix ? `${prefix}/` : '';
+    // Ranges (after, upTo]: the first from the start, the last to the end of the prefix.
+    const bounds = [undefined, ...splits.map((k) => full + k)];
+    const ranges = await Promise.all(bounds.map((after, i) => this.listRange(full, after, bounds[i + 1])));
+    const out = ranges.flat();
+    // S3 lists in UTF-8 byte order; JavaScript compares UTF-16 code units. Re-sort for match().
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  private async listRange(full: string, after: string | undefined, upTo: string | undefined): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
     let token: string | undefined;
     do {
       const page = await this.call(`list s3://${this.bucket}/${full}`, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token })),
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token, StartAfter: token ? undefined : after })),
       );
-      for (const o of page.Contents ?? []) {
-        if (!o.Key || o.Key.endsWith('/')) continue; // folder markers some tools create
+      const contents = page.Contents ?? [];
+      // Pages come in key order: only a page that ends past the range needs checking key by key.
+      const last = contents[contents.length - 1]?.Key;
+      const crosses = upTo !== undefined && last !== undefined && byteOrder(last, upTo) > 0;
+      for (const o of contents) {
+        if (!o.Key) continue;
+        if (crosses && byteOrder(o.Key, upTo!) > 0) return out; // the next range's
+        if (o.Key.endsWith('/')) continue; // folder markers some tools create
         const etag = (o.ETag ?? '').replace(/"/g, '');
         out.push({ key: o.Key.slice(full.length), size: o.Size ?? 0, tag: etag, etag, digests: etagDigests(etag, o.Size ?? 0) });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    // S3 lists in UTF-8 byte order; JavaScript compares UTF-16 code units. Re-sort for match().
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return out;
   }
 
   async read(key: string): Promise<Readable> {

@@ -78,7 +78,11 @@ export interface PushResult {
 
 export interface Backend {
   readonly kind: 's3' | 'file' | 'hf';
-  list(space: Space, scope?: string): Promise<RemoteListing>;
+  /**
+   * Every file of the space (or of `scope/` in it). `expected` are keys the space probably
+   * holds (the local listing): a store may use them to list key ranges in parallel.
+   */
+  list(space: Space, scope?: string, expected?: readonly { key: string }[]): Promise<RemoteListing>;
   /** The space's head: latest journal sequence (S3, file) or branch commit (Hub); null when it has no history. */
   head(space: Space): Promise<string | null>;
   /** Whether the space exists at all (history or data): a branch without one falls back to main. */
