@@ -18,8 +18,11 @@ const SEQ_WIDTH = 10;
 const seqKey = (space: Space, seq: number) => `${space.journalRoot}/${String(seq).padStart(SEQ_WIDTH, '0')}.json`;
 const doneKey = (space: Space, seq: number) => `${space.journalRoot}/${String(seq).padStart(SEQ_WIDTH, '0')}.done.json`;
 
-/** How many large files move at once; each holds several parts in memory. */
-const LARGE_TRANSFERS = 2;
+/**
+ * Large files move one at a time, each with several parts in flight (s3.ts): the parts are
+ * the parallelism, and memory stays at one file's parts (two at once took 330 MB).
+ */
+const LARGE_TRANSFERS = 1;
 
 export interface JournalRecord extends ChangeRecord {
   seq: number;
