@@ -169,8 +169,9 @@ describe('listing and object disagree (size or hash)', () => {
           Buffer.from(
             body
               .toString()
-              .replace(/(<Key>[^<]*\/size\.csv<\/Key>[\s\S]*?<Size>)(\d+)(<\/Size>)/, (_m, a1, n, a3) => `${a1}${Number(n) + 5}${a3}`)
-              .replace(/(<Key>[^<]*\/hash\.csv<\/Key>[\s\S]*?<ETag>)([^<]*)(<\/ETag>)/, (_m, a1, _e, a3) => `${a1}&quot;${'0'.repeat(32)}&quot;${a3}`),
+              // Keys may come URL-encoded (encoding-type=url): "/" as %2F.
+              .replace(/(<Key>[^<]*(?:\/|%2F)size\.csv<\/Key>[\s\S]*?<Size>)(\d+)(<\/Size>)/, (_m, a1, n, a3) => `${a1}${Number(n) + 5}${a3}`)
+              .replace(/(<Key>[^<]*(?:\/|%2F)hash\.csv<\/Key>[\s\S]*?<ETag>)([^<]*)(<\/ETag>)/, (_m, a1, _e, a3) => `${a1}&quot;${'0'.repeat(32)}&quot;${a3}`),
           ),
       },
     });

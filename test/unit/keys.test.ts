@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { byteOrder, caseTwins, keyProblem, normaliseKey } from '../../scripts/lib/listing/keys.js';
 import { listingSplits, screenKeys } from '../../scripts/lib/remotes/object-backend.js';
+import { parseListPage } from '../../scripts/lib/remotes/s3-http.js';
 import { excludeMatcher } from '../../scripts/lib/listing/exclude.js';
 import { ALWAYS_EXCLUDED } from '../../scripts/lib/config/defaults.js';
 
@@ -81,5 +82,32 @@ describe('listingSplits', () => {
   it('orders split keys as S3 does (UTF-8 bytes), not as JavaScript does', () => {
     expect(['c/\uFF5E', 'c/\u{1F52C}'].sort(byteOrder)).toEqual(['c/\uFF5E', 'c/\u{1F52C}']);
     expect(['c/\uFF5E', 'c/\u{1F52C}'].sort()).toEqual(['c/\u{1F52C}', 'c/\uFF5E']);
+  });
+});
+
+describe('parseListPage', () => {
+  const page = (contents: string, tail = '<IsTruncated>false</IsTruncated>', enc = '<EncodingType>url</EncodingType>') =>
+    `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>p%2F</Prefix>${enc}${tail}${contents}</ListBucketResult>`;
+  const item = (key: string, size: number, etag: string) =>
+    `<Contents><Key>${key}</Key><LastModified>2026-11-23T07:00:00.000Z</LastModified><ETag>&quot;${etag}&quot;</ETag><Size>${size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+
+  it('decodes URL-encoded keys (+ is a space), sizes and ETags', () => {
+    const p = parseListPage(page(item('p/a%2Bb+c%26%3C%C3%A9.csv', 12, 'abc') + item('p/x', 0, 'def-2')));
+    expect(p.objects).toEqual([
+      { key: 'p/a+b c&<é.csv', size: 12, etag: 'abc' },
+      { key: 'p/x', size: 0, etag: 'def-2' },
+    ]);
+    expect(p.next).toBeUndefined();
+  });
+
+  it('reads XML-escaped keys when the server ignored encoding-type', () => {
+    const p = parseListPage(page(item('p/a+b &amp; &lt;c&gt; &#233;', 1, 'e'), '<IsTruncated>false</IsTruncated>', ''));
+    expect(p.objects[0]!.key).toBe('p/a+b & <c> é');
+  });
+
+  it('returns the continuation of a truncated page, and refuses one without it', () => {
+    expect(parseListPage(page(item('p/a', 1, 'e'), '<IsTruncated>true</IsTruncated><NextContinuationToken>1/a+b=&amp;</NextContinuationToken>')).next).toBe('1/a+b=&');
+    expect(() => parseListPage(page(item('p/a', 1, 'e'), '<IsTruncated>true</IsTruncated>'))).toThrow(/continuation/);
+    expect(() => parseListPage('<Error><Code>AccessDenied</Code></Error>')).toThrow(/ListBucketResult/);
   });
 });

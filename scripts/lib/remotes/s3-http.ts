@@ -1,9 +1,11 @@
-// The hot path of an S3 sync — one GET or one PUT per small file — sent as a plain signed
-// HTTP request. The SDK's middleware stack costs ~0.8–1.1 ms of CPU per request; this path
-// ~0.2–0.35 ms (measured against Ceph RGW on loopback). On a cold sync of thousands of files
-// that CPU is the wall time: Node runs the requests on one thread. Signing is the SDK's own
-// SigV4 signer (@smithy/signature-v4) with the credentials and region the S3 client
-// resolved. Listing, multipart uploads, copies, deletes and the journal stay with the SDK.
+// The hot path of an S3 sync — one GET or one PUT per small file, and the listing pages —
+// sent as plain signed HTTP requests. The SDK's middleware stack costs ~0.8–1.1 ms of CPU
+// per request; this path ~0.2–0.35 ms (measured against Ceph RGW on loopback), and a
+// listing page is read with three patterns instead of the SDK's XML deserialiser (~10 ms
+// of CPU per 1,000 keys). On a sync of thousands of files that CPU is the wall time: Node
+// runs the requests on one thread. Signing is the SDK's own SigV4 signer
+// (@smithy/signature-v4) with the credentials and region the S3 client resolved. Multipart
+// uploads, copies, deletes and the journal stay with the SDK.
 //
 // Only used with an explicit endpoint (S3-compatible stores: path-style addressing, as the
 // SDK is configured there). On AWS itself the SDK keeps resolving endpoints for every call.
@@ -87,6 +89,20 @@ export class S3Http {
     return String(res.headers.etag ?? '').replace(/"/g, '');
   }
 
+  /**
+   * list reads one page (up to 1,000 keys) of a ListObjectsV2 listing. Keys are asked for
+   * URL-encoded (encoding-type=url), so no key can break the XML around it.
+   */
+  async list(prefix: string, after: string | undefined, token: string | undefined): Promise<ListPage> {
+    const query: Record<string, string> = { 'list-type': '2', prefix, 'encoding-type': 'url' };
+    if (token) query['continuation-token'] = token;
+    else if (after) query['start-after'] = after;
+    const res = await this.retrying(() => this.request('GET', '', {}, undefined, query));
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    return parseListPage(Buffer.concat(chunks).toString('utf8'));
+  }
+
   // Transient answers (5xx, 429 SlowDown, a dropped connection before the answer) are tried
   // again with backoff and jitter, honouring Retry-After. Both calls are idempotent.
   private async retrying(send: () => Promise<http.IncomingMessage>): Promise<http.IncomingMessage> {
@@ -105,21 +121,22 @@ export class S3Http {
     }
   }
 
-  private async request(method: 'GET' | 'PUT', key: string, headers: Record<string, string>, body: Buffer | undefined): Promise<http.IncomingMessage> {
-    const path = `${this.basePath}/${encodeKey(this.opts.bucket)}/${encodeKey(key)}`;
+  private async request(method: 'GET' | 'PUT', key: string, headers: Record<string, string>, body: Buffer | undefined, query: Record<string, string> = {}): Promise<http.IncomingMessage> {
+    const path = `${this.basePath}/${encodeKey(this.opts.bucket)}${key ? `/${encodeKey(key)}` : ''}`;
+    const search = Object.entries(query).map(([k, v]) => `${encodeKey(k)}=${encodeKey(v).replace(/\//g, '%2F')}`).join('&');
     const signed = await this.signer.sign({
       method,
       protocol: this.url.protocol,
       hostname: this.url.hostname,
       port: this.url.port ? Number(this.url.port) : undefined,
       path,
-      query: {},
+      query,
       // Integrity comes from Content-MD5 (uploads) and the caller's hash check (downloads),
       // so the payload is not hashed a second time for the signature.
       headers: { ...headers, host: this.url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
     });
     return new Promise((resolve, reject) => {
-      const req = this.lib.request({ method, agent: this.agent, protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, path, headers: signed.headers }, (res) => {
+      const req = this.lib.request({ method, agent: this.agent, protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, path: search ? `${path}?${search}` : path, headers: signed.headers }, (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300) {
           // The idle timeout keeps watching the body: a server that stalls mid-transfer fails it.
@@ -142,4 +159,53 @@ export class S3Http {
       req.end(body);
     });
   }
+}
+
+export interface ListPage {
+  objects: { key: string; size: number; etag: string }[];
+  /** Continuation token of the next page; undefined on the last. */
+  next: string | undefined;
+}
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+function unescapeXml(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (m, e: string) =>
+    e[0] === '#' ? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (XML_ENTITIES[e] ?? m),
+  );
+}
+const tag = (xml: string, name: string) => {
+  const start = xml.indexOf(`<${name}>`);
+  if (start < 0) return undefined;
+  const end = xml.indexOf(`</${name}>`, start);
+  return end < 0 ? undefined : xml.slice(start + name.length + 2, end);
+};
+
+/**
+ * parseListPage reads a ListObjectsV2 answer: each <Contents>' Key, Size and ETag, and the
+ * continuation. Keys come URL-encoded when the server honoured encoding-type=url (it says so
+ * in <EncodingType>); a server that did not sends them XML-escaped.
+ */
+export function parseListPage(xml: string): ListPage {
+  if (!xml.includes('<ListBucketResult')) throw new Error(`the listing answer is not a ListBucketResult: ${xml.slice(0, 200)}`);
+  const urlEncoded = tag(xml, 'EncodingType') === 'url';
+  const objects: ListPage['objects'] = [];
+  let at = 0;
+  for (;;) {
+    const start = xml.indexOf('<Contents>', at);
+    if (start < 0) break;
+    const end = xml.indexOf('</Contents>', start);
+    if (end < 0) throw new Error('the listing answer was cut short');
+    const item = xml.slice(start + 10, end);
+    at = end + 11;
+    const rawKey = tag(item, 'Key');
+    const size = Number(tag(item, 'Size'));
+    if (rawKey === undefined || !Number.isFinite(size)) throw new Error(`a listing entry without key or size: ${item.slice(0, 200)}`);
+    const key = urlEncoded ? decodeURIComponent(unescapeXml(rawKey).replace(/\+/g, ' ')) : unescapeXml(rawKey);
+    objects.push({ key, size, etag: unescapeXml(tag(item, 'ETag') ?? '').replace(/"/g, '') });
+  }
+  const truncated = tag(xml, 'IsTruncated') === 'true';
+  const token = tag(xml, 'NextContinuationToken');
+  if (truncated && !token) throw new Error('the listing answer is truncated but names no continuation token');
+  return { objects, next: truncated ? unescapeXml(token!) : undefined };
 }

@@ -21,7 +21,7 @@ import { createDigester, etagDigests } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { SMALL_FILE, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
-import { S3Http } from './s3-http.js';
+import { S3Http, type ListPage } from './s3-http.js';
 import { byteOrder } from '../listing/keys.js';
 
 const MiB = 1024 * 1024;
@@ -125,23 +125,28 @@ export class S3Store implements ObjectStore {
     const out: StoredObject[] = [];
     let token: string | undefined;
     do {
-      const page = await this.call(`list s3://${this.bucket}/${full}`, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token, StartAfter: token ? undefined : after })),
-      );
-      const contents = page.Contents ?? [];
+      const page = await this.call(`list s3://${this.bucket}/${full}`, () => this.listPage(full, after, token));
+      const contents = page.objects;
       // Pages come in key order: only a page that ends past the range needs checking key by key.
-      const last = contents[contents.length - 1]?.Key;
+      const last = contents[contents.length - 1]?.key;
       const crosses = upTo !== undefined && last !== undefined && byteOrder(last, upTo) > 0;
       for (const o of contents) {
-        if (!o.Key) continue;
-        if (crosses && byteOrder(o.Key, upTo!) > 0) return out; // the next range's
-        if (o.Key.endsWith('/')) continue; // folder markers some tools create
-        const etag = (o.ETag ?? '').replace(/"/g, '');
-        out.push({ key: o.Key.slice(full.length), size: o.Size ?? 0, tag: etag, etag, digests: etagDigests(etag, o.Size ?? 0) });
+        if (crosses && byteOrder(o.key, upTo!) > 0) return out; // the next range's
+        if (!o.key || o.key.endsWith('/')) continue; // folder markers some tools create
+        out.push({ key: o.key.slice(full.length), size: o.size, tag: o.etag, etag: o.etag, digests: etagDigests(o.etag, o.size) });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = page.next;
     } while (token);
     return out;
+  }
+
+  private async listPage(full: string, after: string | undefined, token: string | undefined): Promise<ListPage> {
+    if (this.http) return this.http.list(full, after, token);
+    const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token, StartAfter: token ? undefined : after }));
+    return {
+      objects: (page.Contents ?? []).map((o) => ({ key: o.Key ?? '', size: o.Size ?? 0, etag: (o.ETag ?? '').replace(/"/g, '') })),
+      next: page.IsTruncated ? page.NextContinuationToken : undefined,
+    };
   }
 
   async read(key: string): Promise<Readable> {
