@@ -88,6 +88,18 @@ describe('S3 (Ceph RGW) behind the fault proxy', () => {
     expect(b.read('data/processed/keep.csv')?.toString(), describeRun(r)).toBe('keep v2\n');
   });
 
+  it('a connection reset part-way through a listing page is retried; the pull sees every file', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/listed.csv', 'listed\n');
+    assertOk(await a.run(['put-results']));
+    const from = proxy.log.length;
+    proxy.faults.push({ match: s3List, action: { type: 'reset-response', afterBytes: 200 }, times: 2 });
+    const r = assertOk(await b.run(['get-results']), 'get-results through a cut listing');
+    expect(proxy.log.slice(from).filter((q) => s3List(q) && q.fault !== undefined), 'the listing was cut').toHaveLength(2);
+    expect(b.read('data/processed/listed.csv')?.toString(), describeRun(r)).toBe('listed\n');
+    expect(b.read('data/processed/keep.csv')?.toString(), describeRun(r)).toBeTruthy();
+  });
+
   it('a connection reset part-way through an upload is retried', async () => {
     await seeded();
     a.write('data/processed/up.bin', bytes(2 * MiB, 'up'));

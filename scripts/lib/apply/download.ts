@@ -48,10 +48,11 @@ export async function downloadVerified(
   dest: string,
   onBytes: (n: number) => void,
   onRetry: (message: string) => void,
+  localDisk = false,
 ): Promise<{ tmp: string; digests: Digests }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await download(backend, space, entry, dest, onBytes);
+      return await download(backend, space, entry, dest, onBytes, localDisk);
     } catch (e) {
       if (attempt >= ATTEMPTS || !transient(e)) throw e;
       const wait = Math.random() * 250 * 2 ** attempt;
@@ -61,8 +62,11 @@ export async function downloadVerified(
   }
 }
 
-/** download fetches `entry` into a verified temp file and returns its path and digests; the caller renames it. */
-export async function download(backend: Backend, space: Space, entry: Entry, dest: string, onBytes: (n: number) => void): Promise<{ tmp: string; digests: Digests }> {
+/**
+ * download fetches `entry` into a verified temp file and returns its path and digests; the
+ * caller renames it. `localDisk`: write small files synchronously (see local-disk.ts).
+ */
+export async function download(backend: Backend, space: Space, entry: Entry, dest: string, onBytes: (n: number) => void, localDisk = false): Promise<{ tmp: string; digests: Digests }> {
   const tmp = tempName(dest);
   inFlight.add(tmp);
   // The hashes the remote listed are the ones to check (hashing one more costs a pass over
@@ -87,7 +91,8 @@ export async function download(backend: Backend, space: Space, entry: Entry, des
       digester.update(body);
       const digests = digester.digests();
       checkReceived(entry, size, digests);
-      await fs.promises.writeFile(tmp, body, { flag: 'wx' });
+      if (localDisk) fs.writeFileSync(tmp, body, { flag: 'wx' });
+      else await fs.promises.writeFile(tmp, body, { flag: 'wx' });
       onBytes(size);
       return { tmp, digests };
     }

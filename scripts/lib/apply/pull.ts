@@ -10,6 +10,7 @@ import type { Backend, TransferEvents } from '../remotes/types.js';
 import type { Space } from '../space.js';
 import { downloadVerified } from './download.js';
 import { inFlight } from './in-flight.js';
+import { onLocalDisk } from './local-disk.js';
 import type { Recycler } from './recycle.js';
 
 export interface PullResult {
@@ -35,6 +36,7 @@ export async function applyPull(
   const localPath = (item: PlanItem) => path.join(localRoot, ...(item.local?.name ?? item.key).split('/'));
 
   const folders = new Folders(localRoot, recycler);
+  const localDisk = onLocalDisk(localRoot);
   const downloads = plan.items.filter((i) => i.kind === 'download');
   await Promise.all(
     downloads.map((item) =>
@@ -43,14 +45,15 @@ export async function applyPull(
         try {
           const dest = localPath(item);
           await folders.ready(path.dirname(dest));
-          const { tmp, digests } = await downloadVerified(backend, space, item.remote!, dest, opts.events.bytes, opts.events.info);
+          const { tmp, digests } = await downloadVerified(backend, space, item.remote!, dest, opts.events.bytes, opts.events.info, localDisk);
           if (item.local) {
             await recycler.recycle(dest, item.key);
             recycled.push(item.key);
           }
-          await fs.promises.rename(tmp, dest);
+          if (localDisk) fs.renameSync(tmp, dest);
+          else await fs.promises.rename(tmp, dest);
           inFlight.delete(tmp);
-          const st = await fs.promises.stat(dest);
+          const st = localDisk ? fs.statSync(dest) : await fs.promises.stat(dest);
           written.set(item.key, { size: st.size, mtimeMs: st.mtimeMs, digests: { ...digests, ...item.remote!.digests } });
           opts.events.done(item, digests);
         } catch (e) {

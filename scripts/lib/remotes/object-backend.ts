@@ -51,7 +51,8 @@ export class ObjectBackend implements Backend {
   async list(space: Space, scope = '', expected: readonly { key: string }[] = []): Promise<RemoteListing> {
     const prefix = scope ? `${space.root}/${scope.replace(/\/+$/, '')}` : space.root;
     const raw = await this.store.list(prefix, listingSplits(expected, scope));
-    return screenKeys(raw.map((o) => ({ ...o, key: scope ? `${scope.replace(/\/+$/, '')}/${o.key}` : o.key })));
+    if (scope) for (const o of raw) o.key = `${scope.replace(/\/+$/, '')}/${o.key}`;
+    return screenKeys(raw);
   }
 
   async head(space: Space): Promise<string | null> {
@@ -241,7 +242,8 @@ export function objectMeta(record: ChangeRecord): Record<string, string> {
 export function screenKeys(raw: { key: string; size: number; tag: string; digests: Digests; etag?: string }[]): RemoteListing {
   const refused: RemoteListing['refused'] = [];
   const entries: Entry[] = [];
-  const byNormal = new Map<string, Entry[]>();
+  const byNormal = new Map<string, Entry>();
+  const unicodeTwins = new Set<string>();
   for (const o of raw) {
     const problem = keyProblem(o.key);
     if (problem) {
@@ -251,13 +253,14 @@ export function screenKeys(raw: { key: string; size: number; tag: string; digest
     const key = normaliseKey(o.key);
     const entry: Entry = { key, size: o.size, tag: o.tag, digests: o.digests, etag: o.etag };
     if (key !== o.key) entry.name = o.key;
-    byNormal.set(key, [...(byNormal.get(key) ?? []), entry]);
+    const twin = byNormal.get(key);
+    if (twin) {
+      if (!unicodeTwins.has(key)) refused.push({ key: twin.name ?? key, reason: 'has a Unicode twin (same name in NFC and NFD form)' });
+      refused.push({ key: entry.name ?? key, reason: 'has a Unicode twin (same name in NFC and NFD form)' });
+      unicodeTwins.add(key);
+    } else byNormal.set(key, entry);
   }
-  for (const [key, group] of byNormal) {
-    if (group.length > 1) {
-      for (const e of group) refused.push({ key: e.name ?? key, reason: 'has a Unicode twin (same name in NFC and NFD form)' });
-    } else entries.push(group[0]);
-  }
+  for (const [key, entry] of byNormal) if (!unicodeTwins.has(key)) entries.push(entry);
   const twins = new Set(caseTwins(entries.map((e) => e.key)).flat());
   const safe = entries.filter((e) => {
     if (!twins.has(e.key)) return true;

@@ -97,15 +97,18 @@ export class S3Http {
     const query: Record<string, string> = { 'list-type': '2', prefix, 'encoding-type': 'url' };
     if (token) query['continuation-token'] = token;
     else if (after) query['start-after'] = after;
-    const res = await this.retrying(() => this.request('GET', '', {}, undefined, query));
-    const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-    return parseListPage(Buffer.concat(chunks).toString('utf8'));
+    // The page is small: a connection dropped while it arrives is retried like one dropped before.
+    return this.retrying(async () => {
+      const res = await this.request('GET', '', {}, undefined, query);
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      return parseListPage(Buffer.concat(chunks).toString('utf8'));
+    });
   }
 
   // Transient answers (5xx, 429 SlowDown, a dropped connection before the answer) are tried
-  // again with backoff and jitter, honouring Retry-After. Both calls are idempotent.
-  private async retrying(send: () => Promise<http.IncomingMessage>): Promise<http.IncomingMessage> {
+  // again with backoff and jitter, honouring Retry-After. All three calls are idempotent.
+  private async retrying<T>(send: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await send();
