@@ -210,7 +210,7 @@ export function renderMarkdown(v: View, chartFile: string): string {
   L.push(
     `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${Math.round(r.machine.memGB)} GB RAM, ${r.machine.os}, Linux ${r.machine.kernel}. ` +
       'Server: a single-node Ceph RGW (bluestore on a sparse file) on loopback, sharing those cores with the tool under test. ' +
-      `A load average above ${r.machine.cores} means other work was running on the machine too.`,
+      `The load average at a run's start still counts the runs just before it (the tools and the server); well above ${r.machine.cores} after a quiet pause means other work was running on the machine too.`,
   );
   L.push('');
   L.push(`Versions: ${Object.entries(r.versions).map(([k, val]) => `${k} ${val.replace(/^(rclone|aws-cli\/|just|ceph version|git version)\s*/i, '')}`).join(' · ')}.`);
