@@ -75,7 +75,7 @@ export class S3Store implements ObjectStore {
   readonly kind = 's3' as const;
   readonly client: S3Client;
   readonly endpoint: string | undefined;
-  /** Plain signed requests for single-request GETs and PUTs (an explicit endpoint only; see s3-http.ts). */
+  /** Plain signed requests for listing pages and single-request GETs and PUTs (an explicit endpoint only; see s3-http.ts). */
   private readonly http: S3Http | undefined;
   constructor(
     readonly bucket: string,
