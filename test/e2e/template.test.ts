@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cephS3Client, createBucket, type S3Access } from '../support/ceph.js';
+import { childEnv } from '../support/child-env.js';
 
 const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TEMPLATE = path.join(STRATA_ROOT, 'templates', 'lab-project');
@@ -67,27 +68,12 @@ function ok(r: RunResult, what: string): RunResult {
  * rclone, AWS or npm elsewhere (vitest under `npm test` inherits npm_config_* settings).
  */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(STRATA_|AWS_|HF_|GIT_|RCLONE_|npm_|NODE_OPTIONS$|INIT_CWD$)/i.test(k)) continue;
-    env[k] = v;
-  }
-  return {
-    ...env,
-    CI: '1',
-    NO_COLOR: '1',
-    FORCE_COLOR: '0',
-    GIT_AUTHOR_NAME: 'Lab',
-    GIT_AUTHOR_EMAIL: 'lab@example.org',
-    GIT_COMMITTER_NAME: 'Lab',
-    GIT_COMMITTER_EMAIL: 'lab@example.org',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_TERMINAL_PROMPT: '0',
+  return childEnv(/^(STRATA_|AWS_|HF_|GIT_|RCLONE_|npm_|NODE_OPTIONS$|INIT_CWD$)/i, {
     npm_config_audit: 'false',
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',
     ...extra,
-  };
+  });
 }
 
 /** The S3 settings a lab member would put in .env, for the test server. */

@@ -4,8 +4,8 @@
 // request) and mid-download. Checks: see test/support/kill-points.ts.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
 import {
   expectPullRecovers,
   expectPushRecovers,
@@ -81,13 +81,7 @@ describe('kill -9 on a plain folder remote (inotify sees the temp file or the de
 
 describe('kill -9 on the Hub (through the proxy)', () => {
   let proxy: FaultProxy;
-  beforeAll(async () => {
-    proxy = await startFaultProxy(inject('hub').url);
-  });
-  afterAll(() => proxy.stop());
-  afterEach(() => {
-    proxy.taps.length = 0;
-  });
+  useFaultProxy(() => inject('hub').url, (p) => (proxy = p));
 
   async function setup() {
     const { v1, v2 } = versions(3 * MiB);

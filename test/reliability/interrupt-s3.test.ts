@@ -5,8 +5,8 @@
 // kills the client, so no test hook is needed. Checks: see test/support/kill-points.ts.
 import { randomBytes } from 'node:crypto';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { useFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import {
   expectOldOrNew,
   expectPullRecovers,
@@ -32,14 +32,7 @@ afterAll(removeTemps);
 
 describe('kill -9 on S3 (through the proxy)', () => {
   let proxy: FaultProxy;
-  beforeAll(async () => {
-    proxy = await startFaultProxy(inject('s3').endpoint);
-  });
-  afterAll(() => proxy.stop());
-  afterEach(() => {
-    proxy.taps.length = 0;
-    proxy.faults.length = 0;
-  });
+  useFaultProxy(() => inject('s3').endpoint, (p) => (proxy = p));
 
   async function setup(multipart = true) {
     const { v1, v2 } = multipart ? versions() : versions(1 * MiB, 1 * MiB);

@@ -3,8 +3,8 @@
 // mid-body, truncates or corrupts bodies. Strata must retry what can be retried
 // (with backoff), never delete after a failed transfer, never
 // keep a partial file, and end with an error that names what did not transfer.
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { hubError, startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { attempts, hubError, hubResolve, hubTree, useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
 import {
   assertFailed,
   assertOk,
@@ -12,6 +12,7 @@ import {
   describeRun,
   hubRemote,
   removeTemps,
+  seedPair,
   sha256,
   tempFiles,
   workingCopy,
@@ -22,43 +23,27 @@ import {
 afterAll(removeTemps);
 
 const MiB = 1024 * 1024;
+const SEED = {
+  'data/processed/keep.csv': 'keep\n',
+  'data/processed/big.bin': bytes(3 * MiB, 'big v1'),
+  'data/processed/gone.csv': 'gone\n',
+  'data/processed/other.csv': 'other\n',
+};
 
-// Hub request shapes.
-// The content request, not the 1-byte `Range: bytes=0-0` probe @huggingface/hub sends first.
-const hubResolve = (name: string) => (r: ProxiedRequest) =>
-  r.method === 'GET' && r.path.includes('/resolve/') && r.path.split('?')[0].endsWith('/' + name) && r.headers.range !== 'bytes=0-0';
-const hubTree = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('/tree/');
+// Hub request shapes this file alone needs (the common ones are in fault-proxy.ts).
 const hubCommit = (r: ProxiedRequest) => r.method === 'POST' && r.path.includes('/commit/');
-
-/** Requests matching `match` since log position `since` (take `proxy.log.length` before the run). */
-function attempts(proxy: FaultProxy, match: (r: ProxiedRequest) => boolean, since = 0): ProxiedRequest[] {
-  return proxy.log.slice(since).filter(match);
-}
 
 describe('Hub (emulator) behind the fault proxy', () => {
   let proxy: FaultProxy;
   let remote: Remote;
   let a: WorkingCopy;
-  beforeAll(async () => {
-    proxy = await startFaultProxy(inject('hub').url);
-  });
-  afterAll(() => proxy.stop());
-  afterEach(() => {
-    proxy.faults.length = 0;
-    proxy.taps.length = 0;
-  });
+  useFaultProxy(() => inject('hub').url, (p) => (proxy = p));
 
   async function seeded() {
     remote = hubRemote(inject('hub'), proxy.url);
-    a = workingCopy(remote);
-    a.write('data/processed/keep.csv', 'keep\n');
-    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v1'));
-    a.write('data/processed/gone.csv', 'gone\n');
-    a.write('data/processed/other.csv', 'other\n');
-    assertOk(await a.run(['put-results']), 'seed put-results');
-    const b = workingCopy(remote);
-    assertOk(await b.run(['get-results']), 'seed get-results');
-    return { b };
+    const pair = await seedPair(remote, SEED);
+    a = pair.a;
+    return { b: pair.b };
   }
 
   it('429 with Retry-After and 503 are retried (Retry-After honoured); push and pull succeed', async () => {

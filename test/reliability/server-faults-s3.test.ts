@@ -3,8 +3,8 @@
 // mid-body, truncates or corrupts bodies. Strata must retry what can be retried
 // (with backoff), never delete after a failed transfer, never
 // keep a partial file, and end with an error that names what did not transfer.
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { s3Error, startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { attempts, s3Error, s3Get, s3List, s3Put, useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
 import {
   assertFailed,
   assertOk,
@@ -12,9 +12,9 @@ import {
   describeRun,
   removeTemps,
   s3Remote,
+  seedPair,
   sha256,
   tempFiles,
-  workingCopy,
   type Remote,
   type WorkingCopy,
 } from '../support/reliability-kit.js';
@@ -22,45 +22,29 @@ import {
 afterAll(removeTemps);
 
 const MiB = 1024 * 1024;
+const SEED = {
+  'data/processed/keep.csv': 'keep\n',
+  'data/processed/big.bin': bytes(3 * MiB, 'big v1'),
+  'data/processed/gone.csv': 'gone\n',
+  'data/processed/other.csv': 'other\n',
+};
 
-// S3 request shapes (path style: /bucket/key?query).
-const s3Data = (r: ProxiedRequest) => /\/datastore\/(branches\/[^?]*\/)?processed\//.test(r.path) && !r.path.includes('/.strata/');
-const s3Get = (name: string) => (r: ProxiedRequest) => r.method === 'GET' && s3Data(r) && r.path.split('?')[0].endsWith('/' + name);
-const s3Put = (name: string) => (r: ProxiedRequest) => r.method === 'PUT' && s3Data(r) && r.path.split('?')[0].endsWith('/' + name);
-const s3List = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('list-type=2');
+// S3 request shapes this file alone needs (the common ones are in fault-proxy.ts).
 const s3Delete = (r: ProxiedRequest) => r.method === 'POST' && /[?&]delete/.test(r.path);
 const journalClaim = (r: ProxiedRequest) => r.method === 'PUT' && /\.strata\/journal\/.*\/\d{10}\.json$/.test(r.path.split('?')[0]);
-
-/** Requests matching `match` since log position `since` (take `proxy.log.length` before the run). */
-function attempts(proxy: FaultProxy, match: (r: ProxiedRequest) => boolean, since = 0): ProxiedRequest[] {
-  return proxy.log.slice(since).filter(match);
-}
 
 describe('S3 (Ceph RGW) behind the fault proxy', () => {
   let proxy: FaultProxy;
   let remote: Remote;
   let a: WorkingCopy;
-  beforeAll(async () => {
-    proxy = await startFaultProxy(inject('s3').endpoint);
-  });
-  afterAll(() => proxy.stop());
-  afterEach(() => {
-    proxy.faults.length = 0;
-    proxy.taps.length = 0;
-  });
+  useFaultProxy(() => inject('s3').endpoint, (p) => (proxy = p));
 
-  /** A remote with keep.csv, big.bin (3 MiB) and gone.csv, pushed by `a`, and a second copy `b` that pulled them. */
+  /** A remote with keep.csv, big.bin (3 MiB), gone.csv and other.csv, pushed by `a`, and a second copy `b` that pulled them. */
   async function seeded() {
     remote = await s3Remote(inject('s3'), proxy.url);
-    a = workingCopy(remote);
-    a.write('data/processed/keep.csv', 'keep\n');
-    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v1'));
-    a.write('data/processed/gone.csv', 'gone\n');
-    a.write('data/processed/other.csv', 'other\n');
-    assertOk(await a.run(['put-results']), 'seed put-results');
-    const b = workingCopy(remote);
-    assertOk(await b.run(['get-results']), 'seed get-results');
-    return { b };
+    const pair = await seedPair(remote, SEED);
+    a = pair.a;
+    return { b: pair.b };
   }
 
   it('503 SlowDown and 500 on uploads are retried with backoff; the push succeeds', async () => {

@@ -3,9 +3,9 @@
 // request retried; a slow but steady transfer must never be cut, however long it takes. The
 // stall rows need hook H1 (STRATA_HTTP_TIMEOUT_MS, a short idle timeout); without it they
 // wait out their 20 s run limit and fail.
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
-import { assertOk, bytes, hubRemote, removeTemps, s3Remote, tempFiles, workingCopy, type Remote, type WorkingCopy } from '../support/reliability-kit.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { hubResolve, hubTree, s3Get, s3List, useFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { assertOk, bytes, hubRemote, removeTemps, s3Remote, seedPair, tempFiles, type Remote, type WorkingCopy } from '../support/reliability-kit.js';
 
 afterAll(removeTemps);
 
@@ -13,33 +13,19 @@ const MiB = 1024 * 1024;
 /** Hook H1: a short per-request idle timeout. */
 const SHORT_TIMEOUT = { STRATA_HTTP_TIMEOUT_MS: '3000' };
 
-const s3Get = (name: string) => (r: ProxiedRequest) => r.method === 'GET' && /\/processed\//.test(r.path) && r.path.split('?')[0].endsWith('/' + name);
-const s3List = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('list-type=2');
-const hubResolve = (name: string) => (r: ProxiedRequest) =>
-  r.method === 'GET' && r.path.includes('/resolve/') && r.path.split('?')[0].endsWith('/' + name) && r.headers.range !== 'bytes=0-0';
-const hubTree = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('/tree/');
+const SEED = { 'data/processed/keep.csv': 'keep\n', 'data/processed/big.bin': bytes(3 * MiB, 'big v1') };
 
 describe('S3 (Ceph RGW) behind the fault proxy', () => {
   let proxy: FaultProxy;
   let remote: Remote;
   let a: WorkingCopy;
-  beforeAll(async () => {
-    proxy = await startFaultProxy(inject('s3').endpoint);
-  });
-  afterAll(() => proxy.stop());
-  afterEach(() => {
-    proxy.faults.length = 0;
-  });
+  useFaultProxy(() => inject('s3').endpoint, (p) => (proxy = p));
 
   async function seeded() {
     remote = await s3Remote(inject('s3'), proxy.url);
-    a = workingCopy(remote);
-    a.write('data/processed/keep.csv', 'keep\n');
-    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v1'));
-    assertOk(await a.run(['put-results']), 'seed put-results');
-    const b = workingCopy(remote);
-    assertOk(await b.run(['get-results']), 'seed get-results');
-    return { b };
+    const pair = await seedPair(remote, SEED);
+    a = pair.a;
+    return { b: pair.b };
   }
 
   it('a stalled server (no answer at all): the request times out and is retried (needs STRATA_HTTP_TIMEOUT_MS)', async () => {
@@ -80,23 +66,13 @@ describe('Hub (emulator) behind the fault proxy', () => {
   let proxy: FaultProxy;
   let remote: Remote;
   let a: WorkingCopy;
-  beforeAll(async () => {
-    proxy = await startFaultProxy(inject('hub').url);
-  });
-  afterAll(() => proxy.stop());
-  afterEach(() => {
-    proxy.faults.length = 0;
-  });
+  useFaultProxy(() => inject('hub').url, (p) => (proxy = p));
 
   async function seeded() {
     remote = hubRemote(inject('hub'), proxy.url);
-    a = workingCopy(remote);
-    a.write('data/processed/keep.csv', 'keep\n');
-    a.write('data/processed/big.bin', bytes(3 * MiB, 'big v1'));
-    assertOk(await a.run(['put-results']), 'seed put-results');
-    const b = workingCopy(remote);
-    assertOk(await b.run(['get-results']), 'seed get-results');
-    return { b };
+    const pair = await seedPair(remote, SEED);
+    a = pair.a;
+    return { b: pair.b };
   }
 
   it('a stalled Hub: the request times out and is retried (needs STRATA_HTTP_TIMEOUT_MS)', async () => {

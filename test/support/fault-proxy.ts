@@ -17,6 +17,7 @@
 // Everything is stopped by handle: stop() closes the server and destroys every socket it holds.
 
 import http, { type IncomingHttpHeaders } from 'node:http';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface ProxiedRequest {
@@ -316,3 +317,37 @@ function write(res: http.ServerResponse, chunk: Buffer): Promise<void> {
     }
   });
 }
+
+/**
+ * useFaultProxy runs one proxy in front of `upstream()` for the enclosing describe block:
+ * started before its tests, stopped after them, and with no fault or tap carried from one
+ * test into the next. `use` receives it (tests keep it in a `let proxy`).
+ */
+export function useFaultProxy(upstream: () => string, use: (proxy: FaultProxy) => void): void {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(upstream());
+    use(proxy);
+  });
+  afterAll(() => proxy.stop());
+  afterEach(() => {
+    proxy.faults.length = 0;
+    proxy.taps.length = 0;
+  });
+}
+
+/** Requests matching `match` since log position `since` (take `proxy.log.length` before the run). */
+export function attempts(proxy: FaultProxy, match: (r: ProxiedRequest) => boolean, since = 0): ProxiedRequest[] {
+  return proxy.log.slice(since).filter(match);
+}
+
+// Request shapes. S3 is path style (/bucket/key?query); data keys live under the test
+// remote's datastore prefix, the journal under .strata/.
+const s3Data = (r: ProxiedRequest) => /\/datastore\/(branches\/[^?]*\/)?processed\//.test(r.path) && !r.path.includes('/.strata/');
+export const s3Get = (name: string) => (r: ProxiedRequest) => r.method === 'GET' && s3Data(r) && r.path.split('?')[0].endsWith('/' + name);
+export const s3Put = (name: string) => (r: ProxiedRequest) => r.method === 'PUT' && s3Data(r) && r.path.split('?')[0].endsWith('/' + name);
+export const s3List = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('list-type=2');
+/** The Hub's content request, not the 1-byte `Range: bytes=0-0` probe @huggingface/hub sends first. */
+export const hubResolve = (name: string) => (r: ProxiedRequest) =>
+  r.method === 'GET' && r.path.includes('/resolve/') && r.path.split('?')[0].endsWith('/' + name) && r.headers.range !== 'bytes=0-0';
+export const hubTree = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('/tree/');

@@ -35,6 +35,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { cephS3Client, createBucket, type S3Access } from './ceph.js';
+import { childEnv } from './child-env.js';
 
 /** The Strata checkout under test (its strata.just, dist/ and node_modules/.bin/just). */
 export const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -116,23 +117,7 @@ export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJ
 
 /** The environment of every child: the test runner's, minus anything that could steer Strata or git elsewhere. */
 function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(STRATA_|AWS_|HF_|GIT_|RCLONE_)/.test(k)) continue;
-    env[k] = v;
-  }
-  return {
-    ...env,
-    CI: '1',
-    NO_COLOR: '1',
-    FORCE_COLOR: '0',
-    GIT_AUTHOR_NAME: 'Lab',
-    GIT_AUTHOR_EMAIL: 'lab@example.org',
-    GIT_COMMITTER_NAME: 'Lab',
-    GIT_COMMITTER_EMAIL: 'lab@example.org',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_TERMINAL_PROMPT: '0',
-  };
+  return childEnv(/^(STRATA_|AWS_|HF_|GIT_|RCLONE_)/);
 }
 
 async function git(cwd: string, args: string[]): Promise<string> {

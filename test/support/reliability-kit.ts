@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { downloadFile, listFiles } from '@huggingface/hub';
+import { childEnv } from './child-env.js';
 
 export const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const STRATA_JS = path.join(STRATA_ROOT, 'dist', 'scripts', 'strata.js');
@@ -288,26 +289,8 @@ export interface Running {
 }
 
 function baseEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(STRATA_|AWS_|HF_|GIT_|VITEST|npm_)/.test(k)) continue;
-    env[k] = v;
-  }
-  return {
-    ...env,
-    HOME: home,
-    CI: '1',
-    NO_COLOR: '1',
-    FORCE_COLOR: '0',
-    GIT_AUTHOR_NAME: 'Lab',
-    GIT_AUTHOR_EMAIL: 'lab@example.org',
-    GIT_COMMITTER_NAME: 'Lab',
-    GIT_COMMITTER_EMAIL: 'lab@example.org',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_TERMINAL_PROMPT: '0',
-    // The AWS SDK's default credential chain would otherwise wait for an EC2 metadata service.
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
+  // The AWS SDK's default credential chain would otherwise wait for an EC2 metadata service.
+  return childEnv(/^(STRATA_|AWS_|HF_|GIT_|VITEST|npm_)/, { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' });
 }
 
 export class WorkingCopy {
@@ -464,4 +447,14 @@ export function bytes(size: number, seed: string): Buffer {
     block = createHash('sha256').update(block).digest();
   }
   return out;
+}
+
+/** seedPair: `a` pushes `files`, then a second working copy `b` pulls them — where most fault scenarios start. */
+export async function seedPair(remote: Remote, files: Record<string, string | Buffer>): Promise<{ a: WorkingCopy; b: WorkingCopy }> {
+  const a = workingCopy(remote);
+  for (const [rel, content] of Object.entries(files)) a.write(rel, content);
+  assertOk(await a.run(['put-results']), 'seed put-results');
+  const b = workingCopy(remote);
+  assertOk(await b.run(['get-results']), 'seed get-results');
+  return { a, b };
 }
