@@ -3,6 +3,8 @@
 // exponential backoff and full jitter, honouring Retry-After. A POST that failed with a
 // plain 500 is not retried: a commit may have landed, and a retry would see a false conflict.
 
+import { backoffMs } from './backoff.js';
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 export interface RetryOptions {
@@ -41,9 +43,7 @@ export function retryingFetch(opts: RetryOptions = {}): typeof fetch {
         if (!IDEMPOTENT.has(method) || attempt >= attempts || !replayable) throw idle.signal.aborted ? new Error(`no answer from ${url} for ${idleMs / 1000} s`) : e;
       }
       idle.stop();
-      const retryAfter = Number(res?.headers.get('retry-after'));
-      const backoff = Math.random() * Math.min(max, base * 2 ** (attempt - 1));
-      const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(max, retryAfter * 1000) : backoff;
+      const waitMs = backoffMs(attempt, res?.headers.get('retry-after'), { baseMs: base, maxMs: max });
       await res?.body?.cancel().catch(() => undefined);
       opts.onRetry?.({ url, status, attempt, waitMs });
       await new Promise((r) => setTimeout(r, waitMs));

@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { backoffMs } from './backoff.js';
 
 export interface S3HttpOptions {
   endpoint: string;
@@ -117,9 +118,7 @@ export class S3Http {
         // Without a status it is the connection (ECONNRESET, ETIMEDOUT, …), not a bug here.
         const transient = status === undefined ? /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code ?? '') : status >= 500 || status === 429;
         if (!transient || attempt >= ATTEMPTS) throw e;
-        const after = Number((e as { retryAfter?: string }).retryAfter);
-        const wait = Number.isFinite(after) && after > 0 ? Math.min(after, 20) * 1000 : Math.random() * 100 * 2 ** attempt;
-        await new Promise((r) => setTimeout(r, wait));
+        await new Promise((r) => setTimeout(r, backoffMs(attempt, (e as { retryAfter?: string }).retryAfter, { baseMs: 200, maxMs: 20_000 })));
       }
     }
   }

@@ -166,16 +166,12 @@ export class S3Store implements ObjectStore {
       d.update(body);
       const digests = d.digests();
       const contentMd5 = Buffer.from(digests.md5!, 'hex').toString('base64');
-      if (this.http) {
+      await this.call(`upload s3://${this.bucket}/${key}`, async () => {
+        if (!this.http) return this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentMD5: contentMd5, Metadata }));
         const headers: Record<string, string> = { 'content-md5': contentMd5 };
         for (const [k, v] of Object.entries(Metadata)) headers[`x-amz-meta-${k}`] = v;
-        await this.call(`upload s3://${this.bucket}/${key}`, () => this.http!.put(key, body, headers));
-        opts.onBytes?.(body.length);
-        return { digests, tag: digests.md5! };
-      }
-      await this.call(`upload s3://${this.bucket}/${key}`, () =>
-        this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentMD5: contentMd5, Metadata })),
-      );
+        return this.http.put(key, body, headers);
+      });
       opts.onBytes?.(body.length);
       return { digests, tag: digests.md5! };
     }
