@@ -21,10 +21,10 @@ export interface Args {
 const BOOLEAN_FLAGS = ['dry-run', 'force', 'quiet', 'yes', 'help', 'all', 'keep'];
 
 export function parseArgs(argv: string[]): Args {
-  const parsed = minimist(argv, { boolean: BOOLEAN_FLAGS, string: ['layer', 'older-than', 'role', 'limit'], alias: { n: 'dry-run', f: 'force', q: 'quiet', y: 'yes', h: 'help', k: 'keep' } });
-  const known = new Set([...BOOLEAN_FLAGS, 'layer', 'older-than', 'role', 'limit', 'n', 'f', 'q', 'y', 'h', 'k', '_', '--']);
+  const parsed = minimist(argv, { boolean: BOOLEAN_FLAGS, string: ['layer', 'older-than', 'role', 'limit', 'analysts', 'maintainers', 'account'], alias: { n: 'dry-run', f: 'force', q: 'quiet', y: 'yes', h: 'help', k: 'keep' } });
+  const known = new Set([...BOOLEAN_FLAGS, 'layer', 'older-than', 'role', 'limit', 'analysts', 'maintainers', 'account', 'n', 'f', 'q', 'y', 'h', 'k', '_', '--']);
   for (const k of Object.keys(parsed)) {
-    if (!known.has(k)) throw new StrataError(`Unknown option --${k}.`, 'Options: --dry-run, --force, --keep, --quiet, --yes, --role ROLE, --layer NAME, --limit N, --older-than DAYS, --all.', 2);
+    if (!known.has(k)) throw new StrataError(`Unknown option --${k}.`, 'Options: --dry-run, --force, --keep, --quiet, --yes, --role ROLE, --layer NAME, --limit N, --older-than DAYS, --all; policy: --analysts, --maintainers, --account.', 2);
   }
   return {
     ...parsed,

@@ -12,9 +12,10 @@ import { Recycler } from './apply/recycle.js';
 import { hashFile } from './listing/digest.js';
 import type { Entry } from './listing/entry.js';
 import { excludeMatcher } from './listing/exclude.js';
+import { normaliseKey } from './listing/keys.js';
 import { listLocal, type LocalListing } from './listing/local.js';
 import { loadState, saveState, sharedDigests, type LayerState, type RemoteRecord } from './listing/state.js';
-import { emptyLocalLayer, tooManyDeletes, unsharedWork } from './plan/guards.js';
+import { emptyLocalLayer, tooManyDeletes, unpushableNames, unsharedWork } from './plan/guards.js';
 import { match } from './plan/match.js';
 import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
@@ -89,6 +90,8 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
     if (seedHead) remote = await backend.list(mainSpace, scope);
   }
   remote.entries = remote.entries.filter((e) => !exclude(e.key));
+  // An excluded key is acknowledged: a refused key another tool put there stops being reported.
+  remote.refused = remote.refused.filter((r) => !exclude(normaliseKey(r.key)));
   reuseRemoteDigests(remote.entries, state, space);
 
   let seedSpace: Space | undefined;
@@ -121,7 +124,7 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
       }),
     ),
   );
-  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, refused: remote.refused, pairs });
+  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, refused: direction === 'push' ? local.refused : remote.refused, pairs });
   return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
 }
 
@@ -257,6 +260,14 @@ export async function checkHead(p: Prepared, force: boolean, warn: (m: string) =
  * returns the head to build on. Recipes check all layers before applying any.
  */
 export async function checkPush(ctx: RunContext, p: Prepared, force: boolean, warn: (m: string) => void): Promise<string | null> {
+  // One key rule both ways: a name a teammate's pull would refuse is never pushed, --force or not.
+  const names = unpushableNames(p.plan, p.layer.local);
+  if (names) {
+    throw new RefusedError(
+      `${p.layer.name}: ${names}`,
+      'Rename each file as shown (or, to keep it only here, add a pattern for it under "exclude:" in strata.yaml), then push again. Nothing was changed; --force does not push these names.',
+    );
+  }
   // The head first: a working copy that is behind must hear "someone pushed", not a delete
   // warning whose --force would also skip this check.
   const base = await checkHead(p, force, warn);

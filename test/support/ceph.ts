@@ -611,3 +611,23 @@ export async function createBucket(server: S3Access, name: string): Promise<void
     s3.destroy();
   }
 }
+
+/**
+ * createS3User adds an RGW user with its own keys to a running cluster (the roles tests need
+ * people other than the bucket owner: a policy never limits the owner).
+ */
+export async function createS3User(server: CephServer, uid: string): Promise<{ uid: string; accessKeyId: string; secretAccessKey: string }> {
+  const { execFile } = await import('node:child_process');
+  const { randomBytes } = await import('node:crypto');
+  const accessKeyId = `${uid.replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 8)}${randomBytes(6).toString('hex').toUpperCase()}`;
+  const secretAccessKey = randomBytes(20).toString('hex');
+  const conf = join(server.root, 'ceph.conf');
+  const env: NodeJS.ProcessEnv = { ...process.env, CEPH_CONF: conf };
+  delete env.CEPH_ARGS;
+  await new Promise<void>((resolve, reject) =>
+    execFile('radosgw-admin', ['-c', conf, 'user', 'create', `--uid=${uid}`, `--display-name=${uid}`, `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`], { env, timeout: 60_000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`radosgw-admin user create ${uid}: ${err.message}\n${stderr}`)) : resolve(),
+    ),
+  );
+  return { uid, accessKeyId, secretAccessKey };
+}

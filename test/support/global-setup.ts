@@ -3,13 +3,21 @@
 // themselves by bucket or prefix, never by server.
 
 import type { TestProject } from 'vitest/node';
-import { startCeph, type CephServer, type S3Access } from './ceph.js';
+import { createS3User, startCeph, type CephServer, type S3Access } from './ceph.js';
 import { startHubEmulator } from '../hub-emulator/index.js';
+
+export interface S3User {
+  uid: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The S3 server for this run (a throwaway Ceph RGW, or STRATA_TEST_S3_ENDPOINT). */
     s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+    /** Two more S3 users on the test Ceph RGW (not the bucket owner), for the roles tests; absent on an external S3. */
+    s3Users?: { analyst: S3User; maintainer: S3User };
     /** The Hub emulator for this run: pass as HF_ENDPOINT / HF_TOKEN. */
     hub: { url: string; token: string; readToken: string };
   }
@@ -20,6 +28,7 @@ declare module 'vitest' {
 // keeps `vitest run` of both projects to a single cluster.
 interface Shared {
   ceph?: Promise<CephServer>;
+  users3?: Promise<{ analyst: S3User; maintainer: S3User }>;
   users: number;
 }
 const SLOT = Symbol.for('strata.test.ceph');
@@ -58,8 +67,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
         const ceph = await starting;
         console.log(`[global-setup] Ceph RGW at ${ceph.endpoint} (started in ${Date.now() - started} ms)`);
       }
-      const { endpoint, region, accessKeyId, secretAccessKey } = await shared.ceph;
+      const ceph = await shared.ceph;
+      const { endpoint, region, accessKeyId, secretAccessKey } = ceph;
       project.provide('s3', { endpoint, region, accessKeyId, secretAccessKey });
+      shared.users3 ??= (async () => ({ analyst: await createS3User(ceph, 'lab-analyst'), maintainer: await createS3User(ceph, 'lab-maintainer') }))();
+      project.provide('s3Users', await shared.users3);
     } catch (err) {
       shared.users--;
       throw err;
@@ -69,6 +81,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       if (--shared.users > 0 || !shared.ceph) return;
       const ceph = shared.ceph;
       shared.ceph = undefined;
+      shared.users3 = undefined;
       await (await ceph).stop();
     });
   }

@@ -93,7 +93,7 @@ describe('loadConfig', () => {
   it('refuses overlapping layers', () => {
     const p = problems(project('remote: file:///x\nlayers:\n  sub: { local: data/processed/sub, path: processed/sub }\n'));
     expect(p.join('\n')).toMatch(/layers\.sub\.path: overlaps layer "processed"/);
-    expect(p.join('\n')).toMatch(/layers\.sub\.local: overlaps layer "processed"/);
+    expect(p.join('\n')).toMatch(/layers\.sub\.local: "data\/processed\/sub" lies inside layers\.processed\.local \(data\/processed\)/);
   });
 
   it('reports YAML syntax errors with the file name', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { byteOrder, caseTwins, keyProblem, normaliseKey } from '../../scripts/lib/listing/keys.js';
-import { listingSplits, screenKeys } from '../../scripts/lib/remotes/object-backend.js';
+import { byteOrder, caseTwins, keyProblem, normaliseKey, screenKeys } from '../../scripts/lib/listing/keys.js';
+import { listingSplits } from '../../scripts/lib/remotes/object-backend.js';
 import { parseListPage } from '../../scripts/lib/remotes/s3-http.js';
 import { excludeMatcher } from '../../scripts/lib/listing/exclude.js';
 import { ALWAYS_EXCLUDED } from '../../scripts/lib/config/defaults.js';

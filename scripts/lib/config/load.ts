@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { ConfigError, StrataError } from '../errors.js';
 import { parseRemoteUrl } from '../remotes/url.js';
 import { ALWAYS_EXCLUDED, DEFAULT_LAYERS, DEFAULTS, type LayerKind, type Writers } from './defaults.js';
+import { checkFolders } from './folders.js';
 import { projectFileSchema, type ProjectFile } from './schema.js';
 
 export type Role = 'analyst' | 'maintainer';
@@ -198,9 +199,15 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
     problems.push({ key: 'STRATA_HTTP_TIMEOUT_MS', message: `must be a whole number of milliseconds (at least 100), not "${env.STRATA_HTTP_TIMEOUT_MS}"`, source: envOrigin.STRATA_HTTP_TIMEOUT_MS });
   }
   if (!/^[\w.\/-]+$/.test(mainBranch)) problems.push({ key: 'main_branch', message: `"${mainBranch}" is not a branch name` });
-  checkPathInside(recycleDir, projectRoot, 'recycle_dir', problems);
-
-  const layers = buildLayers(file, remote, hub, projectRoot, problems);
+  const layers = buildLayers(file, remote, hub, problems);
+  // Folders are compared as paths, after normalising (SPEC §6.14); each layer keeps the
+  // normalised spelling, so every later step sees one name per folder.
+  const { folders, problems: folderProblems } = checkFolders(projectRoot, [
+    { key: 'recycle_dir', value: recycleDir, role: 'recycle' },
+    ...layers.map((l) => ({ key: `layers.${l.name}.local`, value: l.local, role: 'layer' as const })),
+  ]);
+  problems.push(...folderProblems.map((p) => ({ ...p, source: p.key === 'recycle_dir' ? origins.recycle_dir : undefined })));
+  for (const l of layers) l.local = folders.get(`layers.${l.name}.local`) ?? l.local;
   for (const pattern of file.exclude ?? []) {
     if (pattern.startsWith('/') || pattern.includes('..')) problems.push({ key: 'exclude', message: `pattern "${pattern}" must be relative to a layer folder` });
   }
@@ -219,7 +226,7 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
     transfers,
     httpTimeoutMs,
     deleteThreshold,
-    recycleDir,
+    recycleDir: folders.get('recycle_dir') ?? recycleDir,
     env,
     origins,
   };
@@ -268,7 +275,6 @@ function buildLayers(
   file: ProjectFile,
   remote: string | undefined,
   hub: string | undefined,
-  projectRoot: string,
   problems: { key: string; message: string; source?: string }[],
 ): Layer[] {
   const names = new Set([...Object.keys(DEFAULT_LAYERS), ...Object.keys(file.layers ?? {})]);
@@ -299,31 +305,22 @@ function buildLayers(
       const parsed = parseRemoteUrl(merged.remote);
       if (typeof parsed === 'string') problems.push({ key: `layers.${name}.remote`, message: parsed });
     }
-    checkPathInside(merged.local, projectRoot, `layers.${name}.local`, problems);
     if (merged.path.startsWith('/') || merged.path.split('/').some((s) => s === '..' || s === '.' || s === '') || merged.path.startsWith('.strata') || merged.path.startsWith('branches')) {
       problems.push({ key: `layers.${name}.path`, message: `"${merged.path}" must be a plain relative folder, not .strata or branches` });
     }
     layers.push({ name, local: merged.local, path: merged.path, kind, writers, versioned, remote: layerRemote });
   }
-  // Two layers in one folder would delete each other's files on an exact sync.
+  // Two layers in one remote folder would delete each other's files on an exact sync
+  // (local folders are checked as paths by checkFolders).
   for (const a of layers) {
     for (const b of layers) {
       if (a === b) continue;
       if (a.remote === b.remote && (b.path === a.path || b.path.startsWith(a.path + '/'))) {
         problems.push({ key: `layers.${b.name}.path`, message: `overlaps layer "${a.name}" (${a.path}) on the same remote` });
       }
-      if (b.local === a.local || b.local.startsWith(a.local + '/')) {
-        if (a.name < b.name || b.local !== a.local) problems.push({ key: `layers.${b.name}.local`, message: `overlaps layer "${a.name}" (${a.local})` });
-      }
     }
   }
   return layers;
-}
-
-function checkPathInside(rel: string | undefined, root: string, key: string, problems: { key: string; message: string }[]) {
-  if (!rel) return;
-  const abs = path.resolve(root, rel);
-  if (path.isAbsolute(rel) || !abs.startsWith(root + path.sep)) problems.push({ key, message: `"${rel}" must be a folder inside the project` });
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

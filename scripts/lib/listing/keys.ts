@@ -1,5 +1,8 @@
-// Key normalisation and the hostile-key rules (SPEC §6.9). A key is refused, never written,
-// when it could escape the layer folder or could not be a file name on a lab laptop.
+// Key normalisation and the one key rule (SPEC §6.9, §6.13). A key is refused, never
+// written, when it could escape the layer folder or could not be a file name on a lab
+// laptop; and a local name that a pull would refuse is refused at push, so that nobody can
+// push what a teammate cannot pull. `screen` is that rule, used by both directions.
+import { byKey, type Entry } from './entry.js';
 
 /** normaliseKey makes a key comparable across systems: NFC, forward slashes, no leading "./". */
 export function normaliseKey(key: string): string {
@@ -20,6 +23,83 @@ export function keyProblem(key: string): string | null {
   if (segments.some((s) => Buffer.byteLength(s) > 255)) return 'has a name longer than 255 bytes';
   if (Buffer.byteLength(key) > 1024) return 'is longer than 1,024 bytes';
   return null;
+}
+
+/** A name the key rule set aside, with why. */
+export interface Refusal {
+  key: string;
+  reason: string;
+}
+
+const UNICODE_TWIN = 'has a Unicode twin (same name in NFC and NFD form)';
+const CASE_TWIN = 'differs from another key only in letter case (they would collide on macOS and Windows disks)';
+
+/**
+ * screen applies the key rule to a listing: entries carry the normalised key and, when it
+ * differs, the name as found (`name`). It keeps the safe ones and refuses, by name: names
+ * with a keyProblem, NFC/NFD twins (one key, two names), case twins, and a key that is
+ * also a folder of other keys. Used for remote listings (before a pull writes anything)
+ * and for local folders (before a push sends anything).
+ */
+export function screen<T extends { key: string; name?: string }>(listing: readonly T[]): { kept: T[]; refused: Refusal[] } {
+  const refused: Refusal[] = [];
+  const byNormal = new Map<string, T>();
+  const unicodeTwins = new Set<string>();
+  for (const e of listing) {
+    const problem = keyProblem(e.name ?? e.key);
+    if (problem) {
+      refused.push({ key: e.name ?? e.key, reason: problem });
+      continue;
+    }
+    const twin = byNormal.get(e.key);
+    if (twin) {
+      if (!unicodeTwins.has(e.key)) refused.push({ key: twin.name ?? twin.key, reason: UNICODE_TWIN });
+      refused.push({ key: e.name ?? e.key, reason: UNICODE_TWIN });
+      unicodeTwins.add(e.key);
+    } else byNormal.set(e.key, e);
+  }
+  const single = [...byNormal.values()].filter((e) => !unicodeTwins.has(e.key));
+  const twins = new Set(caseTwins(single.map((e) => e.key)).flat());
+  const safe = single.filter((e) => {
+    if (!twins.has(e.key)) return true;
+    refused.push({ key: e.name ?? e.key, reason: CASE_TWIN });
+    return false;
+  });
+  // A key that is also a folder of other keys ("a" and "a/b") cannot both be files on disk.
+  const keys = new Set(safe.map((e) => e.key));
+  const kept = safe.filter((e) => {
+    const parts = e.key.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      if (keys.has(parts.slice(0, i).join('/'))) {
+        refused.push({ key: e.name ?? e.key, reason: `lies under "${parts.slice(0, i).join('/')}", which is also a file` });
+        return false;
+      }
+    }
+    return true;
+  });
+  return { kept, refused };
+}
+
+/** screenKeys normalises a remote listing's keys and sets aside the unsafe ones, sorted by key. */
+export function screenKeys(raw: { key: string; size: number; tag: string; digests: Entry['digests']; etag?: string }[]): { entries: Entry[]; refused: Refusal[] } {
+  const listing = raw.map((o) => {
+    const key = normaliseKey(o.key);
+    const entry: Entry = { key, size: o.size, tag: o.tag, digests: o.digests, etag: o.etag };
+    if (key !== o.key) entry.name = o.key;
+    return entry;
+  });
+  const { kept, refused } = screen(listing);
+  return { entries: kept.sort(byKey), refused };
+}
+
+/** renameHint says how to fix a local name the key rule refused, in the words of its reason. */
+export function renameHint(reason: string): string {
+  if (reason === UNICODE_TWIN) return 'keep one of the two files (they look identical)';
+  if (reason === CASE_TWIN) return 'rename one so the names differ by more than letter case';
+  if (/control character/.test(reason)) return 'rename it without tabs, newlines or other control characters';
+  if (/backslash/.test(reason)) return 'rename it without "\\"';
+  if (/longer than|255 bytes/.test(reason)) return 'shorten the name';
+  return 'rename it';
 }
 
 /** caseTwins returns groups of keys that are equal ignoring case (they collide on macOS/Windows disks). */

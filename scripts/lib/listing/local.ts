@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { byKey, type Entry } from './entry.js';
 import type { ExcludeMatcher } from './exclude.js';
-import { normaliseKey } from './keys.js';
+import { normaliseKey, screen, type Refusal } from './keys.js';
 import type { LayerState } from './state.js';
 
 export interface LocalListing {
@@ -15,6 +15,11 @@ export interface LocalListing {
   exists: boolean;
   /** Strata temp files left by a killed run (never synced; a pull removes them). */
   temps: string[];
+  /**
+   * Names the key rule refuses (a teammate's pull would): a push refuses while any is
+   * here. They stay in `entries`, so that a pull still treats them as local files.
+   */
+  refused: Refusal[];
 }
 
 /** listLocal lists files under `root` (optionally only under `scope/`), sorted by key. */
@@ -22,11 +27,11 @@ export function listLocal(root: string, exclude: ExcludeMatcher, state: LayerSta
   const entries: Entry[] = [];
   const skipped: LocalListing['skipped'] = [];
   const temps: string[] = [];
-  if (!fs.existsSync(root)) return { entries, skipped, exists: false, temps };
+  if (!fs.existsSync(root)) return { entries, skipped, exists: false, temps, refused: [] };
   const start = scope ? path.join(root, scope) : root;
   walk(start, scope, entries, skipped, exclude, state, temps);
   entries.sort(byKey);
-  return { entries, skipped, exists: true, temps };
+  return { entries, skipped, exists: true, temps, refused: screen(entries).refused };
 }
 
 function walk(dir: string, rel: string, entries: Entry[], skipped: LocalListing['skipped'], exclude: ExcludeMatcher, state: LayerState, temps: string[]) {

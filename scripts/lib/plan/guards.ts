@@ -1,5 +1,6 @@
-// The safety rules that look at a whole plan (SPEC §6.3, §6.4). Each returns the reason to
+// The safety rules that look at a whole plan (SPEC §6.3, §6.4, §6.13). Each returns the reason to
 // refuse, or null; recipes turn a reason into a RefusedError unless --force was given.
+import { renameHint } from '../listing/keys.js';
 import type { Plan } from './plan.js';
 
 const LIST_AT_MOST = 20;
@@ -34,4 +35,12 @@ export function tooManyDeletes(plan: Plan, threshold: number): string | null {
   const deletes = plan.items.filter((i) => i.kind === 'delete').length;
   if (deletes === 0 || deletes <= threshold * remoteFiles) return null;
   return `The push would delete ${deletes} of ${remoteFiles} remote files (more than ${Math.round(threshold * 100)} %, the delete_threshold).`;
+}
+
+/** unpushableNames: local names that a pull would refuse (SPEC §6.13), each with how to fix it. */
+export function unpushableNames(plan: Plan, layerFolder: string): string | null {
+  if (plan.direction !== 'push' || !plan.refused.length) return null;
+  const n = plan.refused.length;
+  const lines = plan.refused.map((r) => `${layerFolder}/${JSON.stringify(r.key).slice(1, -1)}: ${r.reason}; ${renameHint(r.reason)}`);
+  return `${n} local name${n === 1 ? '' : 's'} cannot be pushed: a teammate's pull would refuse ${n === 1 ? 'it' : 'them'}.\n${listKeys(lines)}`;
 }

@@ -7,6 +7,7 @@ import type { Args } from '../cli.js';
 import { describeCommit } from '../git.js';
 import { sameContent } from '../listing/digest.js';
 import { describeSpace } from '../space.js';
+import { unpushableNames } from '../plan/guards.js';
 import { prepare } from '../sync.js';
 import { countsText, itemLine } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
@@ -64,6 +65,8 @@ export async function runStatus(args: Args): Promise<void> {
       out.say(`  put would: ${countsText(put.plan)} → ${describeSpace(put.space)}`);
       const refusal = putRefusal(ctx, layer, put.head, put.state.spaces[put.space.id]?.head ?? null, putChanges.length > 0);
       if (refusal) out.say(`  put would be refused: ${refusal}`);
+      const names = unpushableNames(put.plan, layer.local);
+      if (names) for (const [i, line] of names.split('\n').entries()) out.say(i === 0 ? `  put would be refused: ${line}` : `  ${line}`);
       for (const i of putChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
       for (const r of get.plan.refused) out.say(`  ! remote key ${JSON.stringify(r.key)} is refused: ${r.reason}`);
     }

@@ -109,7 +109,7 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
     for (const p of prepared) for (const i of p.plan.items.filter((x) => x.kept)) out.say(`kept your unshared ${p.layer.name}/${i.key} (push it to share it)`);
     out.say(out.summary(describeCommit(ctx.git)));
   });
-  if (refused) throw new RefusedError(`${refused} remote key(s) were refused as unsafe (listed above); everything else was synced.`, 'Ask whoever wrote them to rename them in the remote.');
+  if (refused) throw new RefusedError(`${refused} remote key(s) were refused as unsafe (listed above); everything else was synced.`, 'Ask whoever wrote them to rename them on the remote. To acknowledge a key and stop this refusal, add a pattern for it under "exclude:" in strata.yaml (see docs/configuration.md).');
 }
 
 export interface PutOptions {

@@ -16,7 +16,7 @@ import type { Entry } from '../listing/entry.js';
 import type { Digests } from '../listing/state.js';
 import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
-import { screenKeys } from './object-backend.js';
+import { screenKeys } from '../listing/keys.js';
 import { retryingFetch } from './retry-fetch.js';
 import type { Backend, ChangeRecord, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
 import type { RemoteUrl } from './url.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { ConflictError } from '../errors.js';
 import { byKey, type Entry } from '../listing/entry.js';
-import { byteOrder, caseTwins, keyProblem, normaliseKey } from '../listing/keys.js';
+import { byteOrder, screenKeys } from '../listing/keys.js';
 import type { Digests } from '../listing/state.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
@@ -236,48 +236,4 @@ export function objectMeta(record: ChangeRecord): Record<string, string> {
     'strata-branch': encodeURIComponent(record.branch),
     'strata-user': encodeURIComponent(record.user),
   };
-}
-
-/** screenKeys normalises remote keys and sets aside the unsafe ones (SPEC §6.9). */
-export function screenKeys(raw: { key: string; size: number; tag: string; digests: Digests; etag?: string }[]): RemoteListing {
-  const refused: RemoteListing['refused'] = [];
-  const entries: Entry[] = [];
-  const byNormal = new Map<string, Entry>();
-  const unicodeTwins = new Set<string>();
-  for (const o of raw) {
-    const problem = keyProblem(o.key);
-    if (problem) {
-      refused.push({ key: o.key, reason: problem });
-      continue;
-    }
-    const key = normaliseKey(o.key);
-    const entry: Entry = { key, size: o.size, tag: o.tag, digests: o.digests, etag: o.etag };
-    if (key !== o.key) entry.name = o.key;
-    const twin = byNormal.get(key);
-    if (twin) {
-      if (!unicodeTwins.has(key)) refused.push({ key: twin.name ?? key, reason: 'has a Unicode twin (same name in NFC and NFD form)' });
-      refused.push({ key: entry.name ?? key, reason: 'has a Unicode twin (same name in NFC and NFD form)' });
-      unicodeTwins.add(key);
-    } else byNormal.set(key, entry);
-  }
-  for (const [key, entry] of byNormal) if (!unicodeTwins.has(key)) entries.push(entry);
-  const twins = new Set(caseTwins(entries.map((e) => e.key)).flat());
-  const safe = entries.filter((e) => {
-    if (!twins.has(e.key)) return true;
-    refused.push({ key: e.key, reason: 'differs from another key only in letter case (they would collide on macOS and Windows disks)' });
-    return false;
-  });
-  // A key that is also a folder of other keys ("a" and "a/b") cannot both be files on disk.
-  const keys = new Set(safe.map((e) => e.key));
-  const final = safe.filter((e) => {
-    const parts = e.key.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      if (keys.has(parts.slice(0, i).join('/'))) {
-        refused.push({ key: e.key, reason: `lies under "${parts.slice(0, i).join('/')}", which is also a file` });
-        return false;
-      }
-    }
-    return true;
-  });
-  return { entries: final.sort(byKey), refused };
 }

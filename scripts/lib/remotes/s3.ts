@@ -16,7 +16,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { StrataError } from '../errors.js';
+import { RefusedError, StrataError } from '../errors.js';
 import { createDigester, etagDigests } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
@@ -300,6 +300,14 @@ export class S3Store implements ObjectStore {
     }
     if (name === 'CredentialsProviderError' || /credential/i.test(err.message) && !status) {
       return new StrataError(`Cannot ${what}: no AWS credentials were found.`, 'Set AWS_PROFILE in .env (a profile from ~/.aws/credentials), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.', 2);
+    }
+    if (name === 'AccessDenied' && /^(write|upload|copy|delete)/.test(what)) {
+      // The keys are valid (the listing worked) but may not write here: the bucket policy
+      // that enforces the role table (just policy), or a store's own permissions.
+      return new RefusedError(
+        `Cannot ${what}: the store refused to write it (AccessDenied). These S3 keys may not change this part of the project: with the bucket policy from \`just policy\`, analysts write only their branches' results.`,
+        'If you are a maintainer, use your maintainer keys (AWS_PROFILE, or the access keys, in .env); analysts push results from a branch with `just put-results`. See "Roles on S3" in docs/user-guide.md.',
+      );
     }
     if (status === 403 || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied') {
       return new StrataError(`Cannot ${what}: the store refused the credentials (${name || status}).`, 'Check AWS_PROFILE / the access keys in .env, and that this user may use the bucket.', 2);

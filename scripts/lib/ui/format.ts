@@ -28,7 +28,7 @@ export function planText(plan: Plan, max = 200): string[] {
   const changes = plan.items.filter((i) => i.kind !== 'skip');
   for (const item of changes.slice(0, max)) lines.push('  ' + itemLine(plan.layer, item));
   if (changes.length > max) lines.push(`  … and ${changes.length - max} more`);
-  for (const r of plan.refused) lines.push(`  ! refused  ${plan.layer}/${JSON.stringify(r.key).slice(1, -1)}  (${r.reason}; never written)`);
+  for (const r of plan.refused) lines.push(`  ! refused  ${plan.layer}/${JSON.stringify(r.key).slice(1, -1)}  (${r.reason}; ${plan.direction === 'push' ? 'never pushed' : 'never written'})`);
   lines.push('  ' + countsText(plan));
   return lines;
 }
