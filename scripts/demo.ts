@@ -42,6 +42,16 @@ export async function main(args: Args): Promise<void> {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), text);
   };
+  // The steps between recipes (edits, deletions, git), printed as the shell lines a person would type.
+  const shell = (who: string, line: string) => say(`\n   ${who} $ ${line}`);
+  const edit = (who: string, dir: string, rel: string, text: string) => {
+    shell(who, `printf '${text.replace(/\n/g, '\\n')}' > ${rel}`);
+    write(dir, rel, text);
+  };
+  const switchBranch = async (who: string, dir: string, branch: string) => {
+    shell(who, `git switch -c ${branch}`);
+    await git(dir)`git switch -q -c ${branch}`;
+  };
   const git = (dir: string) => $({ cwd: dir, quiet: true, env: { ...process.env, GIT_AUTHOR_NAME: 'Lab', GIT_AUTHOR_EMAIL: 'lab@example.org', GIT_COMMITTER_NAME: 'Lab', GIT_COMMITTER_EMAIL: 'lab@example.org' } });
 
   say(`Strata demo in ${root}`);
@@ -60,21 +70,23 @@ export async function main(args: Args): Promise<void> {
   await git(maint)`git commit -q -m ${'New lab project'}`;
   await git(maint)`git push -q origin main`;
 
-  write(maint, 'data/external/plate-map.csv', 'well,compound\nA01,DMSO\nA02,taxol\n');
-  write(maint, 'data/raw/profiles/plate-1/profiles.csv', 'well,feature_1,feature_2\nA01,0.1,0.2\nA02,0.3,0.4\n');
-  write(maint, 'data/raw/profiles/plate-2/profiles.csv', 'well,feature_1,feature_2\nA01,0.5,0.6\nA02,0.7,0.8\n');
+  edit('Mia', maint, 'data/external/plate-map.csv', 'well,compound\nA01,DMSO\nA02,taxol\n');
+  edit('Mia', maint, 'data/raw/profiles/plate-1/profiles.csv', 'well,feature_1,feature_2\nA01,0.1,0.2\nA02,0.3,0.4\n');
+  edit('Mia', maint, 'data/raw/profiles/plate-2/profiles.csv', 'well,feature_1,feature_2\nA01,0.5,0.6\nA02,0.7,0.8\n');
   await recipe('Mia (maintainer)', maint, ['put-inputs'], 'ok', { STRATA_ROLE: 'maintainer' });
 
   const ana = path.join(root, 'ana');
   const ben = path.join(root, 'ben');
+  shell('Ana', 'git clone …/origin.git ana && cd ana');
   await git(root)`git clone -q ${origin} ${ana}`;
+  shell('Ben', 'git clone …/origin.git ben && cd ben');
   await git(root)`git clone -q ${origin} ${ben}`;
   await recipe('Ana (analyst)', ana, ['get-inputs'], 'ok');
   await recipe('Ana (analyst)', ana, ['get-results'], 'ok');
 
-  await git(ana)`git switch -q -c cell-counts`;
-  write(ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,1200\nplate-2,1350\n');
-  write(ana, 'data/processed/cell-counts/figure.txt', 'a figure would be here\n');
+  await switchBranch('Ana', ana, 'cell-counts');
+  edit('Ana', ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,1200\nplate-2,1350\n');
+  edit('Ana', ana, 'data/processed/cell-counts/figure.txt', 'a figure would be here\n');
   await recipe('Ana (analyst)', ana, ['put-results', '--dry-run'], 'ok');
   await recipe('Ana (analyst)', ana, ['put-results'], 'ok');
 
@@ -83,15 +95,18 @@ export async function main(args: Args): Promise<void> {
   // Ben, on main, tries to publish: analysts push from branches only.
   await recipe('Ben (analyst)', ben, ['put-results'], 'refused');
   // Ben joins Ana's branch. An emptied processed/ folder would wipe the branch's results: refused.
-  await git(ben)`git switch -q -c cell-counts`;
+  await switchBranch('Ben', ben, 'cell-counts');
   await recipe('Ben (analyst)', ben, ['get-results'], 'ok');
+  shell('Ben', 'rm -r data/processed/cell-counts');
   fs.rmSync(path.join(ben, 'data/processed/cell-counts'), { recursive: true });
   await recipe('Ben (analyst)', ben, ['put-results'], 'refused');
-  await recipe('Ben (analyst)', ben, ['get-results'], 'ok');
+  // His deletions are unshared work too: a plain get-results will not undo them; --force brings the files back.
+  await recipe('Ben (analyst)', ben, ['get-results'], 'refused');
+  await recipe('Ben (analyst)', ben, ['get-results', '--force'], 'ok');
   // Ana pushes again; Ben's push from an older state is a conflict, not a silent overwrite.
-  write(ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,1210\nplate-2,1350\n');
+  edit('Ana', ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,1210\nplate-2,1350\n');
   await recipe('Ana (analyst)', ana, ['put-results'], 'ok');
-  write(ben, 'data/processed/cell-counts/notes.txt', 'Ben was here\n');
+  edit('Ben', ben, 'data/processed/cell-counts/notes.txt', 'Ben was here\n');
   await recipe('Ben (analyst)', ben, ['put-results'], 'refused');
   // Pulling would remove Ben's unshared notes.txt (exact sync): refused. --keep takes Ana's
   // change and leaves his unshared file as it is; then his push goes on top of hers.
@@ -99,7 +114,7 @@ export async function main(args: Args): Promise<void> {
   await recipe('Ben (analyst)', ben, ['get-results', '--keep'], 'ok');
   await recipe('Ben (analyst)', ben, ['put-results'], 'ok');
   // Ana's local edit is protected when a pull would overwrite it.
-  write(ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,9999\n');
+  edit('Ana', ana, 'data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,9999\n');
   await recipe('Ana (analyst)', ana, ['get-results'], 'refused');
   await recipe('Ana (analyst)', ana, ['status'], 'ok');
   await recipe('Ana (analyst)', ana, ['log'], 'ok');

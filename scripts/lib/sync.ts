@@ -15,7 +15,7 @@ import { excludeMatcher } from './listing/exclude.js';
 import { normaliseKey } from './listing/keys.js';
 import { listLocal, type LocalListing } from './listing/local.js';
 import { loadState, saveState, sharedDigests, type LayerState, type RemoteRecord } from './listing/state.js';
-import { emptyLocalLayer, tooManyDeletes, unpushableNames, unsharedWork } from './plan/guards.js';
+import { emptyLocalLayer, remoteMissing, tooManyDeletes, tooManyRecycles, unpushableNames, unsharedWork } from './plan/guards.js';
 import { match } from './plan/match.js';
 import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
@@ -124,7 +124,8 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
       }),
     ),
   );
-  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, refused: direction === 'push' ? local.refused : remote.refused, pairs });
+  const synced = (key: string) => state.spaces[space.id]?.remote[key];
+  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, synced, refused: direction === 'push' ? local.refused : remote.refused, pairs });
   return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
 }
 
@@ -160,24 +161,42 @@ export interface Outcome {
 export function keepUnshared(p: Prepared): void {
   p.plan = {
     ...p.plan,
-    items: p.plan.items.map((i) => (i.unshared ? { ...i, kind: 'skip', bytes: 0, unshared: false, kept: true, reason: 'kept: your unshared version (--keep)' } : i)),
+    items: p.plan.items.map((i) =>
+      i.unshared ? { ...i, kind: 'skip', bytes: 0, unshared: false, kept: true, reason: i.deletedHere ? 'kept deleted: your unshared deletion (--keep)' : 'kept: your unshared version (--keep)' } : i,
+    ),
   };
 }
 
-/** checkPull is the unshared-work guard; recipes run it for every layer before any layer moves. */
-export function checkPull(p: Prepared, force: boolean): void {
+/**
+ * checkPull runs the pull guards: a missing remote, unshared work, too many recycles.
+ * Recipes run it for every layer before any layer moves; --force passes them all.
+ */
+export function checkPull(ctx: RunContext, p: Prepared, force: boolean): void {
+  if (force) return;
+  const where = describeSpace(p.space);
+  const missing = remoteMissing(p.plan, p.head !== null || p.remote.entries.length > 0 || p.remote.refused.length > 0, where);
+  if (missing) {
+    throw new RefusedError(
+      `${p.layer.name}: ${missing} Nothing was changed.`,
+      `Check the remote in \`just config\` (a typo, letter case, the bucket or dataset name) and that the share is mounted. If the remote really is empty, run again with --force: your files go to ${ctx.config.recycleDir}/, never deleted.`,
+    );
+  }
   const unshared = unsharedWork(p.plan);
-  if (unshared && !force) {
+  if (unshared) {
     throw new RefusedError(
       `${p.layer.name}: ${unshared}`,
-      'Keep your versions and take the rest with --keep (then push), push that work first, or run again with --force to recycle it (it goes to the recycle folder, never deleted).',
+      'Keep your versions (and your deletions) and take the rest with --keep (then push), push that work first, or run again with --force to take the remote\'s version (replaced files go to the recycle folder, never deleted).',
     );
+  }
+  const tooMany = tooManyRecycles(p.plan, ctx.config.deleteThreshold);
+  if (tooMany) {
+    throw new RefusedError(`${p.layer.name}: ${tooMany} Nothing was changed.`, `Run with --dry-run to see the list and check the remote (${where}). If that is what you want, run again with --force: the files go to ${ctx.config.recycleDir}/, never deleted.`);
   }
 }
 
 /** pull applies a prepared, checked pull plan (unless dryRun). */
 export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean; force: boolean; events: TransferEvents }): Promise<Outcome> {
-  if (!opts.dryRun) checkPull(p, opts.force);
+  if (!opts.dryRun) checkPull(ctx, p, opts.force);
   if (opts.dryRun) return { prepared: p, failed: [] };
   // Temp files of a killed run: under the lock, none of them is being written now.
   for (const tmp of p.local.temps) await fs.promises.rm(tmp, { force: true });

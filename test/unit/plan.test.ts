@@ -2,8 +2,8 @@
 // behind the safety rules of SPEC §6, with no I/O.
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../scripts/lib/listing/entry.js';
-import type { Digests } from '../../scripts/lib/listing/state.js';
-import { emptyLocalLayer, tooManyDeletes, unsharedWork } from '../../scripts/lib/plan/guards.js';
+import type { Digests, RemoteRecord } from '../../scripts/lib/listing/state.js';
+import { emptyLocalLayer, remoteMissing, tooManyDeletes, tooManyRecycles, unsharedWork } from '../../scripts/lib/plan/guards.js';
 import { match } from '../../scripts/lib/plan/match.js';
 import { buildPlan, digestsWanted, type Direction } from '../../scripts/lib/plan/plan.js';
 
@@ -14,8 +14,8 @@ function e(spec: string): Entry {
 }
 const list = (...specs: string[]) => specs.map(e);
 
-function plan(direction: Direction, local: Entry[], remote: Entry[], shared: Record<string, Digests[]> = {}, seed?: Entry[]) {
-  return buildPlan({ direction, layer: 'processed', space: 's', local, remote, shared: (k) => shared[k] ?? [], seed });
+function plan(direction: Direction, local: Entry[], remote: Entry[], shared: Record<string, Digests[]> = {}, seed?: Entry[], synced: Record<string, RemoteRecord> = {}) {
+  return buildPlan({ direction, layer: 'processed', space: 's', local, remote, shared: (k) => shared[k] ?? [], seed, synced: (k) => synced[k] });
 }
 const kinds = (p: ReturnType<typeof plan>) => p.items.map((i) => `${i.kind} ${i.key}${i.unshared ? ' !' : ''}`);
 
@@ -66,6 +66,37 @@ describe('pull decisions', () => {
   });
 });
 
+// What this space held at the last sync ("a:1:x" → size 1, md5 x), for the reasons table.
+const rec = (spec: string): RemoteRecord => {
+  const [, size, md5] = spec.split(':');
+  return { size: Number(size), digests: { md5 } };
+};
+
+describe('pull reasons say which side changed since the last sync', () => {
+  it.each([
+    // [name, local, remote, shared, synced, kind, reason]
+    ['remote changed, local as synced', 'a:1:x', 'a:1:y', 'x', 'a:1:x', 'download a', 'changed on remote (local copy recycled)'],
+    ['local changed, remote as synced', 'a:1:w', 'a:1:x', 'x', 'a:1:x', 'download a !', 'changed here (unshared)'],
+    ['both changed', 'a:1:w', 'a:1:y', 'x', 'a:1:x', 'download a !', 'changed on both sides (local copy is unshared work)'],
+    ['never synced here, differs', 'a:1:w', 'a:1:y', '', '', 'download a !', 'differs from the remote, never synced here (local copy is unshared work)'],
+    ['deleted here, remote as synced', '', 'a:1:x', 'x', 'a:1:x', 'download a !', 'deleted here since the last sync (unshared)'],
+    ['deleted here, changed on remote', '', 'a:1:y', 'x', 'a:1:x', 'download a !', 'deleted here, changed on remote (your deletion is unshared)'],
+    ['new on remote', '', 'a:1:y', '', '', 'download a', 'new on remote'],
+    ['deleted on remote, local as synced', 'a:1:x', '', 'x', 'a:1:x', 'recycle a', 'deleted on remote'],
+    ['deleted on remote, changed here', 'a:1:w', '', 'x', 'a:1:x', 'recycle a !', 'changed here, deleted on remote (unshared work)'],
+    ['only here', 'a:1:w', '', '', '', 'recycle a !', 'only here: never synced (unshared work)'],
+  ])('%s', (_name, local, remote, shared, synced, kind, reason) => {
+    const p = plan('pull', local ? list(local) : [], remote ? list(remote) : [], shared ? { a: [{ md5: shared }] } : {}, undefined, synced ? { a: rec(synced) } : {});
+    expect(kinds(p)).toEqual([kind]);
+    expect(p.items[0]!.reason).toBe(reason);
+  });
+
+  it('a deletion here is unshared work: the guard names it as "would be restored"', () => {
+    const p = plan('pull', [], list('a:1:x'), { a: [{ md5: 'x' }] }, undefined, { a: rec('a:1:x') });
+    expect(unsharedWork(p)).toMatch(/1 file was deleted here since the last sync \(unshared work\) and would be restored:\n {4}a/);
+  });
+});
+
 describe('multipart ETags', () => {
   it('match when any plausible part size matches', () => {
     const local: Entry = { key: 'big', size: 10, digests: { 'etag:5242880': 'aa-2', 'etag:8388608': 'bb-2' } };
@@ -109,6 +140,20 @@ describe('guards', () => {
     expect(tooManyDeletes(plan('push', list('a:1:x'), remote), 0.5)).toMatch(/delete 3 of 4/);
   });
 
+  it('refuses a pull from a remote with nothing and no record when it would recycle local files', () => {
+    const p = plan('pull', list('a:1:x', 'b:1:y'), [], { a: [{ md5: 'x' }], b: [{ md5: 'y' }] });
+    expect(remoteMissing(p, false, 'file:///srv/shar/processed/')).toMatch(/file:\/\/\/srv\/shar\/processed\/ holds no files and no Strata record .* recycle all 2 local files/);
+    expect(remoteMissing(p, true, 'x')).toBeNull();
+    expect(remoteMissing(plan('pull', [], []), false, 'x')).toBeNull();
+  });
+
+  it('refuses a pull that recycles more than the threshold of the local files', () => {
+    const shared = { a: [{ md5: 'x' }], b: [{ md5: 'x' }], c: [{ md5: 'x' }], d: [{ md5: 'x' }] };
+    const local = list('a:1:x', 'b:1:x', 'c:1:x', 'd:1:x');
+    expect(tooManyRecycles(plan('pull', local, list('a:1:x', 'b:1:x'), shared), 0.5)).toBeNull();
+    expect(tooManyRecycles(plan('pull', local, list('a:1:x'), shared), 0.5)).toMatch(/recycle 3 of your 4 local files/);
+  });
+
   it('lists unshared work', () => {
     const p = plan('pull', list('n:1:q', 'm:1:r'), []);
     expect(unsharedWork(p)).toMatch(/2 local files are unshared[\s\S]*m[\s\S]*n/);
@@ -123,5 +168,12 @@ describe('pull --keep', () => {
     keepUnshared(p);
     expect(p.plan.items.map((i) => `${i.kind} ${i.key}${i.kept ? ' kept' : ''}`)).toEqual(['skip mine kept', 'download new', 'download old']);
     expect(unsharedWork(p.plan)).toBeNull();
+  });
+
+  it('keeps a deletion made here deleted', async () => {
+    const { keepUnshared } = await import('../../scripts/lib/sync.js');
+    const p = { plan: plan('pull', [], list('gone:1:x'), { gone: [{ md5: 'x' }] }, undefined, { gone: rec('gone:1:x') }) } as Parameters<typeof keepUnshared>[0];
+    keepUnshared(p);
+    expect(p.plan.items.map((i) => `${i.kind} ${i.key} ${i.reason}`)).toEqual(['skip gone kept deleted: your unshared deletion (--keep)']);
   });
 });

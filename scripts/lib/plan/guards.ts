@@ -11,11 +11,14 @@ function listKeys(keys: string[]): string {
   return shown.join('\n');
 }
 
-/** unsharedWork: a pull would replace or remove local files changed since the last sync. */
+/** unsharedWork: a pull would replace or remove local files changed since the last sync, or restore ones deleted here. */
 export function unsharedWork(plan: Plan): string | null {
-  const keys = plan.items.filter((i) => i.unshared).map((i) => i.key);
-  if (!keys.length) return null;
-  return `${keys.length} local file${keys.length === 1 ? ' is' : 's are'} unshared work (created or changed since the last sync) and would be replaced or removed:\n${listKeys(keys)}`;
+  const changed = plan.items.filter((i) => i.unshared && !i.deletedHere).map((i) => i.key);
+  const deleted = plan.items.filter((i) => i.unshared && i.deletedHere).map((i) => i.key);
+  const parts: string[] = [];
+  if (changed.length) parts.push(`${changed.length} local file${changed.length === 1 ? ' is' : 's are'} unshared work (created or changed since the last sync) and would be replaced or removed:\n${listKeys(changed)}`);
+  if (deleted.length) parts.push(`${deleted.length} file${deleted.length === 1 ? ' was' : 's were'} deleted here since the last sync (unshared work) and would be restored:\n${listKeys(deleted)}`);
+  return parts.length ? parts.join('\n') : null;
 }
 
 /** emptyLocalLayer: a push from a missing or empty folder would delete the remote files. */
@@ -43,4 +46,23 @@ export function unpushableNames(plan: Plan, layerFolder: string): string | null 
   const n = plan.refused.length;
   const lines = plan.refused.map((r) => `${layerFolder}/${JSON.stringify(r.key).slice(1, -1)}: ${r.reason}; ${renameHint(r.reason)}`);
   return `${n} local name${n === 1 ? '' : 's'} cannot be pushed: a teammate's pull would refuse ${n === 1 ? 'it' : 'them'}.\n${listKeys(lines)}`;
+}
+
+/**
+ * remoteMissing: the remote space holds nothing and has no Strata record, yet a pull would
+ * recycle local files — a mistyped URL, a wrong-case prefix or dataset, an unmounted share
+ * look exactly like this. A pull never empties a folder on a remote's say-so alone.
+ */
+export function remoteMissing(plan: Plan, remoteExists: boolean, where: string): string | null {
+  const recycled = plan.items.filter((i) => i.kind === 'recycle').length;
+  if (remoteExists || recycled === 0) return null;
+  return `${where} holds no files and no Strata record (a mistyped remote? an unmounted share?), and pulling it would recycle all ${recycled} local file${recycled === 1 ? '' : 's'}.`;
+}
+
+/** tooManyRecycles mirrors tooManyDeletes for pulls: the plan recycles more than `threshold` of the local files in scope. */
+export function tooManyRecycles(plan: Plan, threshold: number): string | null {
+  const localFiles = plan.items.filter((i) => i.local).length;
+  const recycled = plan.items.filter((i) => i.kind === 'recycle').length;
+  if (recycled === 0 || recycled <= threshold * localFiles) return null;
+  return `The pull would recycle ${recycled} of your ${localFiles} local files (more than ${Math.round(threshold * 100)} %, the delete_threshold): the remote no longer has them.`;
 }

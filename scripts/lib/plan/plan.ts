@@ -3,7 +3,7 @@
 // executors carry it out and know nothing about how it was decided.
 import type { DigestName, Entry } from '../listing/entry.js';
 import { sameContent } from '../listing/digest.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests, RemoteRecord } from '../listing/state.js';
 import { match, type Pair } from './match.js';
 
 export type Direction = 'pull' | 'push';
@@ -18,8 +18,13 @@ export interface PlanItem {
   remote?: Entry;
   /** copy: the key in the seed space (main) whose content equals the local file. */
   from?: Entry;
-  /** pull: a local file this item replaces or removes is unshared work (changed since the last sync). */
+  /**
+   * pull: the item would undo unshared work — replace or remove a local file changed since
+   * the last sync, or restore one deleted here since the last sync.
+   */
   unshared?: boolean;
+  /** pull: the remote has this file, and it was deleted here since the last sync. */
+  deletedHere?: boolean;
   /** pull --keep: unshared work left as it is (the remote's version was not applied). */
   kept?: boolean;
 }
@@ -45,6 +50,8 @@ export interface PlanInput {
   seed?: readonly Entry[];
   /** pull: every content the key held in any space at its last sync (unshared-work check). */
   shared: (key: string) => Digests[];
+  /** pull: what this space held for the key at this working copy's last sync of it, if anything. */
+  synced?: (key: string) => RemoteRecord | undefined;
   refused?: { key: string; reason: string }[];
   /** match(local, remote), when the caller already has it (prepare computes it once for both stages). */
   pairs?: Pair[];
@@ -106,30 +113,45 @@ export function buildPlan(input: PlanInput): Plan {
     return undefined;
   };
   for (const pair of input.pairs ?? match(input.local, input.remote)) {
-    items.push(input.direction === 'pull' ? decidePull(pair, input.shared(pair.key)) : decidePush(pair, findSeed));
+    items.push(input.direction === 'pull' ? decidePull(pair, input.shared(pair.key), input.synced?.(pair.key)) : decidePush(pair, findSeed));
   }
   return { version: 1, direction: input.direction, layer: input.layer, space: input.space, items, refused: input.refused ?? [] };
 }
 
-function decidePull({ key, local, remote }: Pair, shared: Digests[]): PlanItem {
-  if (remote && !local) return { kind: 'download', key, reason: 'new on remote', bytes: remote.size, remote };
+/** unchangedSince: the remote file is what this working copy saw at its last sync. */
+function unchangedSince(r: Entry, rec: RemoteRecord): boolean {
+  if (r.size !== rec.size) return false;
+  if (r.tag !== undefined && rec.tag !== undefined && r.tag === rec.tag) return true;
+  return sameContent(r.digests, rec.digests) === true;
+}
+
+// Reasons say which side changed since the last sync (`synced`), so that "changed on both
+// sides" sends people to a teammate only when a teammate really changed the file too.
+function decidePull({ key, local, remote }: Pair, shared: Digests[], synced: RemoteRecord | undefined): PlanItem {
+  if (remote && !local) {
+    // Synced before and gone here: the deletion is local work, not a missing download.
+    if (synced) {
+      const theirs = !unchangedSince(remote, synced);
+      return { kind: 'download', key, reason: theirs ? 'deleted here, changed on remote (your deletion is unshared)' : 'deleted here since the last sync (unshared)', bytes: remote.size, remote, unshared: true, deletedHere: true };
+    }
+    return { kind: 'download', key, reason: 'new on remote', bytes: remote.size, remote };
+  }
   if (local && !remote) {
     const unshared = !isShared(local, shared);
-    return { kind: 'recycle', key, reason: unshared ? 'only here: never synced (unshared work)' : 'deleted on remote', bytes: local.size, local, unshared };
+    const reason = !unshared ? 'deleted on remote' : synced ? 'changed here, deleted on remote (unshared work)' : 'only here: never synced (unshared work)';
+    return { kind: 'recycle', key, reason, bytes: local.size, local, unshared };
   }
   const l = local!;
   const r = remote!;
   if (l.size === r.size && sameContent(l.digests, r.digests) === true) return { kind: 'skip', key, reason: 'same', bytes: 0, local: l, remote: r };
   const unshared = !isShared(l, shared);
-  return {
-    kind: 'download',
-    key,
-    reason: unshared ? 'changed on both sides (local copy is unshared work)' : 'changed on remote (local copy recycled)',
-    bytes: r.size,
-    local: l,
-    remote: r,
-    unshared,
-  };
+  let reason = 'changed on remote (local copy recycled)';
+  if (unshared) {
+    if (!synced) reason = 'differs from the remote, never synced here (local copy is unshared work)';
+    else if (unchangedSince(r, synced)) reason = 'changed here (unshared)';
+    else reason = 'changed on both sides (local copy is unshared work)';
+  }
+  return { kind: 'download', key, reason, bytes: r.size, local: l, remote: r, unshared };
 }
 
 function decidePush({ key, local, remote }: Pair, findSeed: (l: Entry) => Entry | undefined): PlanItem {

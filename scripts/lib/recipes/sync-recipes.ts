@@ -88,7 +88,7 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
       return;
     }
     // Every layer's guard runs before any layer moves.
-    for (const p of prepared) checkPull(p, args.force);
+    for (const p of prepared) checkPull(ctx, p, args.force);
     const recycled: string[] = [];
     await out.runTasks(
       prepared.map((p) => ({

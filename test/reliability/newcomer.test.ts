@@ -1,0 +1,119 @@
+// A newcomer's mistakes never cost data (docs/reliability.md §N): a wrong remote is not an
+// empty one — a pull from a location that holds nothing and has no Strata record is refused
+// before anything moves, on a folder remote, S3 and the Hub; a pull that would recycle more
+// than the delete threshold is refused like the push; a deletion made here since the last
+// sync is unshared work, kept by --keep and restored only by --force; reasons say which side
+// changed.
+import fs from 'node:fs';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { assertFailed, assertOk, fileRemote, hubRemote, removeTemps, s3Remote, workingCopy, type Remote, type WorkingCopy } from '../support/reliability-kit.js';
+
+afterAll(removeTemps);
+
+/** strata.yaml pointing at a mistyped version of the remote (one letter off, or another case). */
+function mistype(wc: WorkingCopy, remote: Remote) {
+  const yaml = fs.readFileSync(wc.path('strata.yaml'), 'utf8');
+  let wrong: string;
+  if (remote.kind === 'file') wrong = yaml.replace(/remote: file:\/\/(\S+)/, (_m, dir: string) => `remote: file://${dir.slice(0, -1)}`);
+  else if (remote.kind === 's3') wrong = yaml.replace('projects/rel/datastore', 'projects/REL/datastore');
+  else wrong = yaml.replace(/hub: hf:\/\/datasets\/(\S+)/, (_m, repo: string) => `hub: hf://datasets/${repo.slice(0, -1)}`);
+  expect(wrong).not.toBe(yaml);
+  fs.writeFileSync(wc.path('strata.yaml'), wrong);
+  return () => fs.writeFileSync(wc.path('strata.yaml'), yaml);
+}
+
+describe.each([
+  { kind: 'file', remote: async () => fileRemote() },
+  { kind: 's3', remote: () => s3Remote(inject('s3')) },
+  { kind: 'hf', remote: async () => hubRemote(inject('hub')) },
+])('$kind: a mistyped remote is not an empty one', ({ remote: makeRemote }) => {
+  it('the pull is refused naming the location, nothing is recycled; fixing the URL re-downloads nothing', async () => {
+    const remote = await makeRemote();
+    const ana = workingCopy(remote, { user: 'ana' });
+    for (let i = 0; i < 4; i++) ana.write(`data/processed/plate-${i}.csv`, `plate ${i}\n`);
+    assertOk(await ana.run(['put-results']), 'seed');
+    const before = ana.processed();
+
+    const restore = mistype(ana, remote);
+    const r = assertFailed(await ana.run(['get-results']), 'pull from the mistyped remote');
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/holds no files and no Strata record \(a mistyped remote\? an unmounted share\?\), and pulling it would recycle all 4 local files/);
+    expect(r.stderr).toMatch(/just config/);
+    expect(ana.processed()).toEqual(before);
+    expect(ana.recycled()).toEqual({});
+
+    restore();
+    const again = assertOk(await ana.run(['get-results']), 'pull after fixing the URL');
+    expect(again.stdout).toMatch(/down 0 /);
+    expect(ana.processed()).toEqual(before);
+  });
+});
+
+describe('pulls that would recycle much of a folder', () => {
+  it('more than the delete threshold is refused like the push; --force recycles (never deletes)', async () => {
+    const remote = fileRemote();
+    const mia = workingCopy(remote, { user: 'mia' });
+    for (let i = 0; i < 6; i++) mia.write(`data/processed/f${i}.csv`, `f${i}\n`);
+    assertOk(await mia.run(['put-results']));
+    const ben = workingCopy(remote, { user: 'ben' });
+    assertOk(await ben.run(['get-results']));
+    for (let i = 0; i < 4; i++) mia.remove(`data/processed/f${i}.csv`);
+    assertOk(await mia.run(['put-results', '--force']), 'mia deletes 4 of 6');
+
+    const r = assertFailed(await ben.run(['get-results']), 'ben would lose 4 of 6');
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/would recycle 4 of your 6 local files \(more than 50 %, the delete_threshold\)/);
+    expect(Object.keys(ben.processed())).toHaveLength(6);
+    assertOk(await ben.run(['get-results', '--force']));
+    expect(Object.keys(ben.processed()).sort()).toEqual(['f4.csv', 'f5.csv']);
+    expect(Object.keys(ben.recycled()).sort()).toEqual(['processed/f0.csv', 'processed/f1.csv', 'processed/f2.csv', 'processed/f3.csv']);
+  });
+});
+
+describe('a deletion made here since the last sync is unshared work', () => {
+  it('a pull refuses to restore it, --keep keeps it deleted, --force restores it; reasons are true', async () => {
+    const remote = fileRemote();
+    const a = workingCopy(remote, { branch: 'qc', user: 'ana' });
+    for (const f of ['part-1.csv', 'part-2.csv', 'part-3.csv', 'notes.csv']) a.write(`data/processed/${f}`, `${f} v1\n`);
+    assertOk(await a.run(['put-results']));
+    const b = workingCopy(remote, { branch: 'qc', user: 'ben' });
+    assertOk(await b.run(['get-results']));
+
+    // B deletes part-1 and edits notes; A pushes something else.
+    b.remove('data/processed/part-1.csv');
+    b.write('data/processed/notes.csv', 'notes, edited by ben\n');
+    a.write('data/processed/part-2.csv', 'part-2.csv v2 (ana)\n');
+    assertOk(await a.run(['put-results']));
+
+    const status = assertOk(await b.run(['status', '--layer', 'processed']));
+    expect(status.stdout).toMatch(/part-1\.csv .*\(deleted here since the last sync \(unshared\), UNSHARED\)/);
+    expect(status.stdout).toMatch(/notes\.csv .*\(changed here \(unshared\), UNSHARED\)/);
+    expect(status.stdout).not.toMatch(/changed on both sides/);
+
+    const refused = assertFailed(await b.run(['get-results']));
+    expect(refused.exitCode).toBe(3);
+    expect(refused.stderr).toMatch(/1 file was deleted here since the last sync \(unshared work\) and would be restored:\n\s+part-1\.csv/);
+
+    assertOk(await b.run(['get-results', '--keep']), 'keep');
+    expect(b.read('data/processed/part-1.csv'), '--keep must keep the deletion').toBeNull();
+    expect(b.read('data/processed/part-2.csv')?.toString()).toBe('part-2.csv v2 (ana)\n');
+    expect(b.read('data/processed/notes.csv')?.toString()).toBe('notes, edited by ben\n');
+    // Still unshared on the next pull, until pushed.
+    expect((await b.run(['get-results'])).exitCode).toBe(3);
+    assertOk(await b.run(['get-results', '--force']), 'force');
+    expect(b.read('data/processed/part-1.csv')?.toString()).toBe('part-1.csv v1\n');
+  });
+
+  it('pushed, the deletion reaches the remote and nobody restores it', async () => {
+    const remote = fileRemote();
+    const a = workingCopy(remote, { branch: 'qc', user: 'ana' });
+    for (const f of ['p1.csv', 'p2.csv', 'p3.csv']) a.write(`data/processed/${f}`, `${f}\n`);
+    assertOk(await a.run(['put-results']));
+    a.remove('data/processed/p1.csv');
+    assertOk(await a.run(['get-results', '--keep']));
+    assertOk(await a.run(['put-results']));
+    expect(Object.keys(await remote.files('qc')).sort()).toEqual(['p2.csv', 'p3.csv']);
+    assertOk(await a.run(['get-results']));
+    expect(a.read('data/processed/p1.csv')).toBeNull();
+  });
+});
