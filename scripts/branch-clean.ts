@@ -1,8 +1,8 @@
 // just branch-clean BRANCH: remove a merged branch's remote space.
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { runBranchClean } from './lib/recipes/branch-clean.js';
 
-export const usage = 'just branch-clean BRANCH [--dry-run]';
+export const spec: RecipeSpec = { positionals: [{ name: 'BRANCH' }], options: ['dry-run', 'yes', 'quiet', 'role'] };
 export const main = (args: Args) => runBranchClean(args);
 
-if (isMain(import.meta.url)) await runRecipe('branch-clean', usage, main);
+if (isMain(import.meta.url)) await runRecipe('branch-clean', spec, main);

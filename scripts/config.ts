@@ -1,8 +1,8 @@
 // just config: the effective configuration, where each value came from, secrets redacted.
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { runConfig } from './lib/recipes/config.js';
 
-export const usage = 'just config';
+export const spec: RecipeSpec = { options: ['role'] };
 export const main = (args: Args) => runConfig(args);
 
-if (isMain(import.meta.url)) await runRecipe('config', usage, main);
+if (isMain(import.meta.url)) await runRecipe('config', spec, main);

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 
-export const usage = 'just demo [--keep]';
+export const spec: RecipeSpec = { options: ['keep'] };
 
 const strataRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -131,4 +131,4 @@ export async function main(args: Args): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
-if (isMain(import.meta.url)) await runRecipe('demo', usage, main);
+if (isMain(import.meta.url)) await runRecipe('demo', spec, main);

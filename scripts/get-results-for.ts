@@ -1,9 +1,8 @@
 // just get-results-for RUN: exact-sync one analysis folder of processed/ down from this branch's space.
-import { isMain, runRecipe, type Args } from './lib/cli.js';
-import { requireArg } from './lib/recipes/args.js';
+import { isMain, PULL_OPTIONS, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { runGet, sharedResultLayers } from './lib/recipes/sync-recipes.js';
 
-export const usage = 'just get-results-for RUN [--dry-run] [--force]';
-export const main = (args: Args) => runGet(args, { recipe: 'get-results-for', pick: sharedResultLayers, scope: requireArg(args, 'RUN', usage) });
+export const spec: RecipeSpec = { positionals: [{ name: 'RUN' }], options: PULL_OPTIONS.filter((o) => o !== 'layer') };
+export const main = (args: Args) => runGet(args, { recipe: 'get-results-for', pick: sharedResultLayers, scope: args._[0]! });
 
-if (isMain(import.meta.url)) await runRecipe('get-results-for', usage, main);
+if (isMain(import.meta.url)) await runRecipe('get-results-for', spec, main);

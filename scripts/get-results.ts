@@ -1,8 +1,8 @@
 // just get-results: exact-sync the result layers down from this branch's space (main's when it has none yet).
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, PULL_OPTIONS, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { resultLayers, runGet } from './lib/recipes/sync-recipes.js';
 
-export const usage = 'just get-results [--dry-run] [--force] [--layer NAME]';
+export const spec: RecipeSpec = { options: PULL_OPTIONS };
 export const main = (args: Args) => runGet(args, { recipe: 'get-results', pick: resultLayers });
 
-if (isMain(import.meta.url)) await runRecipe('get-results', usage, main);
+if (isMain(import.meta.url)) await runRecipe('get-results', spec, main);

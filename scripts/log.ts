@@ -1,8 +1,8 @@
 // just log: who pushed what, when, from which git commit.
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { runLog } from './lib/recipes/log.js';
 
-export const usage = 'just log [BRANCH] [--layer NAME] [--limit N]';
+export const spec: RecipeSpec = { positionals: [{ name: 'BRANCH', optional: true }], options: ['layer', 'limit', 'role'] };
 export const main = (args: Args) => runLog(args);
 
-if (isMain(import.meta.url)) await runRecipe('log', usage, main);
+if (isMain(import.meta.url)) await runRecipe('log', spec, main);

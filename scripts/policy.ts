@@ -1,8 +1,8 @@
 // just policy: print the S3 bucket policy that makes the server enforce the role table.
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, runRecipe, usageLine, type Args, type RecipeSpec } from './lib/cli.js';
 import { runPolicy } from './lib/recipes/policy.js';
 
-export const usage = 'just policy --analysts USER[,USER…] --maintainers USER[,USER…] [--account AWS-ACCOUNT-ID]';
-export const main = (args: Args) => runPolicy(args, usage);
+export const spec: RecipeSpec = { options: ['analysts', 'maintainers', 'account'] };
+export const main = (args: Args) => runPolicy(args, usageLine('policy', spec));
 
-if (isMain(import.meta.url)) await runRecipe('policy', usage, main);
+if (isMain(import.meta.url)) await runRecipe('policy', spec, main);

@@ -1,8 +1,8 @@
 // just pr-create TITLE: open a Hub pull request carrying the branch's remote state.
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { runPrCreate } from './lib/recipes/versioned.js';
 
-export const usage = 'just pr-create TITLE [--dry-run]';
+export const spec: RecipeSpec = { positionals: [{ name: 'TITLE', rest: true }], options: ['dry-run', 'quiet', 'role'] };
 export const main = (args: Args) => runPrCreate(args);
 
-if (isMain(import.meta.url)) await runRecipe('pr-create', usage, main);
+if (isMain(import.meta.url)) await runRecipe('pr-create', spec, main);

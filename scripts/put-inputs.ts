@@ -1,8 +1,8 @@
 // just put-inputs: maintainers exact-sync the input layers up to main.
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, PUSH_OPTIONS, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { inputLayers, runPut } from './lib/recipes/sync-recipes.js';
 
-export const usage = 'just put-inputs [--dry-run] [--force] [--layer NAME]';
+export const spec: RecipeSpec = { options: PUSH_OPTIONS };
 export const main = (args: Args) => runPut(args, { recipe: 'put-inputs', pick: inputLayers, toMain: true, maintainersOnly: true });
 
-if (isMain(import.meta.url)) await runRecipe('put-inputs', usage, main);
+if (isMain(import.meta.url)) await runRecipe('put-inputs', spec, main);

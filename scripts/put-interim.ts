@@ -1,8 +1,8 @@
 // just put-interim: maintainers exact-sync interim/ up to this branch's space (main's, on main).
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, PUSH_OPTIONS, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { maintainerResultLayers, runPut } from './lib/recipes/sync-recipes.js';
 
-export const usage = 'just put-interim [--dry-run] [--force]';
+export const spec: RecipeSpec = { options: PUSH_OPTIONS };
 export const main = (args: Args) => runPut(args, { recipe: 'put-interim', pick: maintainerResultLayers, toMain: false, maintainersOnly: true });
 
-if (isMain(import.meta.url)) await runRecipe('put-interim', usage, main);
+if (isMain(import.meta.url)) await runRecipe('put-interim', spec, main);

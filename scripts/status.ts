@@ -1,8 +1,8 @@
 // just status: per layer, what get and put would do, unshared work, remote changes. No transfers.
-import { isMain, runRecipe, type Args } from './lib/cli.js';
+import { isMain, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { runStatus } from './lib/recipes/status.js';
 
-export const usage = 'just status [--layer NAME]';
+export const spec: RecipeSpec = { options: ['layer', 'role'] };
 export const main = (args: Args) => runStatus(args);
 
-if (isMain(import.meta.url)) await runRecipe('status', usage, main);
+if (isMain(import.meta.url)) await runRecipe('status', spec, main);

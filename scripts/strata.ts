@@ -14,7 +14,7 @@ if (!name || name === '--help' || name === '-h' || !RECIPES.includes(name)) {
   process.stderr.write(`${name && !RECIPES.includes(name) ? `Unknown recipe "${name}".\n` : ''}Usage: strata RECIPE [options]\nRecipes: ${RECIPES.join(', ')}\n`);
   process.exitCode = name && name !== '--help' && name !== '-h' ? 2 : 0;
 } else {
-  let mod: { main: Parameters<typeof runRecipe>[2]; usage: string } | undefined;
+  let mod: { main: Parameters<typeof runRecipe>[2]; spec: Parameters<typeof runRecipe>[1] } | undefined;
   try {
     mod = await import(`./${name}.js`);
   } catch (e) {
@@ -22,5 +22,5 @@ if (!name || name === '--help' || name === '-h' || !RECIPES.includes(name)) {
     process.stderr.write(`The recipe "${name}" is not available in this version of Strata.\n`);
     process.exitCode = 2;
   }
-  if (mod) await runRecipe(name, mod.usage, mod.main, rest);
+  if (mod) await runRecipe(name, mod.spec, mod.main, rest);
 }

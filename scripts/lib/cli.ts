@@ -3,12 +3,13 @@
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { inFlight } from './apply/in-flight.js';
-import minimist from 'minimist';
+import { parseArgs as parseNodeArgs } from 'node:util';
 import { StrataError, TransferError } from './errors.js';
 import { scrub } from './ui/format.js';
 import { flushOutput } from './ui/reporter.js';
 
 export interface Args {
+  /** The positional words, in order (validated against the recipe's spec). */
   _: string[];
   dryRun: boolean;
   force: boolean;
@@ -18,29 +19,118 @@ export interface Args {
   [flag: string]: unknown;
 }
 
-const BOOLEAN_FLAGS = ['dry-run', 'force', 'quiet', 'yes', 'help', 'all', 'keep'];
+/** Every option any recipe takes, described once: parsing, `--help` and error hints all read this table. */
+export const OPTIONS = {
+  'dry-run': { type: 'boolean', short: 'n', help: 'print the plan, change nothing' },
+  force: { type: 'boolean', short: 'f', help: 'go past a safety refusal (a pull still recycles, never deletes)' },
+  keep: { type: 'boolean', short: 'k', help: 'keep your unshared files and deletions, take everything else' },
+  quiet: { type: 'boolean', short: 'q', help: 'no line per file' },
+  yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
+  all: { type: 'boolean', help: 'every recycle folder, whatever its age' },
+  layer: { type: 'string', value: 'NAME', help: 'only this layer' },
+  role: { type: 'string', value: 'ROLE', help: 'analyst or maintainer, for this run (like STRATA_ROLE)' },
+  limit: { type: 'string', value: 'N', help: 'at most N pushes per layer (default 20)' },
+  'older-than': { type: 'string', value: 'DAYS', help: 'recycle folders older than DAYS (default 30)' },
+  analysts: { type: 'string', value: 'USER[,USER…]', help: 'S3 users (or ARNs) of the analysts' },
+  maintainers: { type: 'string', value: 'USER[,USER…]', help: 'S3 users (or ARNs) of the maintainers' },
+  account: { type: 'string', value: 'AWS-ACCOUNT-ID', help: 'AWS account of the users (not on Ceph RGW)' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+} as const satisfies Record<string, { type: 'boolean' | 'string'; short?: string; value?: string; help: string }>;
 
-export function parseArgs(argv: string[]): Args {
-  const parsed = minimist(argv, { boolean: BOOLEAN_FLAGS, string: ['layer', 'older-than', 'role', 'limit', 'analysts', 'maintainers', 'account'], alias: { n: 'dry-run', f: 'force', q: 'quiet', y: 'yes', h: 'help', k: 'keep' } });
-  const known = new Set([...BOOLEAN_FLAGS, 'layer', 'older-than', 'role', 'limit', 'analysts', 'maintainers', 'account', 'n', 'f', 'q', 'y', 'h', 'k', '_', '--']);
-  for (const k of Object.keys(parsed)) {
-    if (!known.has(k)) throw new StrataError(`Unknown option --${k}.`, 'Options: --dry-run, --force, --keep, --quiet, --yes, --role ROLE, --layer NAME, --limit N, --older-than DAYS, --all; policy: --analysts, --maintainers, --account.', 2);
+export type OptionName = keyof typeof OPTIONS;
+
+/** What a recipe accepts: its positional words and its options (--help is always accepted). */
+export interface RecipeSpec {
+  /** `rest`: the last one takes every remaining word (a title). */
+  positionals?: { name: string; optional?: boolean; rest?: boolean }[];
+  options: OptionName[];
+}
+
+/** Options shared by the sync recipes. */
+export const PULL_OPTIONS: OptionName[] = ['dry-run', 'force', 'keep', 'layer', 'quiet', 'role'];
+export const PUSH_OPTIONS: OptionName[] = ['dry-run', 'force', 'layer', 'quiet', 'role'];
+
+/** usageLine renders a recipe's spec: `just get-results-from BRANCH [--dry-run] …`. */
+export function usageLine(name: string, spec: RecipeSpec): string {
+  const words = (spec.positionals ?? []).map((p) => (p.optional ? `[${p.name}]` : p.name) + (p.rest ? '…' : ''));
+  const opts = spec.options.map((o) => {
+    const def = OPTIONS[o] as { value?: string };
+    return `[--${o}${def.value ? ` ${def.value}` : ''}]`;
+  });
+  return ['just', name, ...words, ...opts].join(' ');
+}
+
+function optionList(spec: RecipeSpec): string {
+  return spec.options.map((o) => `--${o}`).join(', ') || 'none';
+}
+
+/**
+ * parseArgs reads a recipe's arguments strictly (node:util parseArgs): an option the
+ * recipe does not take, or a word it does not expect, is an error naming it, with a hint
+ * at what was probably meant (`dry-run` without dashes, `-dry-run` with one, a run folder
+ * given to get-results instead of get-results-for).
+ */
+export function parseArgs(argv: string[], name = 'strata', spec: RecipeSpec = { options: Object.keys(OPTIONS) as OptionName[] }): Args {
+  const usage = usageLine(name, spec);
+  const allowed = new Set<string>([...spec.options, 'help']);
+  for (const a of argv) {
+    if (a === '--') break;
+    // "-dry-run": one dash makes it a bundle of short options (-d -r -y …).
+    if (/^-[^-]{2,}/.test(a) && a.slice(1).split('=')[0]! in OPTIONS) {
+      throw new StrataError(`Unknown option ${a}: options take two dashes.`, `Did you mean --${a.slice(1)}? Usage: ${usage}`, 2);
+    }
   }
+  const options = Object.fromEntries(
+    [...allowed].map((o) => {
+      const def = OPTIONS[o as OptionName] as { type: 'boolean' | 'string'; short?: string };
+      return [o, def.short ? { type: def.type, short: def.short } : { type: def.type }];
+    }),
+  );
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseNodeArgs({ args: argv, options, strict: true, allowPositionals: true }) as typeof parsed;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const flag = (/'(-[^']*)'/.exec((e as Error).message)?.[1] ?? '').replace(/ <value>$/, '');
+    const bare = flag.replace(/^-+/, '').split('=')[0]!;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const elsewhere = bare in OPTIONS ? ` (it belongs to other recipes)` : '';
+      throw new StrataError(`Unknown option ${flag} for ${name}${elsewhere}.`, `${name} takes: ${optionList(spec)}. Usage: ${usage}`, 2);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new StrataError(`Option ${flag} needs a value.`, `Usage: ${usage}`, 2);
+    throw new StrataError(`Cannot read the arguments: ${(e as Error).message}`, `Usage: ${usage}`, 2);
+  }
+  const v = parsed.values;
+  if (!v.help) checkPositionals(name, spec, parsed.positionals, usage);
   return {
-    ...parsed,
-    _: parsed._.map(String),
-    dryRun: !!parsed['dry-run'],
-    force: !!parsed.force,
-    quiet: !!parsed.quiet,
-    yes: !!parsed.yes,
-    keep: !!parsed.keep,
+    ...v,
+    _: parsed.positionals,
+    dryRun: !!v['dry-run'],
+    force: !!v.force,
+    quiet: !!v.quiet,
+    yes: !!v.yes,
+    keep: !!v.keep,
   };
+}
+
+function checkPositionals(name: string, spec: RecipeSpec, words: string[], usage: string) {
+  const wanted = spec.positionals ?? [];
+  const missing = wanted.slice(words.length).find((p) => !p.optional);
+  if (missing) throw new StrataError(`Missing ${missing.name}.`, `Usage: ${usage}`, 2);
+  if (wanted.at(-1)?.rest) return;
+  const stray = words[wanted.length];
+  if (stray === undefined) return;
+  const bare = stray.replace(/^-+/, '');
+  let hint = `${name} takes ${wanted.length ? wanted.map((p) => p.name).join(' ') : 'no words'}. Usage: ${usage}`;
+  if (bare in OPTIONS) hint = `Options start with two dashes: just ${name} --${bare}`;
+  else if (name === 'get-results' || name === 'put-results') hint = `To ${name.startsWith('get') ? 'pull' : 'push'} one run folder: just ${name}-for ${stray}. ${hint}`;
+  throw new StrataError(`Unexpected word "${stray}": nothing was done.`, hint, 2);
 }
 
 export type RecipeMain = (args: Args) => Promise<void>;
 
 /** runRecipe runs a recipe with error handling and sets process.exitCode. */
-export async function runRecipe(name: string, usage: string, main: RecipeMain, argv = process.argv.slice(2)): Promise<void> {
+export async function runRecipe(name: string, spec: RecipeSpec, main: RecipeMain, argv = process.argv.slice(2)): Promise<void> {
   onInterrupt(name);
   quietSdkNodeWarning();
   // `just config | head` closes the pipe early: that is not an error worth a stack trace.
@@ -48,9 +138,9 @@ export async function runRecipe(name: string, usage: string, main: RecipeMain, a
     if (e.code === 'EPIPE') process.exit(0);
   });
   try {
-    const args = parseArgs(argv);
+    const args = parseArgs(argv, name, spec);
     if (args.help) {
-      process.stdout.write(`${usage}\n\nOptions: --dry-run (print the plan, change nothing), --force, --keep, --quiet, --role ROLE\n`);
+      process.stdout.write(`${usageLine(name, spec)}\n\nOptions:\n${[...spec.options, 'help' as const].map((o) => `  --${o.padEnd(12)} ${OPTIONS[o].help}`).join('\n')}\n`);
       return;
     }
     await main(args);

@@ -117,3 +117,17 @@ describe('a deletion made here since the last sync is unshared work', () => {
     expect(a.read('data/processed/p1.csv')).toBeNull();
   });
 });
+
+describe('stray words', () => {
+  it('`put-results dry-run` (the dashes forgotten) pushes nothing and says what was meant', async () => {
+    const remote = fileRemote();
+    const ana = workingCopy(remote, { branch: 'qc', user: 'ana' });
+    ana.write('data/processed/a.csv', 'a\n');
+    const r = assertFailed(await ana.run(['put-results', 'dry-run']));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/Unexpected word "dry-run": nothing was done[\s\S]*just put-results --dry-run/);
+    expect(await remote.files('qc')).toEqual({});
+    const g = assertFailed(await ana.run(['get-results', 'plate-42']));
+    expect(g.stderr).toMatch(/just get-results-for plate-42/);
+  });
+});

@@ -12,7 +12,6 @@ import { commitDescription, commitTitle } from '../remotes/hf.js';
 import { describeSpace, spaceFor } from '../space.js';
 import { prepare } from '../sync.js';
 import { Reporter } from '../ui/reporter.js';
-import { requireArg } from './args.js';
 import { roleFlag } from './sync-recipes.js';
 
 function versionedLayers(ctx: RunContext): Layer[] {
@@ -40,7 +39,7 @@ async function refuseUnpushed(ctx: RunContext, layer: Layer, branch: string, rec
 }
 
 export async function runTag(args: Args): Promise<void> {
-  const name = requireArg(args, 'NAME', 'just tag NAME');
+  const name = args._[0]!;
   if (!/^[\w.-]+$/.test(name)) throw new StrataError(`"${name}" is not a valid tag name (letters, digits, . _ -).`, undefined, 2);
   const ctx = await openProject(process.cwd());
   const out = new Reporter({ quiet: args.quiet });
@@ -98,7 +97,7 @@ export async function runPrCreate(args: Args): Promise<void> {
 }
 
 export async function runPromote(args: Args): Promise<void> {
-  const branch = requireArg(args, 'BRANCH', 'just promote BRANCH');
+  const branch = args._[0]!;
   const ctx = await openProject(process.cwd(), roleFlag(args));
   const out = new Reporter({ quiet: args.quiet });
   const main = ctx.config.mainBranch;
