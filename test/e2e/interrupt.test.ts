@@ -1,0 +1,87 @@
+// ^C under `just` (docs/reliability.md §N): the terminal sends SIGINT to the whole foreground
+// process group — just, its shell, Strata. Strata must have stopped before just gives the
+// prompt back: no file written after that moment, no temp file left, the state record
+// valid, and the next run converges. (Once, just returned at once while Strata went on for
+// 1.4–1.7 s and wrote 7–15 more files.)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assertOk, JUST, useLab, type WorkingCopy } from '../support/lab.js';
+
+/** Every file under a folder, temp files included (name → size). */
+function files(dir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (d: string, rel: string) => {
+    let entries: fs.Dirent[] = [];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(d, e.name), r);
+      else {
+        // A file that vanishes between the listing and the stat is itself a sign of a run still going.
+        const st = fs.statSync(path.join(d, e.name), { throwIfNoEntry: false });
+        out[r] = st ? st.size : -1;
+      }
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+/**
+ * Starts `just ARGS` on a terminal of its own (util-linux `script` makes a pseudo-terminal),
+ * so Strata draws its terminal progress as it would for a person, and ^C is the real thing:
+ * the character typed on the terminal, turned into SIGINT for the foreground group by the
+ * terminal driver.
+ */
+function startJust(wc: WorkingCopy, args: string[], env: Record<string, string>) {
+  const child = spawn('script', ['-qfec', [JUST, ...args].join(' '), '/dev/null'], { cwd: wc.dir, env: { ...wc.env({ env }), TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const exited = new Promise<{ code: number | null; at: number }>((ok) => child.once('exit', (code) => ok({ code, at: Date.now() })));
+  return { child, exited, stderr: () => output, interrupt: () => child.stdin!.write('\x03') };
+}
+
+describe('^C under just', () => {
+  const lab = useLab('file');
+
+  it('Strata has stopped when just returns: nothing written after, no temp file, and the next run converges', async () => {
+    const { mia, ana } = lab();
+    const N = 2500;
+    for (let i = 0; i < N; i++) mia.write(`data/raw/profiles/plate-${i % 25}/well-${i}.csv`, `well ${i}\n${'x'.repeat(2000)}\n`);
+    assertOk(await mia.just('put-inputs'), 'mia put-inputs');
+
+    const target = ana.path('data/raw/profiles');
+    // One transfer at a time, so the pull is still going when ^C comes.
+    const run = startJust(ana, ['get-inputs'], { STRATA_TRANSFERS: '1' });
+    const deadline = Date.now() + 60_000;
+    while (Object.keys(files(target)).length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const sentAt = Date.now();
+    run.interrupt(); // ^C typed on the terminal
+    const { code, at } = await run.exited;
+    const atPrompt = files(target);
+    await new Promise((r) => setTimeout(r, 2000));
+    const later = files(target);
+
+    expect(code, run.stderr()).not.toBe(0);
+    expect(at - sentAt, 'just returned promptly').toBeLessThan(3000);
+    expect(run.stderr()).toMatch(/interrupted \(SIGINT\)/);
+    expect(Object.keys(atPrompt).length, 'the pull was interrupted part-way').toBeLessThan(N);
+    expect(later, 'nothing was written after just returned').toEqual(atPrompt);
+    expect(Object.keys(later).filter((k) => k.endsWith('.strata-tmp')), 'no temp file left').toEqual([]);
+    // Every file under its real name is whole.
+    for (const [k, size] of Object.entries(later)) expect(size, k).toBe(fs.statSync(mia.path(`data/raw/profiles/${k}`)).size);
+    const state = ana.path('.strata/state/profiles.json');
+    if (fs.existsSync(state)) expect(() => JSON.parse(fs.readFileSync(state, 'utf8'))).not.toThrow();
+
+    const again = assertOk(await ana.just('get-inputs'), 'the next run converges');
+    expect(again.stderr).not.toMatch(/unshared/);
+    expect(Object.keys(files(target)).filter((k) => k !== '.gitkeep')).toHaveLength(N);
+  });
+});
