@@ -124,7 +124,9 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
       }),
     ),
   );
-  const synced = (key: string) => state.spaces[space.id]?.remote[key];
+  // What the folder was made equal to last: a deletion is a key that basis had and the folder lacks.
+  const basis = state.spaces[state.basis ?? space.id] ?? state.spaces[space.id];
+  const synced = (key: string) => basis?.remote[key];
   const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, synced, refused: direction === 'push' ? local.refused : remote.refused, pairs });
   return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
 }
@@ -231,6 +233,10 @@ export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean
     else {
       record.head = p.head;
       delete record.scopeHeads;
+      // The folder now equals this space (at this revision, for get-results-at).
+      p.state.basis = p.space.id;
+      if (p.space.revision) p.state.revision = { rev: p.space.revision, commit: p.head, branch: p.space.branch, pulledAt: new Date().toISOString() };
+      else delete p.state.revision;
     }
     record.syncedAt = new Date().toISOString();
   }
@@ -279,6 +285,14 @@ export async function checkHead(p: Prepared, force: boolean, warn: (m: string) =
  * returns the head to build on. Recipes check all layers before applying any.
  */
 export async function checkPush(ctx: RunContext, p: Prepared, force: boolean, warn: (m: string) => void): Promise<string | null> {
+  // A folder pulled at a past revision pushed as it is would roll the branch back to it.
+  const held = p.state.revision;
+  if (held && !force) {
+    throw new RefusedError(
+      `${p.layer.name}: ${p.layer.local}/ holds revision ${held.rev}${held.commit ? ` (commit ${held.commit.slice(0, 8)})` : ''}, pulled with get-results-at; pushing it would roll ${describeSpace(p.space)} back to that revision. Nothing was changed.`,
+      'To return the folder to the branch head: just get-results. To really make the branch equal that revision, run again with --force.',
+    );
+  }
   // One key rule both ways: a name a teammate's pull would refuse is never pushed, --force or not.
   const names = unpushableNames(p.plan, p.layer.local);
   if (names) {
@@ -329,6 +343,10 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
     if (!p.scope || base === record.head) fresh.head = p.head;
     else (fresh.scopeHeads ??= {})[p.scope] = p.head;
     fresh.syncedAt = new Date().toISOString();
+    if (!p.scope) {
+      state.basis = p.space.id;
+      delete state.revision;
+    }
     await saveState(ctx.config.projectRoot, p.layer.name, state);
     return { prepared: p, failed: [] };
   }
@@ -388,6 +406,10 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
   } else (fresh.scopeHeads ??= {})[p.scope] = result.head;
   fresh.syncedAt = new Date().toISOString();
   delete fresh.pending;
+  if (!p.scope) {
+    state.basis = p.space.id;
+    delete state.revision;
+  }
   await saveState(ctx.config.projectRoot, p.layer.name, state);
   return { prepared: p, failed: [] };
 }

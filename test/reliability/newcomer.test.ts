@@ -131,3 +131,33 @@ describe('stray words', () => {
     expect(g.stderr).toMatch(/just get-results-for plate-42/);
   });
 });
+
+describe('a folder pulled at a past revision', () => {
+  it('is marked so: status says which revision, a push is refused unless --force, get-results returns it to the head', async () => {
+    const remote = hubRemote(inject('hub'));
+    const ana = workingCopy(remote, { branch: 'paper', user: 'ana' });
+    ana.write('data/processed/fig1.csv', 'fig1 v1\n');
+    assertOk(await ana.run(['put-results']));
+    assertOk(await ana.run(['tag', 'paper-v1']));
+    ana.write('data/processed/fig1.csv', 'fig1 v2\n');
+    ana.write('data/processed/fig2.csv', 'fig2 (new in v2)\n');
+    assertOk(await ana.run(['put-results']));
+    const head = await remote.files('paper');
+
+    assertOk(await ana.run(['get-results-at', 'paper-v1']));
+    expect(Object.keys(ana.processed())).toEqual(['fig1.csv']);
+    const status = assertOk(await ana.run(['status', '--layer', 'processed']));
+    expect(status.stdout).toMatch(/the folder holds revision paper-v1 \(commit [0-9a-f]{8}\), pulled with get-results-at/);
+
+    const r = assertFailed(await ana.run(['put-results']), 'push from the old revision');
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/holds revision paper-v1 .*pushing it would roll .* back to that revision/);
+    expect(await remote.files('paper'), 'nothing was rolled back').toEqual(head);
+
+    assertOk(await ana.run(['get-results']), 'back to the head');
+    expect(ana.processed()).toEqual(head);
+    const again = assertOk(await ana.run(['status', '--layer', 'processed']));
+    expect(again.stdout).not.toMatch(/holds revision/);
+    assertOk(await ana.run(['put-results']), 'a push from the head goes through');
+  });
+});

@@ -40,6 +40,13 @@ export interface LayerState {
   version: 1;
   files: Record<string, FileRecord>;
   spaces: Record<string, SpaceRecord>;
+  /**
+   * The space the folder was last made equal to (its last full pull or push). A pull from
+   * another space tells local deletions from files the folder never had by this record.
+   */
+  basis?: string;
+  /** Set while the folder holds a past revision (get-results-at): a push would roll the branch back. */
+  revision?: { rev: string; commit: string | null; branch: string; pulledAt: string };
 }
 
 export function stateDir(projectRoot: string): string {

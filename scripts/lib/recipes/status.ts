@@ -35,6 +35,8 @@ export async function runStatus(args: Args): Promise<void> {
       out.say('');
       out.say(`${layer.name}  (${layer.local}/ ⇄ ${describeSpace(get.space)})`);
       if (get.fellBackFrom) out.say(`  branch "${get.fellBackFrom.branch}" has no space for this layer yet: get reads ${config.mainBranch}'s`);
+      const held = get.state.revision;
+      if (held) out.say(`  the folder holds revision ${held.rev}${held.commit ? ` (commit ${held.commit.slice(0, 8)})` : ''}, pulled with get-results-at on ${held.pulledAt}: \`just get-results\` returns it to the branch head; a put would roll the branch back (refused unless --force)`);
       const record = get.state.spaces[get.space.id];
       if (!record) out.say('  never synced from this working copy');
       else {
