@@ -161,3 +161,26 @@ describe('a folder pulled at a past revision', () => {
     assertOk(await ana.run(['put-results']), 'a push from the head goes through');
   });
 });
+
+describe('the layer table follows main', () => {
+  it('a branch whose strata.yaml places a layer elsewhere than main\'s is warned, naming both; merging main ends it', async () => {
+    const remote = fileRemote();
+    const other = fileRemote();
+    const ana = workingCopy(remote, { branch: 'qc', user: 'ana' });
+    // main moves processed/ to another remote; the branch has not merged it yet.
+    ana.git('switch', '-q', 'main');
+    fs.appendFileSync(ana.path('strata.yaml'), `layers:\n  processed:\n    remote: file://${other.dir}\n`);
+    ana.git('commit', '-qam', 'processed moves');
+    ana.git('switch', '-q', 'qc');
+    ana.write('data/processed/a.csv', 'a\n');
+    const r = assertOk(await ana.run(['put-results']));
+    expect(r.stderr).toMatch(/this branch's strata\.yaml places a layer somewhere other than main's does:\n\s+processed: here file:\/\/\S+\/processed; on main file:\/\/\S+\/processed/);
+    expect(r.stderr).toContain(`file://${other.dir}/processed`);
+    expect(r.stderr).toMatch(/Merge it \(git merge main\)/);
+    const s = assertOk(await ana.run(['status']));
+    expect(s.stderr).toMatch(/places a layer somewhere other than main's/);
+    ana.git('merge', '-q', 'main');
+    const after = assertOk(await ana.run(['get-results', '--dry-run']));
+    expect(after.stderr).not.toMatch(/places a layer/);
+  });
+});

@@ -100,16 +100,17 @@ const ENV_KEYS = [
 export const SECRET_KEYS = new Set(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HF_TOKEN', 'AWS_ACCESS_KEY_ID']);
 
 /** loadConfig reads every source and validates; it throws ConfigError listing all problems. */
-export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environment: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environment: NodeJS.ProcessEnv = process.env, projectFileText?: string): Config {
   const problems: { key: string; message: string; source?: string }[] = [];
   const origins: Record<string, string> = {};
   const configPath = path.join(projectRoot, DEFAULTS.configFile);
-  const configFile = fs.existsSync(configPath) ? configPath : null;
+  // projectFileText: another version of strata.yaml (main's, from git) read in place of the file.
+  const configFile = projectFileText !== undefined || fs.existsSync(configPath) ? configPath : null;
 
   let file: ProjectFile = {};
   let fileValid = true;
   if (configFile) {
-    const parsed = readProjectFile(configFile, problems);
+    const parsed = readProjectFile(configFile, problems, projectFileText);
     if (parsed) file = parsed;
     // A remote that was dropped for being invalid is reported as such, not as "not set".
     if (!parsed || ('partial' in parsed && problems.some((p) => p.key === 'remote'))) fileValid = false;
@@ -232,10 +233,10 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
   };
 }
 
-function readProjectFile(configFile: string, problems: { key: string; message: string; source?: string }[]): ProjectFile | null {
+function readProjectFile(configFile: string, problems: { key: string; message: string; source?: string }[], text?: string): ProjectFile | null {
   let raw: unknown;
   try {
-    const doc = YAML.parseDocument(fs.readFileSync(configFile, 'utf8'));
+    const doc = YAML.parseDocument(text ?? fs.readFileSync(configFile, 'utf8'));
     if (doc.errors.length) {
       for (const e of doc.errors) problems.push({ key: DEFAULTS.configFile, message: e.message.split('\n')[0] });
       return null;

@@ -2,7 +2,7 @@
 // since the last sync — the same plans the sync recipes build, rendered, with no transfer.
 import type { Layer } from '../config/load.js';
 import { openProject, withLock, type RunContext } from '../context.js';
-import { roleFlag } from './sync-recipes.js';
+import { roleFlag, warnPlacement } from './sync-recipes.js';
 import type { Args } from '../cli.js';
 import { describeCommit } from '../git.js';
 import { sameContent } from '../listing/digest.js';
@@ -26,6 +26,7 @@ export async function runStatus(args: Args): Promise<void> {
   const out = new Reporter({ quiet: false });
   const { git, config } = ctx;
   const branch = git.branch ?? config.mainBranch;
+  await warnPlacement(ctx, out);
   out.say(`Project ${config.projectRoot} · branch ${git.branch ?? '(detached)'} · git ${describeCommit(git)} · role ${config.role}`);
   await withLock(ctx, (m) => out.warn(m), async () => {
     for (const layer of config.layers) {

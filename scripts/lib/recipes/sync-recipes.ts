@@ -3,6 +3,7 @@
 import type { Layer } from '../config/load.js';
 import { openProject, withLock, type RunContext } from '../context.js';
 import { RefusedError, StrataError } from '../errors.js';
+import { placementDifferences, placementWarning } from '../config/main-placement.js';
 import { describeCommit } from '../git.js';
 import { describeSpace } from '../space.js';
 import { checkPull, checkPush, keepUnshared, prepare, pull, push, type Prepared } from '../sync.js';
@@ -49,6 +50,12 @@ export function roleFlag(args: Args): { role?: string } {
   return typeof args.role === 'string' ? { role: args.role } : {};
 }
 
+/** warnPlacement: the layer table follows main; say so when this branch's strata.yaml places a layer elsewhere. */
+export async function warnPlacement(ctx: RunContext, out: Reporter): Promise<void> {
+  const warning = placementWarning(await placementDifferences(ctx.config, ctx.git.branch));
+  if (warning) out.warn(warning);
+}
+
 function warnSkipped(out: Reporter, prepared: Prepared[]) {
   for (const p of prepared) {
     for (const s of p.local.skipped.slice(0, 10)) out.warn(`${p.layer.local}/${s.key}: skipped, ${s.reason}`);
@@ -59,6 +66,7 @@ function warnSkipped(out: Reporter, prepared: Prepared[]) {
 export async function runGet(args: Args, o: GetOptions): Promise<void> {
   const ctx = await openProject(process.cwd(), roleFlag(args));
   const out = new Reporter({ quiet: args.quiet });
+  await warnPlacement(ctx, out);
   const layers = pickLayers(ctx, o.pick, args, o.none);
   const branch = o.branch ?? currentBranch(ctx);
   if (!o.branch && ctx.git.detached) out.warn(`detached HEAD: reading result layers from ${ctx.config.mainBranch}'s space.`);
@@ -124,6 +132,7 @@ export interface PutOptions {
 export async function runPut(args: Args, o: PutOptions): Promise<void> {
   const ctx = await openProject(process.cwd(), roleFlag(args));
   const out = new Reporter({ quiet: args.quiet });
+  await warnPlacement(ctx, out);
   const layers = pickLayers(ctx, o.pick, args);
   const { git, config } = ctx;
   // Role guardrails (SPEC §6.8), checked before anything is listed or moved.
