@@ -254,6 +254,11 @@ function scopedRecord(state: LayerState, space: Space, scope: string) {
   return record;
 }
 
+/** shortHead shows a Hub commit id as `just log` does (8 characters); journal numbers stay whole. */
+function shortHead(head: string | null): string {
+  return head && /^[0-9a-f]{40}$/.test(head) ? head.slice(0, 8) : String(head);
+}
+
 /**
  * checkHead enforces SPEC §6.7 before a push: the space must be where this working copy
  * last saw it. Returns the head to build on.
@@ -274,7 +279,7 @@ export async function checkHead(p: Prepared, force: boolean, warn: (m: string) =
   }
   throw new ConflictError(
     record
-      ? `${p.layer.name}: ${where} changed since this working copy last synced it (someone else pushed: remote head ${p.head}, you last saw ${seen ?? 'nothing'}). Nothing was changed.`
+      ? `${p.layer.name}: ${where} changed since this working copy last synced it (someone else pushed: remote head ${shortHead(p.head)}, you last saw ${seen ? shortHead(seen) : 'nothing'}). Nothing was changed.`
       : `${p.layer.name}: ${where} already has history that this working copy has never synced. Nothing was changed.`,
     'Run `just status` to see what changed; take their changes with `just get-results --keep` (your unshared files stay as they are), then push again. --force makes the remote exactly your folder.',
   );

@@ -155,6 +155,9 @@ describe('S3 credentials: wrong or missing keys fail before any change', () => {
     const r = assertFailed(await a.run(['put-results'], { env: { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'no-such-profile' } }));
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toContain('AWS_PROFILE');
+    // It names the profile that is missing, not "set AWS_PROFILE" (it is set).
+    expect(r.stderr).toMatch(/the AWS profile "no-such-profile" \(AWS_PROFILE\) was not found/);
+    expect(r.stderr).not.toMatch(/Set AWS_PROFILE in \.env/);
     expect(await remote.listRaw!()).toEqual(before);
   });
 });

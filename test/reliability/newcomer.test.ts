@@ -184,3 +184,60 @@ describe('the layer table follows main', () => {
     expect(after.stderr).not.toMatch(/places a layer/);
   });
 });
+
+describe('a run folder that does not exist anywhere', () => {
+  it('get-results-for and put-results-for name it and list the run folders there, instead of "unchanged 0"', async () => {
+    const remote = fileRemote();
+    const ana = workingCopy(remote, { branch: 'qc', user: 'ana' });
+    ana.write('data/processed/plate-41/a.csv', 'a\n');
+    assertOk(await ana.run(['put-results']));
+    for (const recipe of ['get-results-for', 'put-results-for']) {
+      const r = assertFailed(await ana.run([recipe, 'plate-42']), recipe);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/No run folder "plate-42" in data\/processed\/ or in file:\/\/\S+\. Nothing was done/);
+      expect(r.stderr).toMatch(/Run folders here: plate-41/);
+    }
+  });
+});
+
+describe('messages that point the right way', () => {
+  it('role hints, tag, promote in the log, a typo\'d branch, conflict heads, a bad hub value', async () => {
+    const remote = hubRemote(inject('hub'));
+    const ana = workingCopy(remote, { branch: 'qc', user: 'ana' });
+    // A role refusal says how a maintainer gets through.
+    const role = assertFailed(await ana.run(['put-inputs'], { env: { STRATA_ROLE: 'analyst' } }));
+    expect(role.stderr).toMatch(/--role maintainer/);
+    // A tag refused for unpushed changes names the recipe once.
+    ana.write('data/processed/a.csv', 'a\n');
+    const tag = assertFailed(await ana.run(['tag', 'v1']));
+    expect(tag.stderr).toMatch(/tag: data\/processed\/ has 1 change/);
+    expect(tag.stderr).not.toMatch(/tag: tag:/);
+    for (let i = 0; i < 3; i++) ana.write(`data/processed/f${i}.csv`, `f${i}\n`);
+    assertOk(await ana.run(['put-results']));
+    // A typo'd branch: the error alone, no "reading main's" notices before it.
+    const typo = assertFailed(await ana.run(['get-results-from', 'qcc']));
+    expect(typo.stderr).toMatch(/No layer has a space for branch "qcc"/);
+    expect(typo.stdout + typo.stderr).not.toMatch(/reading main's/);
+    // A promote is logged with what it wrote and where it came from.
+    assertOk(await ana.run(['promote', 'qc']));
+    ana.git('switch', '-q', 'main');
+    const log = assertOk(await ana.run(['log', '--layer', 'processed']));
+    expect(log.stdout).toMatch(/promote from qc: 4 written, 0 deleted/);
+    // A conflict shows Hub commit ids as the log does (8 characters).
+    ana.git('switch', '-q', 'qc');
+    const ben = workingCopy(remote, { branch: 'qc', user: 'ben' });
+    assertOk(await ben.run(['get-results']));
+    ben.write('data/processed/b.csv', 'b\n');
+    assertOk(await ben.run(['put-results']));
+    ana.write('data/processed/c.csv', 'c\n');
+    const conflict = assertFailed(await ana.run(['put-results']));
+    expect(conflict.exitCode).toBe(4);
+    expect(conflict.stderr).toMatch(/remote head [0-9a-f]{8}, you last saw [0-9a-f]{8}\)/);
+    // A bad hub value is told what a hub value is.
+    const yaml = fs.readFileSync(ana.path('strata.yaml'), 'utf8');
+    fs.writeFileSync(ana.path('strata.yaml'), yaml.replace(/hub: \S+/, 'hub: https://huggingface.co/datasets/lab/x'));
+    const bad = assertFailed(await ana.run(['config']));
+    expect(bad.stderr).toMatch(/hub: must be a Hub dataset URL, hf:\/\/datasets\/ORG\/NAME/);
+    expect(bad.stderr).not.toMatch(/hub: .*s3:\/\/, file:\/\//);
+  });
+});

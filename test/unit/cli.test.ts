@@ -57,3 +57,22 @@ describe('arguments a recipe takes', () => {
     expect(usageLine('log', specs.log)).toBe('just log [BRANCH] [--layer NAME] [--limit N] [--role ROLE]');
   });
 });
+
+describe('RUN is read where the person stands', () => {
+  it.each([
+    ['/p', 'plate-42', 'plate-42'],
+    ['/p/notebooks', 'plate-42', 'plate-42'],
+    ['/p', 'data/processed/plate-42/', 'plate-42'],
+    ['/p/data/processed', 'plate-42', 'plate-42'],
+    ['/p/data/processed/plates', 'plate-42', 'plates/plate-42'],
+    ['/p/data/processed/plates/plate-42', '.', 'plates/plate-42'],
+    ['/p/data/processed/plates', '../other', 'other'],
+  ])('in %s, %s → %s', async (cwd, run, want) => {
+    const { runFolder } = await import('../../scripts/lib/recipes/sync-recipes.js');
+    expect(runFolder('/p', 'data/processed', run, cwd)).toBe(want);
+  });
+  it('refuses the layer folder itself', async () => {
+    const { runFolder } = await import('../../scripts/lib/recipes/sync-recipes.js');
+    expect(() => runFolder('/p', 'data/processed', '.', '/p/data/processed')).toThrow(/whole data\/processed\/ folder/);
+  });
+});

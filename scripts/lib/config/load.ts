@@ -188,7 +188,8 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
   }
   if (hub) {
     const parsed = parseRemoteUrl(hub);
-    if (typeof parsed === 'string') problems.push({ key: 'hub', message: parsed, source: origins.hub });
+    // (parseRemoteUrl's message lists every scheme; only one is right here.)
+    if (typeof parsed === 'string') problems.push({ key: 'hub', message: hub.startsWith('hf://') ? parsed : `must be a Hub dataset URL, hf://datasets/ORG/NAME, not "${hub}"`, source: origins.hub });
     else if (parsed.scheme !== 'hf') problems.push({ key: 'hub', message: 'must be a Hub URL, hf://datasets/ORG/NAME', source: origins.hub });
   }
   for (const key of ['HF_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'] as const) {

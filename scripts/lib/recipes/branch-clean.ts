@@ -6,7 +6,7 @@ import type { Args } from '../cli.js';
 import { openBackend } from '../remotes/index.js';
 import { describeSpace, spaceFor } from '../space.js';
 import { Reporter } from '../ui/reporter.js';
-import { roleFlag } from './sync-recipes.js';
+import { MAINTAINER_HINT, roleFlag } from './sync-recipes.js';
 import { confirm } from '../ui/confirm.js';
 
 export async function runBranchClean(args: Args): Promise<void> {
@@ -16,7 +16,7 @@ export async function runBranchClean(args: Args): Promise<void> {
   const out = new Reporter({ quiet: args.quiet });
   if (branch === ctx.config.mainBranch) throw new RefusedError(`branch-clean never removes ${ctx.config.mainBranch}'s space.`);
   if (ctx.config.role !== 'maintainer') {
-    throw new RefusedError(`branch-clean deletes a branch's remote files for everyone: it is for maintainers.`, 'Ask a maintainer, or set STRATA_ROLE=maintainer in .env if you are one.');
+    throw new RefusedError(`branch-clean deletes a branch's remote files for everyone: it is for maintainers.`, `Ask a maintainer. ${MAINTAINER_HINT}`);
   }
   await withLock(ctx, (m) => out.warn(m), async () => {
     for (const layer of ctx.config.layers.filter((l) => l.kind === 'result')) {

@@ -1,5 +1,7 @@
 // The get-* and put-* recipes: which layers, which branch's space, which role may do it.
 // Each one plans every layer first, prints the plan with --dry-run, else applies it.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Layer } from '../config/load.js';
 import { openProject, withLock, type RunContext } from '../context.js';
 import { RefusedError, StrataError } from '../errors.js';
@@ -30,6 +32,39 @@ function pickLayers(ctx: RunContext, pick: LayerPick, args: Args, none = 'No lay
   return layers;
 }
 
+/**
+ * runFolder reads a RUN as a person means it: relative to where they stand when that is
+ * inside the layer's folder (`cd data/processed/plates && just get-results-for plate-42`),
+ * the layer folder's own path spelled out (`data/processed/plate-42`), else relative to
+ * the layer. (The -for recipes run where they were typed: [no-cd] in strata.just.)
+ */
+export function runFolder(projectRoot: string, layerLocal: string, run: string, cwd = process.cwd()): string {
+  const layerRoot = path.join(projectRoot, layerLocal);
+  const inLayer = cwd === layerRoot || cwd.startsWith(layerRoot + path.sep);
+  let rel = run.replace(/\/+$/, '');
+  if (inLayer) rel = path.relative(layerRoot, path.resolve(cwd, run)).split(path.sep).join('/');
+  else if (rel.startsWith(layerLocal + '/')) rel = rel.slice(layerLocal.length + 1);
+  if (rel === '') throw new StrataError(`"${run}" is the whole ${layerLocal}/ folder, not a run folder in it.`, 'Name a folder inside it (just get-results-for plate-42), or sync the whole layer with get-results / put-results.', 2);
+  return rel;
+}
+
+/** noSuchRun: a run folder that neither side has is a typo, not "nothing to do". */
+function noSuchRun(ctx: RunContext, prepared: Prepared[], run: string): void {
+  if (prepared.some((p) => p.local.entries.length || p.remote.entries.length || p.remote.refused.length)) return;
+  const p = prepared[0]!;
+  let here: string[] = [];
+  try {
+    here = fs.readdirSync(p.localRoot, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    // no local folder: nothing to suggest
+  }
+  throw new StrataError(
+    `No run folder "${p.scope}" in ${p.layer.local}/ or in ${describeSpace(p.space)}. Nothing was done.`,
+    here.length ? `Run folders here: ${here.slice(0, 12).join(', ')}${here.length > 12 ? ', …' : ''}. Check the name (given: "${run}").` : `Check the name (given: "${run}").`,
+    2,
+  );
+}
+
 /** currentBranch: results follow the git branch; a detached HEAD reads main. */
 function currentBranch(ctx: RunContext): string {
   return ctx.git.branch ?? ctx.config.mainBranch;
@@ -44,6 +79,9 @@ export interface GetOptions {
   /** Message when the project has no layer this recipe syncs. */
   none?: string;
 }
+
+/** How a maintainer gets a maintainers' recipe through, said once for every role refusal. */
+export const MAINTAINER_HINT = 'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env, or add --role maintainer to this one command.';
 
 /** roleFlag: --role maintainer|analyst, like STRATA_ROLE for one run. */
 export function roleFlag(args: Args): { role?: string } {
@@ -74,17 +112,19 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
   await withLock(ctx, (m) => out.warn(m), async () => {
     const prepared: Prepared[] = [];
     for (const layer of layers) {
-      const p = await prepare(ctx, layer, 'pull', { branch, scope: o.scope, fallbackToMain: !o.revision, revision: o.revision });
+      const scope = o.scope === undefined ? undefined : runFolder(ctx.config.projectRoot, layer.local, o.scope);
+      const p = await prepare(ctx, layer, 'pull', { branch, scope, fallbackToMain: !o.revision, revision: o.revision });
       prepared.push(p);
-      if (p.fellBackFrom) {
-        out.say(`${layer.name}: branch "${p.fellBackFrom.branch}" has no ${layer.name} space yet; reading ${ctx.config.mainBranch}'s (${describeSpace(p.space)}).`);
-      }
       refused += p.plan.refused.length;
     }
     // A branch named on the command line must exist: a typo must not silently read main.
     if (o.branch && o.branch !== ctx.config.mainBranch && prepared.every((p) => p.fellBackFrom)) {
       throw new StrataError(`No layer has a space for branch "${o.branch}" on the remote.`, 'Check the name (`git branch -a`, or `just log BRANCH`); a branch gets a space with its first put-results.', 2);
     }
+    for (const p of prepared.filter((x) => x.fellBackFrom)) {
+      out.say(`${p.layer.name}: branch "${p.fellBackFrom!.branch}" has no ${p.layer.name} space yet; reading ${ctx.config.mainBranch}'s (${describeSpace(p.space)}).`);
+    }
+    if (o.scope !== undefined) noSuchRun(ctx, prepared, o.scope);
     warnSkipped(out, prepared);
     if (args.keep) for (const p of prepared) keepUnshared(p);
     if (args.dryRun) {
@@ -139,7 +179,7 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
   if (o.maintainersOnly && config.role !== 'maintainer') {
     throw new RefusedError(
       `${o.recipe} is for maintainers: it rewrites the team's ${layers.map((l) => l.name).join(', ')}${o.toMain ? ` on ${config.mainBranch}` : ''}.`,
-      'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env.',
+      MAINTAINER_HINT,
     );
   }
   if (!o.toMain && config.role !== 'maintainer') {
@@ -154,7 +194,8 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
   if (!git.sha) out.warn('the repository has no commit yet; this push is recorded without a git SHA.');
   await withLock(ctx, (m) => out.warn(m), async () => {
     const prepared: Prepared[] = [];
-    for (const layer of layers) prepared.push(await prepare(ctx, layer, 'push', { branch, scope: o.scope }));
+    for (const layer of layers) prepared.push(await prepare(ctx, layer, 'push', { branch, scope: o.scope === undefined ? undefined : runFolder(ctx.config.projectRoot, layer.local, o.scope) }));
+    if (o.scope !== undefined) noSuchRun(ctx, prepared, o.scope);
     warnSkipped(out, prepared);
     if (args.dryRun) {
       for (const p of prepared) {

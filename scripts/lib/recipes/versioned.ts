@@ -12,7 +12,7 @@ import { commitDescription, commitTitle } from '../remotes/hf.js';
 import { describeSpace, spaceFor } from '../space.js';
 import { prepare } from '../sync.js';
 import { Reporter } from '../ui/reporter.js';
-import { roleFlag } from './sync-recipes.js';
+import { MAINTAINER_HINT, roleFlag } from './sync-recipes.js';
 
 function versionedLayers(ctx: RunContext): Layer[] {
   const layers = ctx.config.layers.filter((l) => l.remote.startsWith('hf://'));
@@ -31,11 +31,11 @@ async function refuseUnpushed(ctx: RunContext, layer: Layer, branch: string, rec
   const pending = p.plan.items.filter((i) => i.kind !== 'skip');
   if (pending.length) {
     throw new RefusedError(
-      `${recipe}: ${layer.local}/ has ${pending.length} change(s) not pushed to branch "${branch}" (e.g. ${pending[0].key}); the ${recipe === 'tag' ? 'tag' : 'pull request'} would not show them.`,
+      `${layer.local}/ has ${pending.length} change(s) not pushed to branch "${branch}" (e.g. ${pending[0].key}); the ${recipe === 'tag' ? 'tag' : 'pull request'} would not show them.`,
       'Push first (`just put-results`), or discard the local changes (`just get-results --force`).',
     );
   }
-  if (p.head === null) throw new RefusedError(`${recipe}: branch "${branch}" has never been pushed to ${p.space.remote.url}.`, 'Push first: `just put-results`.');
+  if (p.head === null) throw new RefusedError(`branch "${branch}" has never been pushed to ${p.space.remote.url}.`, 'Push first: `just put-results`.');
 }
 
 export async function runTag(args: Args): Promise<void> {
@@ -101,7 +101,7 @@ export async function runPromote(args: Args): Promise<void> {
   const ctx = await openProject(process.cwd(), roleFlag(args));
   const out = new Reporter({ quiet: args.quiet });
   const main = ctx.config.mainBranch;
-  if (ctx.config.role !== 'maintainer') throw new RefusedError(`promote rewrites ${main}'s results: it is for maintainers.`, 'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env.');
+  if (ctx.config.role !== 'maintainer') throw new RefusedError(`promote rewrites ${main}'s results: it is for maintainers.`, MAINTAINER_HINT);
   if (branch === main) throw new RefusedError(`promote copies a branch onto ${main}; "${branch}" is ${main} itself.`);
   await withLock(ctx, (m) => out.warn(m), async () => {
     for (const layer of ctx.config.layers.filter((l) => l.kind === 'result')) {
@@ -112,7 +112,7 @@ export async function runPromote(args: Args): Promise<void> {
         out.say(`${layer.name}: branch "${branch}" has no space; nothing to promote`);
         continue;
       }
-      const record = changeRecord(ctx, 'promote', layer.name, main);
+      const record = changeRecord(ctx, `promote from ${branch}`, layer.name, main);
       if (backend.kind === 'hf') {
         const hub = backend as HubBackend;
         const source = await hub.listAt(layer.path, branch);
@@ -123,7 +123,7 @@ export async function runPromote(args: Args): Promise<void> {
           out.say(`${layer.name}: would make ${main}'s ${layer.path}/ equal branch "${branch}" (${source.length} files, ${target.length} on ${main} now)`);
           continue;
         }
-        const c = await hub.commitState({ targetRev: main, parentCommit: mainHead, layerPath: layer.path, source, sourceRev, target, title: `${commitTitle(record)} from ${branch}`, description: `${commitDescription(record)}\nsource-commit: ${sourceRev}` });
+        const c = await hub.commitState({ targetRev: main, parentCommit: mainHead, layerPath: layer.path, source, sourceRev, target, title: commitTitle(record), description: `${commitDescription(record)}\nsource-commit: ${sourceRev}` });
         out.say(`${layer.name}: ${main} now equals branch "${branch}" (${c.changed} change(s), commit ${c.oid.slice(0, 8)})`);
         continue;
       }

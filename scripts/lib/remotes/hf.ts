@@ -303,6 +303,12 @@ export class HubBackend implements Backend {
       lines.push(JSON.stringify({ key: 'deletedFile', value: { path: `${opts.layerPath}/${t.name ?? t.key}` } }));
     }
     if (changed === 0) return { oid: opts.parentCommit, changed };
+    // The counts `just log` shows (a promote or PR commit is made here, not by push()).
+    const written = opts.source.filter((e) => targetByKey.get(e.key)?.tag !== e.tag);
+    lines[0] = JSON.stringify({
+      key: 'header',
+      value: { summary: opts.title, description: `${opts.description}\nwritten: ${written.length}\ndeleted: ${changed - written.length}\nbytes: ${written.reduce((n, e) => n + e.size, 0)}`, parentCommit: opts.parentCommit },
+    });
     const res = await this.fetch(`${this.hubUrl}/api/datasets/${this.remote.repo}/commit/${encodeURIComponent(opts.targetRev)}`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/x-ndjson' },

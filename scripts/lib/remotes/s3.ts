@@ -75,6 +75,8 @@ export class S3Store implements ObjectStore {
   readonly kind = 's3' as const;
   readonly client: S3Client;
   readonly endpoint: string | undefined;
+  /** The AWS_PROFILE the credentials come from, when they come from one (for messages). */
+  private readonly profile: string | undefined;
   /** Plain signed requests for listing pages and single-request GETs and PUTs (an explicit endpoint only; see s3-http.ts). */
   private readonly http: S3Http | undefined;
   constructor(
@@ -98,6 +100,7 @@ export class S3Store implements ObjectStore {
       { step: 'build', name: 'strataUnsignedPayload' },
     );
     this.endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    this.profile = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? undefined : env.AWS_PROFILE;
     if (this.endpoint) {
       this.http = new S3Http({
         endpoint: this.endpoint,
@@ -297,6 +300,14 @@ export class S3Store implements ObjectStore {
     const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: { code?: string } }).cause?.code ?? '';
     if (UNREACHABLE.has(code)) {
       return new StrataError(`Cannot ${what}: the S3 endpoint ${this.endpoint ?? '(AWS)'} is not reachable (${code}).`, 'Check AWS_ENDPOINT_URL_S3 in .env, and your network or VPN; then run again.', 2);
+    }
+    if ((name === 'CredentialsProviderError' || (/credential|profile/i.test(err.message) && !status)) && this.profile) {
+      // The profile is named but gives no keys: "set AWS_PROFILE" would send people in a circle.
+      return new StrataError(
+        `Cannot ${what}: the AWS profile "${this.profile}" (AWS_PROFILE) was not found, or has no keys, in ~/.aws/credentials or ~/.aws/config.`,
+        'Check the name against `aws configure list-profiles` (or the [profile NAME] sections of those files), fix AWS_PROFILE in .env, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead.',
+        2,
+      );
     }
     if (name === 'CredentialsProviderError' || /credential/i.test(err.message) && !status) {
       return new StrataError(`Cannot ${what}: no AWS credentials were found.`, 'Set AWS_PROFILE in .env (a profile from ~/.aws/credentials), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.', 2);
