@@ -18,14 +18,29 @@ build:
 test *args:
     npm test -- {{args}}
 
-# What CI runs: install system packages, then the tests
+# Install what the tests need on this machine (Debian packages; run as root or with sudo), then run every test. CI runs this.
 [group('develop')]
 ready:
-    bash .ci/run
+    bash .ci/install-deps.sh
+    npm test
+
+# Start a local S3 server (Ceph RGW) with a bucket, to try recipes by hand: prints the variables to export; ^C stops it
+[group('develop')]
+local-s3 bucket="lab": _tools
+    node bench/out/bench/serve.js {{bucket}}
+
+# Start a local Hugging Face Hub emulator, to try Hub layers by hand: prints HF_ENDPOINT and HF_TOKEN; ^C stops it
+[group('develop')]
+[positional-arguments]
+local-hub *args: _tools
+    node bench/out/test/hub-emulator/cli.js "$@"
+
+# Compile the developer tools (benchmark, local S3, Hub emulator) to bench/out
+_tools: build
+    npx tsc -p bench/tsconfig.json
 
 # Benchmark Strata against rclone and the AWS CLI on a local Ceph S3 (docs/performance.md; --quick: a 2-minute smoke run, --help: options)
 [group('develop')]
 [positional-arguments]
-bench *args: build
-    npx tsc -p bench/tsconfig.json
+bench *args: _tools
     node bench/out/bench/run.js "$@"

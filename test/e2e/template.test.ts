@@ -688,7 +688,7 @@ describe('templates/adopt/adopt.mjs on unusual Justfiles', () => {
 
 describe("README's two commands from a fresh clone", () => {
   it(
-    'the install-and-demo command passes in a clean clone; npm test is the test script CI runs',
+    'the install-and-demo command passes in a clean clone; the second command is what CI runs, and it installs what the tests need',
     async () => {
       const readme = fs.readFileSync(path.join(STRATA_ROOT, 'README.md'), 'utf8');
       const block = /## Two commands\s*```sh\n([\s\S]*?)```/.exec(readme);
@@ -697,15 +697,20 @@ describe("README's two commands from a fresh clone", () => {
         .split('\n')
         .map((l) => l.replace(/#.*$/, '').trim())
         .filter(Boolean);
-      // The first installs and runs the demo (npm install or npm ci); the second is the test suite.
+      // The first installs and runs the demo; the second installs what the tests need and runs them.
       expect(commands).toHaveLength(2);
       expect(commands[0]).toMatch(/^npm (ci|install) && npx just demo$/);
-      expect(commands[1]).toBe('npm test');
+      expect(commands[1]).toBe('npm ci && npx just ready');
 
-      // `npm test` would run this very suite again: check what it runs instead.
+      // The second would run this very suite again: check what it runs instead. `just ready`
+      // installs the Debian packages, then runs npm test (vitest); CI runs the same command.
       const pkg = JSON.parse(fs.readFileSync(path.join(STRATA_ROOT, 'package.json'), 'utf8'));
       expect(pkg.scripts.test).toMatch(/\bvitest run\b/);
-      expect(fs.readFileSync(path.join(STRATA_ROOT, '.ci', 'run'), 'utf8')).toMatch(/^npm test$/m);
+      const justfile = fs.readFileSync(path.join(STRATA_ROOT, 'Justfile'), 'utf8');
+      expect(/^ready:\n((?: {4}.*\n)+)/m.exec(justfile)?.[1]).toMatch(/bash \.ci\/install-deps\.sh\n {4}npm test\n/);
+      const ci = fs.readFileSync(path.join(STRATA_ROOT, '.ci', 'run'), 'utf8');
+      expect(ci).toMatch(/^npm ci\b.*$/m);
+      expect(ci).toMatch(/^npx just ready$/m);
 
       // A clone holds the committed HEAD (uncommitted work is not in it, as for any user).
       const root = tempRoot('readme');

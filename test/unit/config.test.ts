@@ -144,3 +144,13 @@ describe('config mistakes users make', () => {
     expect(problems(project('remote: file:///x\nlayers:\n  procesed: { enabled: false }\n'))).toEqual([expect.stringMatching(/^layers\.procesed: is not a layer/)]);
   });
 });
+
+describe('.env.example', () => {
+  it('lists every variable Strata reads, one line each', async () => {
+    const { ENV_KEYS } = await import('../../scripts/lib/config/load.js');
+    const text = fs.readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8');
+    const listed = [...text.matchAll(/^# ([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+    for (const key of [...ENV_KEYS, 'STRATA_DEBUG']) expect(listed, key).toContain(key);
+    expect(new Set(listed).size).toBe(listed.length);
+  });
+});

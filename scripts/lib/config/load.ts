@@ -75,7 +75,8 @@ export function findProjectRoot(start: string): string {
 }
 
 // Variables Strata reads. Standard ones keep their names; the rest start with STRATA_.
-const ENV_KEYS = [
+// .env.example at the top of the repository lists each one (a unit test keeps it so).
+export const ENV_KEYS = [
   'STRATA_REMOTE',
   'STRATA_HUB',
   'STRATA_ROLE',
