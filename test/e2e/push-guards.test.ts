@@ -21,6 +21,9 @@ describe.each(REMOTE_KINDS)('%s remote: who may push results where', (kind) => {
     const onMain = assertFailed(await ana.just('put-results'), 'ana put-results on main');
     expect(onMain.stderr).toMatch(/refuses on main/);
     expect(onMain.stderr).toMatch(/branch/);
+    // The menu speaks once: Strata's message and exit code, not just's "recipe failed" too.
+    expect(onMain.exitCode).toBe(3);
+    expect(onMain.stderr).not.toMatch(/error: recipe/);
     expect(await remote.files()).toEqual(before);
 
     await ana.git('checkout', '-q', '--detach');
