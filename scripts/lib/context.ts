@@ -28,7 +28,7 @@ export async function openProject(cwd: string, flags: ConfigFlags = {}): Promise
  * withLock serialises Strata runs in one working copy (SPEC §6.11): a second run waits for
  * the first. A lock left by a killed run goes stale after 10 s and is taken over.
  */
-export async function withLock<T>(ctx: RunContext, say: (m: string) => void, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(ctx: Pick<RunContext, 'config'>, say: (m: string) => void, fn: () => Promise<T>): Promise<T> {
   const dir = path.join(ctx.config.projectRoot, '.strata');
   await fs.promises.mkdir(dir, { recursive: true });
   const options = (retries: number) =>

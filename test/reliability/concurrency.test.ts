@@ -141,3 +141,22 @@ describe('one working copy: two runs are serialized by the lock', () => {
     expect(await remote.files()).toEqual(wc.processed());
   });
 });
+
+describe('recycle-clean and a run in progress', () => {
+  it('recycle-clean waits for the working copy\'s lock, so it never removes a folder a pull is recycling into', async () => {
+    const { default: fs } = await import('node:fs');
+    const remote = fileRemote();
+    const wc = workingCopy(remote);
+    wc.write('data/_recycle/2026-01-01-000000/processed/old.csv', 'old\n');
+    fs.utimesSync(wc.path('data/_recycle/2026-01-01-000000'), new Date('2026-01-01'), new Date('2026-01-01'));
+    // A run in progress holds the lock (a fresh lock folder, as proper-lockfile makes it).
+    fs.mkdirSync(wc.path('.strata/run.lock'), { recursive: true });
+    const cleaning = wc.start(['recycle-clean', '--all']);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(cleaning.output()).toMatch(/another strata run is active/i);
+    expect(fs.existsSync(wc.path('data/_recycle/2026-01-01-000000')), 'nothing removed while the lock is held').toBe(true);
+    fs.rmSync(wc.path('.strata/run.lock'), { recursive: true });
+    assertOk(await cleaning.result);
+    expect(fs.existsSync(wc.path('data/_recycle/2026-01-01-000000'))).toBe(false);
+  });
+});

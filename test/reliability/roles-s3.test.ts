@@ -68,6 +68,21 @@ describe.skipIf(!users)('S3 roles enforced by the bucket policy (two real RGW us
     expect(maya.processed()).toEqual(ana.processed());
     assertOk(await maya.run(['get-results', '--force'], { env: keys(maintainer) }), 'maintainer back to main');
 
+    // branch-clean with keys the store lets delete only part of a space (an analyst's, claiming
+    // to be a maintainer, on a branch whose interim only maintainers write) reports the
+    // failure by key and exit 5 — it used to say "removed".
+    maya.git('switch', '-q', '-c', 'maya-x');
+    maya.write('data/interim/x.csv', 'interim on a branch\n');
+    assertOk(await maya.run(['put-interim'], { env: keys(maintainer) }), 'maintainer put-interim on a branch');
+    assertOk(await maya.run(['put-results'], { env: keys(maintainer) }), 'maintainer put-results on a branch');
+    const clean = assertFailed(await ana.run(['branch-clean', 'maya-x', '--yes'], { env: { ...keys(analyst), STRATA_ROLE: 'maintainer' } }), 'branch-clean, deletes refused');
+    expect(clean.exitCode, clean.stderr).toBe(5);
+    expect(clean.stderr).toMatch(/could not be removed \(the space is only partly removed\)/);
+    expect(clean.stderr).toMatch(/branches\/maya-x\/interim\/x\.csv: /);
+    expect(clean.stdout).not.toMatch(/interim: removed/);
+    expect((await remote.listRaw!()).some((k) => k.endsWith('branches/maya-x/interim/x.csv'))).toBe(true);
+    maya.git('switch', '-q', 'main');
+
     // A maintainer's keys still write main (inputs included) after the analyst's attempts.
     maya.write('data/external/plates.csv', 'plate,well,v2\n');
     assertOk(await maya.run(['put-inputs'], { env: keys(maintainer) }), 'maintainer put-inputs v2');

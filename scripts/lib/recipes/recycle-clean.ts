@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { findProjectRoot, loadConfig } from '../config/load.js';
+import { withLock } from '../context.js';
 import { StrataError } from '../errors.js';
 import type { Args } from '../cli.js';
 import { bytes } from '../ui/format.js';
@@ -15,6 +16,11 @@ export async function runRecycleClean(args: Args): Promise<void> {
   const days = args.all ? 0 : Number(args['older-than'] ?? 30);
   if (!Number.isFinite(days) || days < 0) throw new StrataError(`--older-than must be a number of days, not "${args['older-than']}".`, undefined, 2);
   const folder = path.join(root, config.recycleDir);
+  // Under the working copy's lock: a pull running now may be recycling into a stamp folder.
+  await withLock({ config }, (m) => out.warn(m), async () => prune(root, folder, days, args, out));
+}
+
+function prune(root: string, folder: string, days: number, args: Args, out: Reporter) {
   const stamps = fs.existsSync(folder) ? fs.readdirSync(folder, { withFileTypes: true }).filter((d) => d.isDirectory()) : [];
   const cutoff = Date.now() - days * 86_400_000;
   let removed = 0;

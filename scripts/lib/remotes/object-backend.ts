@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { ConflictError } from '../errors.js';
+import { ConflictError, TransferError } from '../errors.js';
 import { byKey, type Entry } from '../listing/entry.js';
 import { byteOrder, screenKeys } from '../listing/keys.js';
 import type { Digests } from '../listing/state.js';
@@ -206,8 +206,15 @@ export class ObjectBackend implements Backend {
   async removeSpace(space: Space): Promise<number> {
     const files = await this.store.list(space.root);
     const journal = await this.store.list(space.journalRoot);
-    await this.store.delete(files.map((f) => `${space.root}/${f.key}`));
-    await this.store.delete(journal.map((f) => `${space.journalRoot}/${f.key}`));
+    const failed = await this.store.delete(files.map((f) => `${space.root}/${f.key}`));
+    // The journal goes only with all the data: a space left half-removed keeps its history.
+    if (!failed.length) failed.push(...(await this.store.delete(journal.map((f) => `${space.journalRoot}/${f.key}`))));
+    if (failed.length) {
+      throw new TransferError(
+        `${failed.length} of ${files.length} file(s) of ${space.root}/ could not be removed (the space is only partly removed):\n` + failed.slice(0, 20).map((f) => `    ${f.key}: ${f.error}`).join('\n'),
+        failed,
+      );
+    }
     return files.length;
   }
 }
