@@ -59,6 +59,12 @@ describe('Hub (emulator) behind the fault proxy', () => {
     proxy.faults.push({ match: hubResolve('new.csv'), action: { type: 'status', ...hubError(503) }, times: 2 });
     assertOk(await b.run(['get-results']), 'get-results through 503s');
     expect(b.processed()).toEqual(a.processed());
+    // The retry note goes through the run's reporter: --quiet silences it.
+    a.write('data/processed/newer.csv', 'newer\n');
+    proxy.faults.push({ match: hubCommit, action: { type: 'status', ...hubError(503) }, times: 1 });
+    const quiet = assertOk(await a.run(['put-results', '--quiet']), 'quiet put-results through a 503');
+    expect(proxy.log.filter((t) => t.fault && t.status === 503 && hubCommit(t)).length).toBe(2);
+    expect(quiet.stderr).not.toMatch(/retrying/);
   });
 
   it('a plain 500 on the commit is not retried (it may have landed); the error names the files; a re-run converges', async () => {

@@ -17,6 +17,7 @@ import type { Digests } from '../listing/state.js';
 import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import { screenKeys } from '../listing/keys.js';
+import { backendNote } from '../ui/reporter.js';
 import { retryingFetch } from './retry-fetch.js';
 import type { Backend, ChangeRecord, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
 import type { RemoteUrl } from './url.js';
@@ -56,7 +57,7 @@ export class HubBackend implements Backend {
     this.hubUrl = (config.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
     this.repo = { type: 'dataset', name: remote.repo };
     this.token = hubToken(config.env);
-    this.fetch = retryingFetch({ timeoutMs: config.httpTimeoutMs, onRetry: (r) => process.stderr.write(`note: the Hub answered ${r.status}; retrying in ${(r.waitMs / 1000).toFixed(1)} s\n`) });
+    this.fetch = retryingFetch({ timeoutMs: config.httpTimeoutMs, onRetry: (r) => backendNote(`the Hub answered ${r.status}; retrying in ${(r.waitMs / 1000).toFixed(1)} s`) });
   }
 
   private credentials() {

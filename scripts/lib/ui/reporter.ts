@@ -23,6 +23,17 @@ export function flushOutput(): void {
   for (const r of unflushed) r.flush();
 }
 
+let current: Reporter | undefined;
+
+/**
+ * backendNote is how code below the recipes (a backend retrying a request) tells the person
+ * something: through the run's reporter, so that --quiet silences it like any other note.
+ */
+export function backendNote(line: string): void {
+  if (current) current.note(line);
+  else process.stderr.write(`note: ${scrub(line)}\n`);
+}
+
 export class Reporter {
   readonly tty: boolean;
   readonly started = Date.now();
@@ -33,6 +44,7 @@ export class Reporter {
     private readonly err: NodeJS.WritableStream = process.stderr,
   ) {
     this.tty = opts.tty ?? (!!(process.stdout as { isTTY?: boolean }).isTTY && !process.env.CI);
+    current = this;
   }
 
   // Lines are written in batches: a write to a pipe is a blocking system call in Node, and
