@@ -134,3 +134,32 @@ describe('Hub (emulator) behind the fault proxy', () => {
   });
 
 });
+
+describe('pr-create', () => {
+  let proxy: FaultProxy;
+  useFaultProxy(() => inject('hub').url, (p) => (proxy = p));
+
+  async function pullRequests(repo: string): Promise<{ num: number; title: string; isPullRequest: boolean }[]> {
+    const hub = inject('hub');
+    const res = await fetch(`${hub.url}/api/datasets/${repo}/discussions`, { headers: { Authorization: `Bearer ${hub.token}` } });
+    return ((await res.json()) as { discussions: { num: number; title: string; isPullRequest: boolean }[] }).discussions.filter((d) => d.isPullRequest);
+  }
+
+  it('opens one pull request carrying the branch; a failed commit leaves no empty pull request behind', async () => {
+    const remote = hubRemote(inject('hub'), proxy.url);
+    const { a } = await seedPair(remote, SEED);
+    a.git('switch', '-q', '-c', 'review-me');
+    a.write('data/processed/new.csv', 'for review\n');
+    assertOk(await a.run(['put-results']));
+
+    proxy.faults.push({ match: hubCommit, action: { type: 'status', ...hubError(500) }, times: 1 });
+    const failed = assertFailed(await a.run(['pr-create', 'Cell', 'counts']), 'pr-create with a failing commit');
+    expect(failed.exitCode).not.toBe(0);
+    expect(await pullRequests(remote.repo!), 'no pull request without its commit').toEqual([]);
+
+    const ok = assertOk(await a.run(['pr-create', 'Cell', 'counts']), 'pr-create');
+    expect(ok.stdout).toMatch(/Opened pull request #\d+ with 1 change\(s\) to processed\//);
+    const prs = await pullRequests(remote.repo!);
+    expect(prs.map((p) => p.title)).toEqual(['Cell counts']);
+  });
+});

@@ -80,17 +80,24 @@ export async function runPrCreate(args: Args): Promise<void> {
         continue;
       }
       const record = changeRecord(ctx, 'pr-create', layer.name, branch);
-      const pr = await hub.openPullRequest(title, `${commitDescription(record)}\nsource-commit: ${sourceRev}`);
+      // One request: the commit and the pull request carrying it (create_pr), so a failed
+      // commit never leaves an empty pull request behind.
       const c = await hub.commitState({
-        targetRev: `refs/pr/${pr.num}`,
+        targetRev: ctx.config.mainBranch,
+        createPr: true,
         parentCommit: mainHead,
         layerPath: layer.path,
         source,
         sourceRev,
         target,
-        title: `${layer.path}/ from branch ${branch} @ ${sourceRev.slice(0, 8)}`,
-        description: commitDescription(record),
+        title,
+        description: `${commitDescription(record)}\nsource-commit: ${sourceRev}\nsource: ${layer.path}/ from branch ${branch} @ ${sourceRev.slice(0, 8)}`,
       });
+      if (!c.pullRequest) {
+        out.say(`${layer.path}/ on branch "${branch}" already equals ${ctx.config.mainBranch}'s: nothing to review, no pull request opened.`);
+        continue;
+      }
+      const pr = c.pullRequest;
       out.say(`Opened pull request #${pr.num} with ${c.changed} change(s) to ${layer.path}/ (the state of branch "${branch}" on the Hub, nothing uploaded from disk): ${pr.url}`);
     }
   });

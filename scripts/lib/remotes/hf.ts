@@ -258,13 +258,6 @@ export class HubBackend implements Backend {
   }
 
   /** openPullRequest opens an (empty) PR to main and returns its number; its ref is refs/pr/N. */
-  async openPullRequest(title: string, description: string): Promise<{ num: number; url: string }> {
-    const res = await this.api('POST', '/discussions', { title, description, pullRequest: true });
-    if (!res.ok) throw this.explain('open a pull request', Object.assign(new Error(await res.text()), { statusCode: res.status }));
-    const body = (await res.json()) as { num: number; url?: string };
-    return { num: body.num, url: body.url ?? `${this.hubUrl}/datasets/${this.remote.repo}/discussions/${body.num}` };
-  }
-
   /**
    * commitState makes `layerPath` at `targetRev` equal to `source` (a listing of another
    * revision, read at `sourceRev`), server side: LFS files are referenced by SHA-256 (nothing
@@ -279,7 +272,9 @@ export class HubBackend implements Backend {
     target: Entry[];
     title: string;
     description: string;
-  }): Promise<{ oid: string; changed: number }> {
+    /** Open a pull request carrying this commit (the Hub's create_pr): one request, so a failure leaves no empty PR. */
+    createPr?: boolean;
+  }): Promise<{ oid: string; changed: number; pullRequest?: { num: number; url: string } }> {
     const { accessToken } = this.credentials();
     const targetByKey = new Map(opts.target.map((e) => [e.key, e]));
     const lines: string[] = [JSON.stringify({ key: 'header', value: { summary: opts.title, description: opts.description, parentCommit: opts.parentCommit } })];
@@ -310,13 +305,15 @@ export class HubBackend implements Backend {
       key: 'header',
       value: { summary: opts.title, description: `${opts.description}\nwritten: ${written.length}\ndeleted: ${changed - written.length}\nbytes: ${written.reduce((n, e) => n + e.size, 0)}`, parentCommit: opts.parentCommit },
     });
-    const res = await this.fetch(`${this.hubUrl}/api/datasets/${this.remote.repo}/commit/${encodeURIComponent(opts.targetRev)}`, {
+    const res = await this.fetch(`${this.hubUrl}/api/datasets/${this.remote.repo}/commit/${encodeURIComponent(opts.targetRev)}${opts.createPr ? '?create_pr=1' : ''}`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/x-ndjson' },
       body: lines.join('\n') + '\n',
     });
     if (!res.ok) throw this.explain(`commit to ${opts.targetRev}`, Object.assign(new Error(await res.text()), { statusCode: res.status }));
-    return { oid: ((await res.json()) as { commitOid: string }).commitOid, changed };
+    const body = (await res.json()) as { commitOid: string; pullRequestUrl?: string };
+    const num = Number(/\/discussions\/(\d+)/.exec(body.pullRequestUrl ?? '')?.[1]);
+    return { oid: body.commitOid, changed, pullRequest: body.pullRequestUrl && num ? { num, url: body.pullRequestUrl } : undefined };
   }
 
   /** listAt lists a layer at a revision (for PRs and promote). */
