@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects, each with its own timeouts (lint-staged's split):
+// Five projects, each with its own timeouts (lint-staged's split):
 // unit — pure functions, no I/O beyond temp folders;
 // integration — real servers (Ceph RGW, the Hub emulator) started once by a globalSetup;
-// e2e — real `just` recipes in temp git repos, against the same servers.
+// live — opt-in, against the real Hub;
+// e2e — real `just` recipes in temp git repos, against the same servers;
+// reliability — the fault matrix (docs/reliability.md).
 export default defineConfig({
   test: {
     env: { NO_COLOR: '1', FORCE_COLOR: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
