@@ -163,3 +163,21 @@ describe('pr-create', () => {
     expect(prs.map((p) => p.title)).toEqual(['Cell counts']);
   });
 });
+
+describe('promote on the Hub, more files than one commit takes', () => {
+  it('goes in commits of at most 1,000 operations, small files fetched per commit; main equals the branch and the log counts it all', async () => {
+    const remote = hubRemote(inject('hub'));
+    const a = workingCopy(remote, { branch: 'big-run', user: 'ana' });
+    for (let i = 0; i < 1_003; i++) a.write(`data/processed/wells/w${String(i).padStart(4, '0')}.csv`, `well ${i}\n`);
+    assertOk(await a.run(['put-results'], { timeoutMs: 300_000 }), 'push 1,003 files');
+    const r = assertOk(await a.run(['promote', 'big-run'], { timeoutMs: 300_000 }), 'promote');
+    expect(r.stdout).toMatch(/main now equals branch "big-run" \(1003 change\(s\)/);
+    a.git('switch', '-q', 'main');
+    // main equals the branch: a pull of main into this folder (same files) has nothing to do.
+    const pulled = assertOk(await a.run(['get-results'], { timeoutMs: 300_000 }));
+    expect(pulled.stdout).toMatch(/down 0 .*unchanged 1003/);
+    // Two commits, each with its own counts.
+    const log = assertOk(await a.run(['log', '--layer', 'processed', '--limit', '3']));
+    expect(log.stdout.match(/promote from big-run: \d+ written/g)).toEqual(['promote from big-run: 3 written', 'promote from big-run: 1000 written']);
+  });
+});

@@ -257,11 +257,12 @@ export class HubBackend implements Backend {
     return sha;
   }
 
-  /** openPullRequest opens an (empty) PR to main and returns its number; its ref is refs/pr/N. */
   /**
    * commitState makes `layerPath` at `targetRev` equal to `source` (a listing of another
    * revision, read at `sourceRev`), server side: LFS files are referenced by SHA-256 (nothing
-   * re-uploaded), small regular files are copied from the source revision, extra files deleted.
+   * re-uploaded), small regular files are copied from the source revision, extra files
+   * deleted. Operations go in commits of at most OPS_PER_COMMIT (the Hub's limit), each
+   * one's small files fetched just before it is sent, so memory holds one commit's worth.
    */
   async commitState(opts: {
     targetRev: string;
@@ -272,48 +273,59 @@ export class HubBackend implements Backend {
     target: Entry[];
     title: string;
     description: string;
-    /** Open a pull request carrying this commit (the Hub's create_pr): one request, so a failure leaves no empty PR. */
+    /** Open a pull request carrying the first commit (the Hub's create_pr): one request, so a failure leaves no empty PR. */
     createPr?: boolean;
   }): Promise<{ oid: string; changed: number; pullRequest?: { num: number; url: string } }> {
-    const { accessToken } = this.credentials();
     const targetByKey = new Map(opts.target.map((e) => [e.key, e]));
-    const lines: string[] = [JSON.stringify({ key: 'header', value: { summary: opts.title, description: opts.description, parentCommit: opts.parentCommit } })];
-    let changed = 0;
-    for (const e of opts.source) {
-      const t = targetByKey.get(e.key);
-      if (t && t.tag === e.tag) continue; // same git blob: same content
-      const p = `${opts.layerPath}/${e.name ?? e.key}`;
-      changed++;
-      if (e.digests.sha256) {
-        lines.push(JSON.stringify({ key: 'lfsFile', value: { path: p, algo: 'sha256', oid: e.digests.sha256, size: e.size } }));
-      } else {
-        const blob = await downloadFile({ repo: this.repo, path: enc(p), revision: opts.sourceRev, xet: false, ...this.credentials() });
-        const content = Buffer.from(await blob!.arrayBuffer()).toString('base64');
-        lines.push(JSON.stringify({ key: 'file', value: { path: p, content, encoding: 'base64' } }));
+    const sourceKeys = new Set(opts.source.map((e) => e.key));
+    // same git blob: same content
+    const writes = opts.source.filter((e) => targetByKey.get(e.key)?.tag !== e.tag);
+    const deletes = opts.target.filter((t) => !sourceKeys.has(t.key));
+    const ops: ({ write: Entry } | { del: Entry })[] = [...writes.map((write) => ({ write })), ...deletes.map((del) => ({ del }))];
+    const changed = ops.length;
+    if (changed === 0) return { oid: opts.parentCommit, changed };
+    const batches = Math.ceil(ops.length / OPS_PER_COMMIT);
+    let parent = opts.parentCommit;
+    let rev = opts.targetRev;
+    let pullRequest: { num: number; url: string } | undefined;
+    for (let b = 0; b < batches; b++) {
+      const batch = ops.slice(b * OPS_PER_COMMIT, (b + 1) * OPS_PER_COMMIT);
+      // Each commit's own counts, which `just log` shows (one line per commit).
+      const written = batch.flatMap((op) => ('write' in op ? [op.write] : []));
+      const counts = `written: ${written.length}\ndeleted: ${batch.length - written.length}\nbytes: ${written.reduce((n, e) => n + e.size, 0)}`;
+      const summary = batches > 1 ? `${opts.title} (${b + 1}/${batches})` : opts.title;
+      const lines = [JSON.stringify({ key: 'header', value: { summary, description: `${opts.description}\n${counts}`, parentCommit: parent } })];
+      for (const op of batch) {
+        if ('del' in op) {
+          lines.push(JSON.stringify({ key: 'deletedFile', value: { path: `${opts.layerPath}/${op.del.name ?? op.del.key}` } }));
+          continue;
+        }
+        const e = op.write;
+        const p = `${opts.layerPath}/${e.name ?? e.key}`;
+        if (e.digests.sha256) lines.push(JSON.stringify({ key: 'lfsFile', value: { path: p, algo: 'sha256', oid: e.digests.sha256, size: e.size } }));
+        else {
+          const blob = await downloadFile({ repo: this.repo, path: enc(p), revision: opts.sourceRev, xet: false, ...this.credentials() });
+          lines.push(JSON.stringify({ key: 'file', value: { path: p, content: Buffer.from(await blob!.arrayBuffer()).toString('base64'), encoding: 'base64' } }));
+        }
+      }
+      const createPr = opts.createPr && b === 0;
+      const res = await this.fetch(`${this.hubUrl}/api/datasets/${this.remote.repo}/commit/${encodeURIComponent(rev)}${createPr ? '?create_pr=1' : ''}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${this.credentials().accessToken}`, 'Content-Type': 'application/x-ndjson' },
+        body: lines.join('\n') + '\n',
+      });
+      if (!res.ok) throw this.explain(`commit to ${rev}${batches > 1 ? ` (${b + 1}/${batches})` : ''}`, Object.assign(new Error(await res.text()), { statusCode: res.status }));
+      const body = (await res.json()) as { commitOid: string; pullRequestUrl?: string };
+      parent = body.commitOid;
+      if (createPr) {
+        const num = Number(/\/discussions\/(\d+)/.exec(body.pullRequestUrl ?? '')?.[1]);
+        if (body.pullRequestUrl && num) {
+          pullRequest = { num, url: body.pullRequestUrl };
+          rev = `refs/pr/${num}`; // the rest of the change goes on the pull request's own ref
+        }
       }
     }
-    const sourceKeys = new Set(opts.source.map((e) => e.key));
-    for (const t of opts.target) {
-      if (sourceKeys.has(t.key)) continue;
-      changed++;
-      lines.push(JSON.stringify({ key: 'deletedFile', value: { path: `${opts.layerPath}/${t.name ?? t.key}` } }));
-    }
-    if (changed === 0) return { oid: opts.parentCommit, changed };
-    // The counts `just log` shows (a promote or PR commit is made here, not by push()).
-    const written = opts.source.filter((e) => targetByKey.get(e.key)?.tag !== e.tag);
-    lines[0] = JSON.stringify({
-      key: 'header',
-      value: { summary: opts.title, description: `${opts.description}\nwritten: ${written.length}\ndeleted: ${changed - written.length}\nbytes: ${written.reduce((n, e) => n + e.size, 0)}`, parentCommit: opts.parentCommit },
-    });
-    const res = await this.fetch(`${this.hubUrl}/api/datasets/${this.remote.repo}/commit/${encodeURIComponent(opts.targetRev)}${opts.createPr ? '?create_pr=1' : ''}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/x-ndjson' },
-      body: lines.join('\n') + '\n',
-    });
-    if (!res.ok) throw this.explain(`commit to ${opts.targetRev}`, Object.assign(new Error(await res.text()), { statusCode: res.status }));
-    const body = (await res.json()) as { commitOid: string; pullRequestUrl?: string };
-    const num = Number(/\/discussions\/(\d+)/.exec(body.pullRequestUrl ?? '')?.[1]);
-    return { oid: body.commitOid, changed, pullRequest: body.pullRequestUrl && num ? { num, url: body.pullRequestUrl } : undefined };
+    return { oid: parent, changed, pullRequest };
   }
 
   /** listAt lists a layer at a revision (for PRs and promote). */
