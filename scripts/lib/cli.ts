@@ -177,6 +177,8 @@ function onInterrupt(name: string) {
         // best effort: a leftover *.strata-tmp is never synced and never carries a real name
       }
     }
+    // A terminal's progress list hides the cursor; give it back.
+    if (process.stdout.isTTY) process.stdout.write('\x1b[?25h');
     process.stderr.write(`\n${name}: interrupted (${signal}). Files finished so far are in place; run the recipe again to continue.\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };

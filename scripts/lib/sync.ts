@@ -177,6 +177,14 @@ export function checkPull(ctx: RunContext, p: Prepared, force: boolean): void {
   if (force) return;
   const where = describeSpace(p.space);
   const missing = remoteMissing(p.plan, p.head !== null || p.remote.entries.length > 0 || p.remote.refused.length > 0, where);
+  const elsewhere = heldElsewhere(p);
+  if (missing && elsewhere) {
+    // Not a typo: the folder holds another space's files (get-results-from), and this one is empty.
+    throw new RefusedError(
+      `${p.layer.name}: ${p.layer.local}/ holds the files of ${elsewhere} (pulled with get-results-from), and ${where} holds none yet: pulling it would recycle all ${p.plan.items.filter((i) => i.kind === 'recycle').length} of them. Nothing was changed.`,
+      `To empty the folder for this branch, run again with --force (the files go to ${ctx.config.recycleDir}/; they are still on that space).`,
+    );
+  }
   if (missing) {
     throw new RefusedError(
       `${p.layer.name}: ${missing} Nothing was changed.`,
@@ -194,6 +202,16 @@ export function checkPull(ctx: RunContext, p: Prepared, force: boolean): void {
   if (tooMany) {
     throw new RefusedError(`${p.layer.name}: ${tooMany} Nothing was changed.`, `Run with --dry-run to see the list and check the remote (${where}). If that is what you want, run again with --force: the files go to ${ctx.config.recycleDir}/, never deleted.`);
   }
+}
+
+/** heldElsewhere names the space the folder was last made equal to, when that is not the one being pulled. */
+export function heldElsewhere(p: Prepared): string | null {
+  const basis = p.state.basis;
+  if (!basis || basis === p.space.id || p.state.revision) return null;
+  // Another branch of the same remote; a space of another remote means the remote changed (a typo, a move).
+  const url = p.space.remote.url;
+  if (!basis.startsWith(`${url}/`) && !basis.startsWith(`${url}@`)) return null;
+  return basis.endsWith(`/${p.layer.path}`) ? basis.slice(0, -p.layer.path.length - 1).replace(/\/branches\/(.+)$/, ' branch $1').replace(/^(.*)@(.+)$/, '$1 branch $2') : basis;
 }
 
 /** pull applies a prepared, checked pull plan (unless dryRun). */

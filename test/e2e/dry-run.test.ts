@@ -3,12 +3,17 @@
 import { describe, expect, it } from 'vitest';
 import { assertOk, REMOTE_KINDS, useLab, type Lab, type RunResult, type WorkingCopy } from '../support/lab.js';
 
-/** Runs a dry run and checks that neither the remote nor any working copy changed. */
+/**
+ * Runs a dry run and checks that neither the remote nor any working copy changed. A dry
+ * run prints the plan, then runs the guards: one the real run would refuse (unshared work)
+ * ends with that refusal (exit 3), as the real run would.
+ */
 async function dryRun(lab: Lab, wc: WorkingCopy, ...args: string[]): Promise<RunResult> {
   const remoteBefore = await lab.remote.files();
   const localBefore = [lab.mia, lab.ana, lab.ben].map((w) => w.snapshot());
-  const r = assertOk(await wc.just(...args, '--dry-run'), `${wc.user}: just ${args.join(' ')} --dry-run`);
-  expect(r.stdout, `${args.join(' ')} --dry-run`).toMatch(/Dry run: nothing was changed/);
+  const r = await wc.just(...args, '--dry-run');
+  if (r.exitCode === 3) expect(r.stderr, `${args.join(' ')} --dry-run`).toMatch(/unshared work/);
+  else expect(assertOk(r, `${wc.user}: just ${args.join(' ')} --dry-run`).stdout, `${args.join(' ')} --dry-run`).toMatch(/Dry run: nothing was changed/);
   expect(await lab.remote.files(), `${args.join(' ')} --dry-run changed the remote`).toEqual(remoteBefore);
   expect(
     [lab.mia, lab.ana, lab.ben].map((w) => w.snapshot()),

@@ -72,6 +72,9 @@ describe('^C under just', () => {
     expect(code, run.stderr()).not.toBe(0);
     expect(at - sentAt, 'just returned promptly').toBeLessThan(3000);
     expect(run.stderr()).toMatch(/interrupted \(SIGINT\)/);
+    // The progress list hides the terminal's cursor; Strata gives it back when interrupted.
+    const shown = run.stderr();
+    if (shown.includes('\x1b[?25l')) expect(shown.lastIndexOf('\x1b[?25h'), 'cursor shown again').toBeGreaterThan(shown.lastIndexOf('\x1b[?25l'));
     expect(Object.keys(atPrompt).length, 'the pull was interrupted part-way').toBeLessThan(N);
     expect(later, 'nothing was written after just returned').toEqual(atPrompt);
     expect(Object.keys(later).filter((k) => k.endsWith('.strata-tmp')), 'no temp file left').toEqual([]);

@@ -180,7 +180,7 @@ describe('the layer table follows main', () => {
     const s = assertOk(await ana.run(['status']));
     expect(s.stderr).toMatch(/places a layer somewhere other than main's/);
     ana.git('merge', '-q', 'main');
-    const after = assertOk(await ana.run(['get-results', '--dry-run']));
+    const after = assertOk(await ana.run(['status']));
     expect(after.stderr).not.toMatch(/places a layer/);
   });
 });
@@ -239,5 +239,27 @@ describe('messages that point the right way', () => {
     const bad = assertFailed(await ana.run(['config']));
     expect(bad.stderr).toMatch(/hub: must be a Hub dataset URL, hf:\/\/datasets\/ORG\/NAME/);
     expect(bad.stderr).not.toMatch(/hub: .*s3:\/\/, file:\/\//);
+  });
+});
+
+describe("back from a teammate's branch", () => {
+  it('a folder holding another branch\'s files is named as such, not as a mistyped remote; --force empties it', async () => {
+    const remote = fileRemote();
+    const ana = workingCopy(remote, { branch: 'plate-qc', user: 'ana' });
+    ana.write('data/processed/plate-qc/ok.csv', 'ok\n');
+    ana.write('data/processed/plate-qc/fig.txt', 'fig\n');
+    assertOk(await ana.run(['put-results']));
+    const ben = workingCopy(remote, { user: 'ben' });
+    assertOk(await ben.run(['get-results-from', 'plate-qc']));
+    const status = assertOk(await ben.run(['status', '--layer', 'processed']));
+    expect(status.stdout).toMatch(/the folder holds the files of file:\/\/\S+ branch plate-qc/);
+    const r = assertFailed(await ben.run(['get-results']));
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/data\/processed\/ holds the files of file:\/\/\S+ branch plate-qc \(pulled with get-results-from\), and file:\/\/\S+\/processed\/ holds none yet/);
+    expect(r.stderr).not.toMatch(/mistyped remote/);
+    const dry = assertFailed(await ben.run(['get-results', '--dry-run']), 'the dry run shows the refusal too');
+    expect(dry.exitCode).toBe(3);
+    assertOk(await ben.run(['get-results', '--force']));
+    expect(ben.processed()).toEqual({});
   });
 });

@@ -8,7 +8,7 @@ import { describeCommit } from '../git.js';
 import { sameContent } from '../listing/digest.js';
 import { describeSpace } from '../space.js';
 import { unpushableNames } from '../plan/guards.js';
-import { prepare } from '../sync.js';
+import { heldElsewhere, prepare } from '../sync.js';
 import { countsText, itemLine } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 
@@ -38,6 +38,8 @@ export async function runStatus(args: Args): Promise<void> {
       if (get.fellBackFrom) out.say(`  branch "${get.fellBackFrom.branch}" has no space for this layer yet: get reads ${config.mainBranch}'s`);
       const held = get.state.revision;
       if (held) out.say(`  the folder holds revision ${held.rev}${held.commit ? ` (commit ${held.commit.slice(0, 8)})` : ''}, pulled with get-results-at on ${held.pulledAt}: \`just get-results\` returns it to the branch head; a put would roll the branch back (refused unless --force)`);
+      const elsewhere = heldElsewhere(get);
+      if (elsewhere) out.say(`  the folder holds the files of ${elsewhere} (its last full sync, e.g. get-results-from): \`just get-results\` makes it this branch's again`);
       const record = get.state.spaces[get.space.id];
       if (!record) out.say('  never synced from this working copy');
       else {

@@ -132,11 +132,14 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
         out.say(`${p.layer.name} ← ${describeSpace(p.space)}${p.scope ? ` (only ${p.scope}/)` : ''}`);
         for (const line of planText(p.plan)) out.say(line);
       }
+    }
+    // Every layer's guard runs before any layer moves (in a dry run too, as for put: a
+    // refusal shows before trying for real).
+    for (const p of prepared) checkPull(ctx, p, args.force);
+    if (args.dryRun) {
       out.say('Dry run: nothing was changed.');
       return;
     }
-    // Every layer's guard runs before any layer moves.
-    for (const p of prepared) checkPull(ctx, p, args.force);
     const recycled: string[] = [];
     await out.runTasks(
       prepared.map((p) => ({
