@@ -3,6 +3,11 @@
 
 import 'strata.just'
 
+# The menu: every recipe, by group (a bare `just` shows this)
+[group('try it')]
+default:
+    @just --list
+
 # Build a throwaway lab project on a plain-folder remote and run a day of recipes in it
 [group('try it')]
 demo *args:
@@ -27,7 +32,7 @@ ready:
 # Start a local S3 server (Ceph RGW) with a bucket, to try recipes by hand: prints the variables to export; ^C stops it
 [group('develop')]
 local-s3 bucket="lab": _tools
-    node bench/out/bench/serve.js {{bucket}}
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node bench/out/bench/serve.js {{bucket}}
 
 # Start a local Hugging Face Hub emulator, to try Hub layers by hand: prints HF_ENDPOINT and HF_TOKEN; ^C stops it
 [group('develop')]

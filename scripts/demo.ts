@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
 import { isMain, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 
-export const spec: RecipeSpec = { options: ['keep'] };
+export const spec: RecipeSpec = { summary: 'A throwaway lab project on a plain-folder remote, and a day of recipes in it.', options: ['keep'], optionHelp: { keep: 'keep the demo folder to look around in' } };
 
 const strataRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -22,6 +22,8 @@ function justBinary(): string {
 export async function main(args: Args): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-demo-'));
   const remote = path.join(root, 'lab-share');
+  // An interrupted demo (^C exits the process) removes its folder too, unless --keep.
+  if (!args.keep) process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
   const just = justBinary();
   const say = (s = '') => process.stdout.write(s + '\n');
   let step = 0;

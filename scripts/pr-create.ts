@@ -2,7 +2,7 @@
 import { isMain, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { runPrCreate } from './lib/recipes/versioned.js';
 
-export const spec: RecipeSpec = { positionals: [{ name: 'TITLE', rest: true }], options: ['dry-run', 'quiet', 'role'] };
+export const spec: RecipeSpec = { summary: "Open a Hub pull request carrying this branch's remote state (nothing uploaded from disk).", positionals: [{ name: 'TITLE', rest: true }], options: ['dry-run', 'quiet', 'role'] };
 export const main = (args: Args) => runPrCreate(args);
 
 if (isMain(import.meta.url)) await runRecipe('pr-create', spec, main);

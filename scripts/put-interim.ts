@@ -2,7 +2,7 @@
 import { isMain, PUSH_OPTIONS, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { maintainerResultLayers, runPut } from './lib/recipes/sync-recipes.js';
 
-export const spec: RecipeSpec = { options: PUSH_OPTIONS };
+export const spec: RecipeSpec = { summary: "Maintainers: push interim/ to this branch's space (main's, on main).", options: PUSH_OPTIONS };
 export const main = (args: Args) => runPut(args, { recipe: 'put-interim', pick: maintainerResultLayers, toMain: false, maintainersOnly: true });
 
 if (isMain(import.meta.url)) await runRecipe('put-interim', spec, main);

@@ -2,7 +2,7 @@
 import { isMain, PUSH_OPTIONS, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { runPut, sharedResultLayers } from './lib/recipes/sync-recipes.js';
 
-export const spec: RecipeSpec = { positionals: [{ name: 'RUN' }], options: PUSH_OPTIONS.filter((o) => o !== 'layer') };
+export const spec: RecipeSpec = { summary: 'Push one run folder of processed/ (RUN is read from where you stand).', positionals: [{ name: 'RUN' }], options: PUSH_OPTIONS.filter((o) => o !== 'layer') };
 export const main = (args: Args) => runPut(args, { recipe: 'put-results-for', pick: sharedResultLayers, toMain: false, maintainersOnly: false, scope: args._[0]! });
 
 if (isMain(import.meta.url)) await runRecipe('put-results-for', spec, main);

@@ -2,7 +2,7 @@
 import { isMain, runRecipe, type Args, type RecipeSpec } from './lib/cli.js';
 import { runTag } from './lib/recipes/versioned.js';
 
-export const spec: RecipeSpec = { positionals: [{ name: 'NAME' }], options: ['dry-run', 'quiet', 'role'] };
+export const spec: RecipeSpec = { summary: "Tag the versioned layer's state on this branch (e.g. paper-v1).", positionals: [{ name: 'NAME' }], options: ['dry-run', 'quiet', 'role'] };
 export const main = (args: Args) => runTag(args);
 
 if (isMain(import.meta.url)) await runRecipe('tag', spec, main);

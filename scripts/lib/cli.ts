@@ -24,7 +24,7 @@ export const OPTIONS = {
   'dry-run': { type: 'boolean', short: 'n', help: 'print the plan, change nothing' },
   force: { type: 'boolean', short: 'f', help: 'go past a safety refusal (a pull still recycles, never deletes)' },
   keep: { type: 'boolean', short: 'k', help: 'keep your unshared files and deletions, take everything else' },
-  quiet: { type: 'boolean', short: 'q', help: 'no line per file' },
+  quiet: { type: 'boolean', short: 'q', help: 'print only warnings and errors (no line per file, no summary)' },
   yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
   all: { type: 'boolean', help: 'every recycle folder, whatever its age' },
   layer: { type: 'string', value: 'NAME', help: 'only this layer' },
@@ -41,9 +41,13 @@ export type OptionName = keyof typeof OPTIONS;
 
 /** What a recipe accepts: its positional words and its options (--help is always accepted). */
 export interface RecipeSpec {
+  /** One line saying what the recipe does, for --help. */
+  summary?: string;
   /** `rest`: the last one takes every remaining word (a title). */
   positionals?: { name: string; optional?: boolean; rest?: boolean }[];
   options: OptionName[];
+  /** Where an option means something else for this recipe (demo's --keep keeps its folder). */
+  optionHelp?: Partial<Record<OptionName, string>>;
 }
 
 /** Options shared by the sync recipes. */
@@ -95,7 +99,9 @@ export function parseArgs(argv: string[], name = 'strata', spec: RecipeSpec = { 
     const bare = flag.replace(/^-+/, '').split('=')[0]!;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const elsewhere = bare in OPTIONS ? ` (it belongs to other recipes)` : '';
-      throw new StrataError(`Unknown option ${flag} for ${name}${elsewhere}.`, `${name} takes: ${optionList(spec)}. Usage: ${usage}`, 2);
+      // --dryrun, --dry_run, --Force: the option meant, spelled another way.
+      const meant = spec.options.find((o) => o.replace(/-/g, '') === bare.toLowerCase().replace(/[-_]/g, '') && o !== bare);
+      throw new StrataError(`Unknown option ${flag} for ${name}${elsewhere}.`, `${meant ? `Did you mean --${meant}? ` : ''}${name} takes: ${optionList(spec)}. Usage: ${usage}`, 2);
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new StrataError(`Option ${flag} needs a value.`, `Usage: ${usage}`, 2);
     throw new StrataError(`Cannot read the arguments: ${(e as Error).message}`, `Usage: ${usage}`, 2);
@@ -140,7 +146,12 @@ export async function runRecipe(name: string, spec: RecipeSpec, main: RecipeMain
   try {
     const args = parseArgs(argv, name, spec);
     if (args.help) {
-      process.stdout.write(`${usageLine(name, spec)}\n\nOptions:\n${[...spec.options, 'help' as const].map((o) => `  --${o.padEnd(12)} ${OPTIONS[o].help}`).join('\n')}\n`);
+      const flag = (o: OptionName) => {
+        const def = OPTIONS[o] as { short?: string; value?: string };
+        return `${def.short ? `-${def.short}, ` : '    '}--${o}${def.value ? ` ${def.value}` : ''}`;
+      };
+      const rows = [...spec.options, 'help' as const].map((o) => `  ${flag(o).padEnd(34)} ${spec.optionHelp?.[o] ?? OPTIONS[o].help}`);
+      process.stdout.write(`${spec.summary ? `${spec.summary}\n\n` : ''}${usageLine(name, spec)}\n\nOptions:\n${rows.join('\n')}\n`);
       return;
     }
     await main(args);

@@ -164,7 +164,8 @@ export function keepUnshared(p: Prepared): void {
   p.plan = {
     ...p.plan,
     items: p.plan.items.map((i) =>
-      i.unshared ? { ...i, kind: 'skip', bytes: 0, unshared: false, kept: true, reason: i.deletedHere ? 'kept deleted: your unshared deletion (--keep)' : 'kept: your unshared version (--keep)' } : i,
+      // The reason keeps what was decided (it says whose change is set aside); the kind becomes skip.
+      i.unshared ? { ...i, kind: 'skip', bytes: 0, unshared: false, kept: true, reason: `${i.deletedHere ? 'kept deleted' : 'kept yours'} (--keep): ${i.reason}` } : i,
     ),
   };
 }

@@ -19,7 +19,8 @@ describe.each(REMOTE_KINDS)('%s remote: who may push results where', (kind) => {
     const before = await remote.files();
 
     const onMain = assertFailed(await ana.just('put-results'), 'ana put-results on main');
-    expect(onMain.stderr).toMatch(/refuses on main/);
+    expect(onMain.stderr).toMatch(/put-results: refused on main/);
+    expect(onMain.stderr).not.toMatch(/put-results: put-results/);
     expect(onMain.stderr).toMatch(/branch/);
     // The menu speaks once: Strata's message and exit code, not just's "recipe failed" too.
     expect(onMain.exitCode).toBe(3);

@@ -263,3 +263,27 @@ describe("back from a teammate's branch", () => {
     expect(ben.processed()).toEqual({});
   });
 });
+
+describe('said at the moment it matters', () => {
+  it('--keep over a teammate\'s change warns that the next push replaces theirs; a blank remote is noted', async () => {
+    const remote = fileRemote();
+    const fresh = workingCopy(remote, { user: 'new' });
+    const blank = assertOk(await fresh.run(['get-results']));
+    expect(blank.stderr).toMatch(/no files and no Strata record yet \(a new project, or a mistyped remote\?/);
+
+    const a = workingCopy(remote, { branch: 'qc', user: 'ana' });
+    a.write('data/processed/ok2.csv', 'v1\n');
+    a.write('data/processed/other.csv', 'o\n');
+    assertOk(await a.run(['put-results']));
+    const b = workingCopy(remote, { branch: 'qc', user: 'ben' });
+    assertOk(await b.run(['get-results']));
+    a.write('data/processed/ok2.csv', 'ana v2\n');
+    assertOk(await a.run(['put-results']));
+    b.write('data/processed/ok2.csv', 'ben v2, longer\n');
+    const refused = assertFailed(await b.run(['get-results']));
+    expect(refused.stderr).toMatch(/ok2\.csv/);
+    const kept = assertOk(await b.run(['get-results', '--keep']));
+    expect(kept.stdout).toMatch(/kept your unshared processed\/ok2\.csv/);
+    expect(kept.stderr).toMatch(/processed\/ok2\.csv was also changed on the remote since your last sync \(someone else's edit\): your next push replaces their version/);
+  });
+});

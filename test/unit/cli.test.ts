@@ -76,3 +76,11 @@ describe('RUN is read where the person stands', () => {
     expect(() => runFolder('/p', 'data/processed', '.', '/p/data/processed')).toThrow(/whole data\/processed\/ folder/);
   });
 });
+
+describe('a known option spelled another way', () => {
+  it('--dryrun is told --dry-run', () => {
+    const f = failure('get-results', ['--dryrun']);
+    expect(f.message).toMatch(/Unknown option --dryrun for get-results/);
+    expect(f.hint).toMatch(/^Did you mean --dry-run\?/);
+  });
+});

@@ -174,6 +174,6 @@ describe('pull --keep', () => {
     const { keepUnshared } = await import('../../scripts/lib/sync.js');
     const p = { plan: plan('pull', [], list('gone:1:x'), { gone: [{ md5: 'x' }] }, undefined, { gone: rec('gone:1:x') }) } as Parameters<typeof keepUnshared>[0];
     keepUnshared(p);
-    expect(p.plan.items.map((i) => `${i.kind} ${i.key} ${i.reason}`)).toEqual(['skip gone kept deleted: your unshared deletion (--keep)']);
+    expect(p.plan.items.map((i) => `${i.kind} ${i.key} ${i.reason}`)).toEqual(['skip gone kept deleted (--keep): deleted here since the last sync (unshared)']);
   });
 });

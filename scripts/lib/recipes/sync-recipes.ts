@@ -65,6 +65,11 @@ function noSuchRun(ctx: RunContext, prepared: Prepared[], run: string): void {
   );
 }
 
+/** isBlank: the remote space has no files and no Strata record (never pushed to, or not where you think). */
+function isBlank(p: Prepared): boolean {
+  return p.head === null && !p.remote.entries.length && !p.remote.refused.length;
+}
+
 /** currentBranch: results follow the git branch; a detached HEAD reads main. */
 function currentBranch(ctx: RunContext): string {
   return ctx.git.branch ?? ctx.config.mainBranch;
@@ -126,6 +131,12 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
     }
     if (o.scope !== undefined) noSuchRun(ctx, prepared, o.scope);
     warnSkipped(out, prepared);
+    if (prepared.every(isBlank)) {
+      // Nothing to lose here (the guards refuse when there is), but nothing in any layer's
+      // space either: a new project, or the wrong place. (One blank layer is normal: a
+      // project may never push interim to main.)
+      out.note(`${prepared.map((p) => describeSpace(p.space)).join(', ')}: no files and no Strata record yet (a new project, or a mistyped remote? see \`just config\`).`);
+    }
     if (args.keep) for (const p of prepared) keepUnshared(p);
     if (args.dryRun) {
       for (const p of prepared) {
@@ -147,7 +158,7 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
         layer: p.layer.name,
         run: async (events) => {
           const outcome = await pull(ctx, p, { dryRun: false, force: args.force, events });
-          out.totals.unchanged += p.plan.items.filter((i) => i.kind === 'skip').length;
+          out.totals.unchanged += p.plan.items.filter((i) => i.kind === 'skip' && !i.kept).length;
           if (outcome.recycleFolder) recycled.push(outcome.recycleFolder);
           if (outcome.failed.length) {
             throw new StrataError(`${p.layer.name}: ${outcome.failed.length} download(s) failed; local files that the remote no longer has were kept.`, 'Run the recipe again: it continues where it stopped.', 5);
@@ -157,7 +168,16 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
     );
     for (const p of prepared) for (const r of p.plan.refused) out.warn(`${p.layer.name}: refused remote key ${JSON.stringify(r.key)}: ${r.reason}. It was not written.`);
     for (const folder of recycled) out.say(`Replaced or removed local files were moved to ${folder}`);
-    for (const p of prepared) for (const i of p.plan.items.filter((x) => x.kept)) out.say(`kept your unshared ${p.layer.name}/${i.key} (push it to share it)`);
+    for (const p of prepared) {
+      for (const i of p.plan.items.filter((x) => x.kept)) {
+        if (i.deletedHere) out.say(`kept your deletion of ${p.layer.name}/${i.key} (push to delete it on the remote too)`);
+        else out.say(`kept your unshared ${p.layer.name}/${i.key} (push it to share it)`);
+        // --keep over a teammate's change: their version is replaced by the next push.
+        if (/both sides|changed on remote/.test(i.reason)) {
+          out.warn(`${p.layer.name}/${i.key} was also changed on the remote since your last sync (someone else's edit): your next push replaces their version. Compare first (just log, or get-results-from in another clone).`);
+        }
+      }
+    }
     out.say(out.summary(describeCommit(ctx.git)));
   });
   if (refused) throw new RefusedError(`${refused} remote key(s) were refused as unsafe (listed above); everything else was synced.`, 'Ask whoever wrote them to rename them on the remote. To acknowledge a key and stop this refusal, add a pattern for it under "exclude:" in strata.yaml (see docs/configuration.md).');
@@ -186,9 +206,9 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
     );
   }
   if (!o.toMain && config.role !== 'maintainer') {
-    if (git.detached) throw new RefusedError(`${o.recipe} refuses on a detached HEAD: there is no branch to push to.`, 'Create a branch for your work: git switch -c my-analysis');
+    if (git.detached) throw new RefusedError(`refused on a detached HEAD: there is no branch to push to.`, 'Create a branch for your work: git switch -c my-analysis');
     if (git.branch === config.mainBranch) {
-      throw new RefusedError(`${o.recipe} refuses on ${config.mainBranch}: analysts push results from a branch, and maintainers promote them.`, 'Create a branch for your work: git switch -c my-analysis, then push again.');
+      throw new RefusedError(`refused on ${config.mainBranch}: analysts push results from a branch, and maintainers promote them.`, 'Create a branch for your work: git switch -c my-analysis, then push again.');
     }
   }
   const branch = o.toMain ? config.mainBranch : (git.branch ?? config.mainBranch);
@@ -200,6 +220,9 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
     for (const layer of layers) prepared.push(await prepare(ctx, layer, 'push', { branch, scope: o.scope === undefined ? undefined : runFolder(ctx.config.projectRoot, layer.local, o.scope) }));
     if (o.scope !== undefined) noSuchRun(ctx, prepared, o.scope);
     warnSkipped(out, prepared);
+    for (const p of prepared.filter((x) => x.space.isMain && isBlank(x) && x.plan.items.some((i) => i.kind !== 'skip'))) {
+      out.note(`${p.layer.name}: ${describeSpace(p.space)} has no files and no Strata record yet: this push starts it. If you expected data there, check the remote (\`just config\`).`);
+    }
     if (args.dryRun) {
       for (const p of prepared) {
         out.say(`${p.layer.name} → ${describeSpace(p.space)}${p.scope ? ` (only ${p.scope}/)` : ''}`);

@@ -17,9 +17,15 @@ export function bytes(n: number): string {
 const SYMBOL: Record<PlanItem['kind'], string> = { upload: '↑', copy: '⇉', download: '↓', delete: '✗', recycle: '♻', skip: '=' };
 const VERB: Record<PlanItem['kind'], string> = { upload: 'upload', copy: 'copy', download: 'download', delete: 'delete', recycle: 'recycle', skip: 'same' };
 
+/** showKey prints a key as it is, except control characters (a tab, a newline), which are escaped. */
+export function showKey(key: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(key) ? JSON.stringify(key).slice(1, -1) : key;
+}
+
 export function itemLine(layer: string, item: PlanItem): string {
   const size = item.kind === 'upload' || item.kind === 'download' ? `  ${bytes(item.bytes)}` : '';
-  return `${SYMBOL[item.kind]} ${VERB[item.kind].padEnd(8)} ${layer}/${item.key}${size}  (${item.reason}${item.unshared ? ', UNSHARED' : ''})`;
+  return `${SYMBOL[item.kind]} ${VERB[item.kind].padEnd(8)} ${layer}/${showKey(item.key)}${size}  (${item.reason}${item.unshared ? ', UNSHARED' : ''})`;
 }
 
 /** planText renders a plan for --dry-run and status: one line per change, then the counts. */
@@ -28,7 +34,7 @@ export function planText(plan: Plan, max = 200): string[] {
   const changes = plan.items.filter((i) => i.kind !== 'skip');
   for (const item of changes.slice(0, max)) lines.push('  ' + itemLine(plan.layer, item));
   if (changes.length > max) lines.push(`  … and ${changes.length - max} more`);
-  for (const r of plan.refused) lines.push(`  ! refused  ${plan.layer}/${JSON.stringify(r.key).slice(1, -1)}  (${r.reason}; ${plan.direction === 'push' ? 'never pushed' : 'never written'})`);
+  for (const r of plan.refused) lines.push(`  ! refused  ${plan.layer}/${showKey(r.key)}  (${r.reason}; ${plan.direction === 'push' ? 'never pushed' : 'never written'})`);
   lines.push('  ' + countsText(plan));
   return lines;
 }
