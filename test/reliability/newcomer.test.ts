@@ -86,8 +86,8 @@ describe('a deletion made here since the last sync is unshared work', () => {
     assertOk(await a.run(['put-results']));
 
     const status = assertOk(await b.run(['status', '--layer', 'processed']));
-    expect(status.stdout).toMatch(/part-1\.csv .*\(deleted here since the last sync \(unshared\), UNSHARED\)/);
-    expect(status.stdout).toMatch(/notes\.csv .*\(changed here \(unshared\), UNSHARED\)/);
+    expect(status.stdout).toMatch(/part-1\.csv .*\(deleted here since the last sync, UNSHARED\)/);
+    expect(status.stdout).toMatch(/notes\.csv .*\(changed here, UNSHARED\)/);
     expect(status.stdout).not.toMatch(/changed on both sides/);
 
     const refused = assertFailed(await b.run(['get-results']));

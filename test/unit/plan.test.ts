@@ -76,15 +76,15 @@ describe('pull reasons say which side changed since the last sync', () => {
   it.each([
     // [name, local, remote, shared, synced, kind, reason]
     ['remote changed, local as synced', 'a:1:x', 'a:1:y', 'x', 'a:1:x', 'download a', 'changed on remote (local copy recycled)'],
-    ['local changed, remote as synced', 'a:1:w', 'a:1:x', 'x', 'a:1:x', 'download a !', 'changed here (unshared)'],
-    ['both changed', 'a:1:w', 'a:1:y', 'x', 'a:1:x', 'download a !', 'changed on both sides (local copy is unshared work)'],
-    ['never synced here, differs', 'a:1:w', 'a:1:y', '', '', 'download a !', 'differs from the remote, never synced here (local copy is unshared work)'],
-    ['deleted here, remote as synced', '', 'a:1:x', 'x', 'a:1:x', 'download a !', 'deleted here since the last sync (unshared)'],
-    ['deleted here, changed on remote', '', 'a:1:y', 'x', 'a:1:x', 'download a !', 'deleted here, changed on remote (your deletion is unshared)'],
+    ['local changed, remote as synced', 'a:1:w', 'a:1:x', 'x', 'a:1:x', 'download a !', 'changed here'],
+    ['both changed', 'a:1:w', 'a:1:y', 'x', 'a:1:x', 'download a !', 'changed on both sides'],
+    ['never synced here, differs', 'a:1:w', 'a:1:y', '', '', 'download a !', 'differs from the remote, never synced here'],
+    ['deleted here, remote as synced', '', 'a:1:x', 'x', 'a:1:x', 'download a !', 'deleted here since the last sync'],
+    ['deleted here, changed on remote', '', 'a:1:y', 'x', 'a:1:x', 'download a !', 'deleted here, changed on remote'],
     ['new on remote', '', 'a:1:y', '', '', 'download a', 'new on remote'],
     ['deleted on remote, local as synced', 'a:1:x', '', 'x', 'a:1:x', 'recycle a', 'deleted on remote'],
-    ['deleted on remote, changed here', 'a:1:w', '', 'x', 'a:1:x', 'recycle a !', 'changed here, deleted on remote (unshared work)'],
-    ['only here', 'a:1:w', '', '', '', 'recycle a !', 'only here: never synced (unshared work)'],
+    ['deleted on remote, changed here', 'a:1:w', '', 'x', 'a:1:x', 'recycle a !', 'changed here, deleted on remote'],
+    ['only here', 'a:1:w', '', '', '', 'recycle a !', 'only here, never synced'],
   ])('%s', (_name, local, remote, shared, synced, kind, reason) => {
     const p = plan('pull', local ? list(local) : [], remote ? list(remote) : [], shared ? { a: [{ md5: shared }] } : {}, undefined, synced ? { a: rec(synced) } : {});
     expect(kinds(p)).toEqual([kind]);
@@ -174,6 +174,6 @@ describe('pull --keep', () => {
     const { keepUnshared } = await import('../../scripts/lib/sync.js');
     const p = { plan: plan('pull', [], list('gone:1:x'), { gone: [{ md5: 'x' }] }, undefined, { gone: rec('gone:1:x') }) } as Parameters<typeof keepUnshared>[0];
     keepUnshared(p);
-    expect(p.plan.items.map((i) => `${i.kind} ${i.key} ${i.reason}`)).toEqual(['skip gone kept deleted (--keep): deleted here since the last sync (unshared)']);
+    expect(p.plan.items.map((i) => `${i.kind} ${i.key} ${i.reason}`)).toEqual(['skip gone kept deleted (--keep): deleted here since the last sync']);
   });
 });

@@ -132,13 +132,13 @@ function decidePull({ key, local, remote }: Pair, shared: Digests[], synced: Rem
     // Synced before and gone here: the deletion is local work, not a missing download.
     if (synced) {
       const theirs = !unchangedSince(remote, synced);
-      return { kind: 'download', key, reason: theirs ? 'deleted here, changed on remote (your deletion is unshared)' : 'deleted here since the last sync (unshared)', bytes: remote.size, remote, unshared: true, deletedHere: true };
+      return { kind: 'download', key, reason: theirs ? 'deleted here, changed on remote' : 'deleted here since the last sync', bytes: remote.size, remote, unshared: true, deletedHere: true };
     }
     return { kind: 'download', key, reason: 'new on remote', bytes: remote.size, remote };
   }
   if (local && !remote) {
     const unshared = !isShared(local, shared);
-    const reason = !unshared ? 'deleted on remote' : synced ? 'changed here, deleted on remote (unshared work)' : 'only here: never synced (unshared work)';
+    const reason = !unshared ? 'deleted on remote' : synced ? 'changed here, deleted on remote' : 'only here, never synced';
     return { kind: 'recycle', key, reason, bytes: local.size, local, unshared };
   }
   const l = local!;
@@ -147,9 +147,9 @@ function decidePull({ key, local, remote }: Pair, shared: Digests[], synced: Rem
   const unshared = !isShared(l, shared);
   let reason = 'changed on remote (local copy recycled)';
   if (unshared) {
-    if (!synced) reason = 'differs from the remote, never synced here (local copy is unshared work)';
-    else if (unchangedSince(r, synced)) reason = 'changed here (unshared)';
-    else reason = 'changed on both sides (local copy is unshared work)';
+    if (!synced) reason = 'differs from the remote, never synced here';
+    else if (unchangedSince(r, synced)) reason = 'changed here';
+    else reason = 'changed on both sides';
   }
   return { kind: 'download', key, reason, bytes: r.size, local: l, remote: r, unshared };
 }

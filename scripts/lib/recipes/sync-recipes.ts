@@ -131,12 +131,6 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
     }
     if (o.scope !== undefined) noSuchRun(ctx, prepared, o.scope);
     warnSkipped(out, prepared);
-    if (prepared.every(isBlank)) {
-      // Nothing to lose here (the guards refuse when there is), but nothing in any layer's
-      // space either: a new project, or the wrong place. (One blank layer is normal: a
-      // project may never push interim to main.)
-      out.note(`${prepared.map((p) => describeSpace(p.space)).join(', ')}: no files and no Strata record yet (a new project, or a mistyped remote? see \`just config\`).`);
-    }
     if (args.keep) for (const p of prepared) keepUnshared(p);
     if (args.dryRun) {
       for (const p of prepared) {
@@ -147,6 +141,12 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
     // Every layer's guard runs before any layer moves (in a dry run too, as for put: a
     // refusal shows before trying for real).
     for (const p of prepared) checkPull(ctx, p, args.force);
+    if (prepared.every(isBlank)) {
+      // Nothing to lose here (the guards above refuse when there is), but nothing in any
+      // layer's space either: a new project, or the wrong place. (One blank layer is normal:
+      // a project may never push interim to main.)
+      out.note(`${prepared.map((p) => describeSpace(p.space)).join(', ')}: no files and no Strata record yet (a new project, or a mistyped remote? see \`just config\`).`);
+    }
     if (args.dryRun) {
       out.say('Dry run: nothing was changed.');
       return;
