@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the integration tests and benchmarks need: a real S3 server
+# Installs what the tests and benchmarks need: the Python tools of requirements-lab-tools.txt
+# into .venv/ (below), and these Debian packages: a real S3 server
 # (Ceph monitor + OSD + RADOS Gateway, started per test run by test/support/ceph.ts), the
 # peers the benchmarks compare against (rclone, awscli), and cookiecutter for templates.
 # Safe to run again: it does nothing when everything is already installed.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(radosgw ceph-mon ceph-osd ceph-common rclone awscli cookiecutter time)
 
@@ -26,8 +28,26 @@ if ! dpkg -s awscli >/dev/null 2>&1; then
   missing=1
 fi
 
+# The lab's Python tools (requirements-lab-tools.txt, every version pinned) in a project-local
+# virtual environment, .venv/ (gitignored); made again only when the requirements change.
+install_venv() {
+  local want have
+  want="$(sha256sum requirements-lab-tools.txt | cut -d' ' -f1)"
+  have="$(cat .venv/.requirements-sha256 2>/dev/null || true)"
+  if [ "$want" = "$have" ] && [ -x .venv/bin/python ]; then
+    echo "install-deps: .venv is up to date"
+    return
+  fi
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-lab-tools.txt
+  echo "$want" > .venv/.requirements-sha256
+  echo "install-deps: .venv made from requirements-lab-tools.txt"
+}
+
 if [ "$missing" -eq 0 ]; then
-  echo "install-deps: all present, nothing to install"
+  echo "install-deps: Debian packages all present"
+  install_venv
   exit 0
 fi
 
@@ -43,3 +63,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
 
 echo "install-deps: installed ${packages[*]}"
+install_venv
