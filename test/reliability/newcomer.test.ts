@@ -287,3 +287,27 @@ describe('said at the moment it matters', () => {
     expect(kept.stderr).toMatch(/processed\/ok2\.csv was also changed on the remote since your last sync \(someone else's edit\): your next push replaces their version/);
   });
 });
+
+describe('status says what the real get and put would say', () => {
+  it('the same refusal lines: delete threshold, empty folder, unshared work', async () => {
+    const remote = fileRemote();
+    const a = workingCopy(remote, { branch: 'qc', user: 'ana' });
+    for (let i = 0; i < 4; i++) a.write(`data/processed/f${i}.csv`, `f${i}\n`);
+    assertOk(await a.run(['put-results']));
+    const firstLine = (r: { stderr: string }) => r.stderr.trim().split('\n')[0]!.replace(/^put-results: processed: |^get-results: processed: /, '');
+    for (const [what, change] of [
+      ['too many deletes', () => ['f0', 'f1', 'f2'].forEach((f) => a.remove(`data/processed/${f}.csv`))],
+      ['an empty folder', () => a.remove('data/processed/f3.csv')],
+    ] as const) {
+      change();
+      const status = assertOk(await a.run(['status', '--layer', 'processed']), what);
+      const push = assertFailed(await a.run(['put-results']), what);
+      expect(push.exitCode).toBe(3);
+      expect(status.stdout, what).toContain(`put would be refused: ${firstLine(push)}`);
+    }
+    a.write('data/processed/mine.csv', 'mine\n');
+    const status = assertOk(await a.run(['status', '--layer', 'processed']));
+    const pull = assertFailed(await a.run(['get-results']));
+    expect(status.stdout).toContain(`get would be refused: ${firstLine(pull)}`);
+  });
+});

@@ -4,21 +4,33 @@ import type { Layer } from '../config/load.js';
 import { openProject, withLock, type RunContext } from '../context.js';
 import { roleFlag, warnPlacement } from './sync-recipes.js';
 import type { Args } from '../cli.js';
+import { StrataError } from '../errors.js';
 import { describeCommit } from '../git.js';
 import { sameContent } from '../listing/digest.js';
 import { describeSpace } from '../space.js';
 import { unpushableNames } from '../plan/guards.js';
-import { heldElsewhere, prepare } from '../sync.js';
+import { checkPull, checkPush, heldElsewhere, prepare } from '../sync.js';
 import { countsText, itemLine } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 
-/** putRefusal says why a push of this layer would be refused now (role, branch, remote changed), or null. */
-function putRefusal(ctx: RunContext, layer: Layer, head: string | null, seen: string | null, hasChanges: boolean): string | null {
+/** roleRefusal says why this role may not push this layer from here (the recipes' role rules), or null. */
+function roleRefusal(ctx: RunContext, layer: Layer): string | null {
   const { config, git } = ctx;
-  if (layer.writers === 'maintainers' && config.role !== 'maintainer') return 'maintainers only';
-  if (config.role !== 'maintainer' && (git.detached || git.branch === config.mainBranch)) return `analysts push from a branch, not ${git.branch ?? 'a detached HEAD'}`;
-  if (hasChanges && head !== seen) return 'the remote changed since your last sync (take their changes with `just get-results --keep`, then push)';
+  if (config.role === 'maintainer') return null;
+  if (layer.kind === 'input' || layer.writers === 'maintainers') return 'maintainers only';
+  if (git.detached || git.branch === config.mainBranch) return `analysts push from a branch, not ${git.branch ?? 'a detached HEAD'}`;
   return null;
+}
+
+/** refusedBy runs a real guard and returns its refusal's first line (without the layer name), or null: status says what get and put would say. */
+async function refusedBy(layer: Layer, guard: () => unknown): Promise<string | null> {
+  try {
+    await guard();
+    return null;
+  } catch (e) {
+    if (!(e instanceof StrataError) || e.exitCode === 2) throw e;
+    return e.message.split('\n')[0]!.replace(new RegExp(`^${layer.name}: `), '');
+  }
 }
 
 export async function runStatus(args: Args): Promise<void> {
@@ -65,13 +77,16 @@ export async function runStatus(args: Args): Promise<void> {
       }
       const getChanges = get.plan.items.filter((i) => i.kind !== 'skip');
       out.say(`  get would: ${countsText(get.plan)}`);
+      const getRefusal = await refusedBy(layer, () => checkPull(ctx, get, false));
+      if (getRefusal) out.say(`  get would be refused: ${getRefusal}`);
       for (const i of getChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
       const putChanges = put.plan.items.filter((i) => i.kind !== 'skip');
       out.say(`  put would: ${countsText(put.plan)} → ${describeSpace(put.space)}`);
-      const refusal = putRefusal(ctx, layer, put.head, put.state.spaces[put.space.id]?.head ?? null, putChanges.length > 0);
+      // The same guards a real push runs (role first, as the recipes check it).
+      const refusal = roleRefusal(ctx, layer) ?? (await refusedBy(layer, () => checkPush(ctx, put, false, () => undefined)));
       if (refusal) out.say(`  put would be refused: ${refusal}`);
       const names = unpushableNames(put.plan, layer.local);
-      if (names) for (const [i, line] of names.split('\n').entries()) out.say(i === 0 ? `  put would be refused: ${line}` : `  ${line}`);
+      if (names) for (const line of names.split('\n').slice(1)) out.say(`  ${line}`);
       for (const i of putChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
       for (const r of get.plan.refused) out.say(`  ! remote key ${JSON.stringify(r.key)} is refused: ${r.reason}`);
     }
