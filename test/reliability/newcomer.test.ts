@@ -218,6 +218,8 @@ describe('messages that point the right way', () => {
     const typo = assertFailed(await ana.run(['get-results-from', 'qcc']));
     expect(typo.stderr).toMatch(/No layer has a space for branch "qcc"/);
     expect(typo.stdout + typo.stderr).not.toMatch(/reading main's/);
+    const logTypo = assertFailed(await ana.run(['log', 'qcc']));
+    expect(logTypo.stderr).toMatch(/No layer has a space for branch "qcc"/);
     // A promote is logged with what it wrote and where it came from.
     assertOk(await ana.run(['promote', 'qc']));
     ana.git('switch', '-q', 'main');

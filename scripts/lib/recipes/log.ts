@@ -14,12 +14,20 @@ export async function runLog(args: Args): Promise<void> {
   const out = new Reporter({});
   const limit = Number(args.limit ?? 20);
   if (!Number.isInteger(limit) || limit < 1) throw new StrataError(`--limit must be a whole number, not "${args.limit}".`, undefined, 2);
-  const branch = typeof args._[0] === 'string' && args._[0] ? args._[0] : (ctx.git.branch ?? ctx.config.mainBranch);
-  for (const layer of ctx.config.layers) {
-    if (typeof args.layer === 'string' && layer.name !== args.layer) continue;
+  const named = typeof args._[0] === 'string' && args._[0] ? args._[0] : undefined;
+  const branch = named ?? ctx.git.branch ?? ctx.config.mainBranch;
+  const layers = ctx.config.layers.filter((l) => typeof args.layer !== 'string' || l.name === args.layer);
+  const logs = [];
+  for (const layer of layers) {
     const space = spaceFor(layer, branch, ctx.config.mainBranch);
     const backend = await openBackend(space.remote, ctx.config);
-    const entries = await backend.log(space, limit);
+    logs.push({ layer, space, entries: await backend.log(space, limit), exists: () => backend.exists(space) });
+  }
+  // A branch named on the command line with no trace anywhere is a typo, not "no pushes".
+  if (named && named !== ctx.config.mainBranch && logs.every((l) => !l.entries.length) && !(await Promise.all(logs.map((l) => l.exists()))).some(Boolean)) {
+    throw new StrataError(`No layer has a space for branch "${named}" on the remote.`, 'Check the name (`git branch -a`); a branch gets a space with its first put-results.', 2);
+  }
+  for (const { layer, space, entries } of logs) {
     out.say(`${layer.name} · ${describeSpace(space)}`);
     if (!entries.length) out.say('  no pushes recorded');
     for (const e of entries) {
