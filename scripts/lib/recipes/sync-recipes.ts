@@ -49,7 +49,7 @@ export function runFolder(projectRoot: string, layerLocal: string, run: string, 
 }
 
 /** noSuchRun: a run folder that neither side has is a typo, not "nothing to do". */
-function noSuchRun(ctx: RunContext, prepared: Prepared[], run: string): void {
+function noSuchRun(prepared: Prepared[], run: string): void {
   if (prepared.some((p) => p.local.entries.length || p.remote.entries.length || p.remote.refused.length)) return;
   const p = prepared[0]!;
   let here: string[] = [];
@@ -129,7 +129,7 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
     for (const p of prepared.filter((x) => x.fellBackFrom)) {
       out.say(`${p.layer.name}: branch "${p.fellBackFrom!.branch}" has no ${p.layer.name} space yet; reading ${ctx.config.mainBranch}'s (${describeSpace(p.space)}).`);
     }
-    if (o.scope !== undefined) noSuchRun(ctx, prepared, o.scope);
+    if (o.scope !== undefined) noSuchRun(prepared, o.scope);
     warnSkipped(out, prepared);
     if (args.keep) for (const p of prepared) keepUnshared(p);
     if (args.dryRun) {
@@ -218,7 +218,7 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
   await withLock(ctx, (m) => out.warn(m), async () => {
     const prepared: Prepared[] = [];
     for (const layer of layers) prepared.push(await prepare(ctx, layer, 'push', { branch, scope: o.scope === undefined ? undefined : runFolder(ctx.config.projectRoot, layer.local, o.scope) }));
-    if (o.scope !== undefined) noSuchRun(ctx, prepared, o.scope);
+    if (o.scope !== undefined) noSuchRun(prepared, o.scope);
     warnSkipped(out, prepared);
     for (const p of prepared.filter((x) => x.space.isMain && isBlank(x) && x.plan.items.some((i) => i.kind !== 'skip'))) {
       out.note(`${p.layer.name}: ${describeSpace(p.space)} has no files and no Strata record yet: this push starts it. If you expected data there, check the remote (\`just config\`).`);
