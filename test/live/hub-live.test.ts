@@ -13,7 +13,8 @@ import { openProject } from '../../scripts/lib/context.js';
 import { layerByName } from '../../scripts/lib/config/load.js';
 import { ConflictError } from '../../scripts/lib/errors.js';
 import type { TransferEvents } from '../../scripts/lib/remotes/types.js';
-import { checkPush, prepare, pull, push } from '../../scripts/lib/sync.js';
+import { checkPush } from '../../scripts/lib/checks.js';
+import { prepare, pull, push } from '../../scripts/lib/sync.js';
 
 const token = process.env.HF_TOKEN;
 const repo = process.env.STRATA_LIVE_HUB_REPO;

@@ -9,7 +9,8 @@ import { describeCommit } from '../git.js';
 import { sameContent } from '../listing/digest.js';
 import { describeSpace } from '../space.js';
 import { unpushableNames } from '../plan/guards.js';
-import { checkPull, checkPush, heldElsewhere, prepare } from '../sync.js';
+import { checkPull, checkPush, heldElsewhere } from '../checks.js';
+import { prepare } from '../sync.js';
 import { countsText, itemLine } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 
