@@ -708,9 +708,9 @@ describe("README's two commands from a fresh clone", () => {
       expect(pkg.scripts.test).toMatch(/\bvitest run\b/);
       const justfile = fs.readFileSync(path.join(STRATA_ROOT, 'Justfile'), 'utf8');
       expect(/^ready:\n((?: {4}.*\n)+)/m.exec(justfile)?.[1]).toMatch(/bash \.ci\/install-deps\.sh\n {4}npm test\n/);
+      // CI runs the README's second command, word for word.
       const ci = fs.readFileSync(path.join(STRATA_ROOT, '.ci', 'run'), 'utf8');
-      expect(ci).toMatch(/^npm ci\b.*$/m);
-      expect(ci).toMatch(/^npx just ready$/m);
+      expect(ci.split('\n')).toContain(commands[1]);
 
       // A clone holds the committed HEAD (uncommitted work is not in it, as for any user).
       const root = tempRoot('readme');
