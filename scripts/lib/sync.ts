@@ -1,12 +1,12 @@
 // The sync of one layer, stage by stage: list both sides → hash only what a size match
 // leaves in doubt → plan (pure) → guards → apply → remember. Recipes call prepare() and
-// then pull() or push(); `status` stops after prepare(). The guards between are in checks.ts.
+// then pull() or push(); `status` stops after prepare(). The guards between are in guards.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Layer } from './config/load.js';
 import { StrataError, TransferError } from './errors.js';
-import { checkPull } from './checks.js';
+import { checkPull } from './guards.js';
 import { changeRecord, type RunContext } from './context.js';
 import { applyPull } from './apply/pull.js';
 import { Recycler } from './apply/recycle.js';

@@ -10,7 +10,7 @@ import { createBucket } from '../support/ceph.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { openProject, type RunContext } from '../../scripts/lib/context.js';
 import { ConflictError } from '../../scripts/lib/errors.js';
-import { checkPush } from '../../scripts/lib/checks.js';
+import { checkPush } from '../../scripts/lib/guards.js';
 import { prepare, pull, push, type Prepared } from '../../scripts/lib/sync.js';
 import { openBackend } from '../../scripts/lib/remotes/index.js';
 import type { TransferEvents } from '../../scripts/lib/remotes/types.js';

@@ -13,7 +13,7 @@ import { openProject } from '../../scripts/lib/context.js';
 import { layerByName } from '../../scripts/lib/config/load.js';
 import { ConflictError } from '../../scripts/lib/errors.js';
 import type { TransferEvents } from '../../scripts/lib/remotes/types.js';
-import { checkPush } from '../../scripts/lib/checks.js';
+import { checkPush } from '../../scripts/lib/guards.js';
 import { prepare, pull, push } from '../../scripts/lib/sync.js';
 
 const token = process.env.HF_TOKEN;

@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../scripts/lib/listing/entry.js';
 import type { Digests, RemoteRecord } from '../../scripts/lib/listing/state.js';
-import { emptyLocalLayer, remoteMissing, tooManyDeletes, tooManyRecycles, unsharedWork } from '../../scripts/lib/plan/guards.js';
+import { emptyLocalLayer, refusalText, remoteMissing, tooManyDeletes, tooManyRecycles, unsharedWork, type Refusal } from '../../scripts/lib/guards.js';
+
+/** The text a refusal shows (reason and details), or null. */
+const t = (r: Refusal | null) => (r ? refusalText(r) : null);
 import { match } from '../../scripts/lib/plan/match.js';
 import { buildPlan, digestsWanted, type Direction } from '../../scripts/lib/plan/plan.js';
 
@@ -93,7 +96,7 @@ describe('pull reasons say which side changed since the last sync', () => {
 
   it('a deletion here is unshared work: the guard names it as "would be restored"', () => {
     const p = plan('pull', [], list('a:1:x'), { a: [{ md5: 'x' }] }, undefined, { a: rec('a:1:x') });
-    expect(unsharedWork(p)).toMatch(/1 file was deleted here since the last sync \(unshared work\) and would be restored:\n {4}a/);
+    expect(t(unsharedWork(p))).toMatch(/1 file was deleted here since the last sync \(unshared work\) and would be restored:\n {4}a/);
   });
 });
 
@@ -129,35 +132,35 @@ describe('digestsWanted', () => {
 describe('guards', () => {
   it('refuses a push from an empty or missing layer that would delete remote files', () => {
     const p = plan('push', [], list('a:1:x', 'b:1:y'));
-    expect(emptyLocalLayer(p, true)).toMatch(/empty.*delete all 2/);
-    expect(emptyLocalLayer(p, false)).toMatch(/does not exist/);
-    expect(emptyLocalLayer(plan('push', [], []), true)).toBeNull();
+    expect(t(emptyLocalLayer(p, true, 'data/processed'))).toMatch(/empty.*delete all 2/);
+    expect(t(emptyLocalLayer(p, false, 'data/processed'))).toMatch(/does not exist/);
+    expect(t(emptyLocalLayer(plan('push', [], []), true, 'data/processed'))).toBeNull();
   });
 
   it('refuses more deletes than the threshold', () => {
     const remote = list('a:1:x', 'b:1:x', 'c:1:x', 'd:1:x');
-    expect(tooManyDeletes(plan('push', list('a:1:x', 'b:1:x'), remote), 0.5)).toBeNull();
-    expect(tooManyDeletes(plan('push', list('a:1:x'), remote), 0.5)).toMatch(/delete 3 of 4/);
+    expect(t(tooManyDeletes(plan('push', list('a:1:x', 'b:1:x'), remote), 0.5))).toBeNull();
+    expect(t(tooManyDeletes(plan('push', list('a:1:x'), remote), 0.5))).toMatch(/delete 3 of 4/);
   });
 
   it('refuses a pull from a remote with nothing and no record when it would recycle local files', () => {
     const p = plan('pull', list('a:1:x', 'b:1:y'), [], { a: [{ md5: 'x' }], b: [{ md5: 'y' }] });
-    expect(remoteMissing(p, false, 'file:///srv/shar/processed/')).toMatch(/file:\/\/\/srv\/shar\/processed\/ holds no files and no Strata record .* recycle all 2 local files/);
-    expect(remoteMissing(p, true, 'x')).toBeNull();
-    expect(remoteMissing(plan('pull', [], []), false, 'x')).toBeNull();
+    expect(t(remoteMissing(p, false, 'file:///srv/shar/processed/', 'data/_recycle'))).toMatch(/file:\/\/\/srv\/shar\/processed\/ holds no files and no Strata record .* recycle all 2 local files/);
+    expect(t(remoteMissing(p, true, 'x', 'data/_recycle'))).toBeNull();
+    expect(t(remoteMissing(plan('pull', [], []), false, 'x', 'data/_recycle'))).toBeNull();
   });
 
   it('refuses a pull that recycles more than the threshold of the local files', () => {
     const shared = { a: [{ md5: 'x' }], b: [{ md5: 'x' }], c: [{ md5: 'x' }], d: [{ md5: 'x' }] };
     const local = list('a:1:x', 'b:1:x', 'c:1:x', 'd:1:x');
-    expect(tooManyRecycles(plan('pull', local, list('a:1:x', 'b:1:x'), shared), 0.5)).toBeNull();
-    expect(tooManyRecycles(plan('pull', local, list('a:1:x'), shared), 0.5)).toMatch(/recycle 3 of your 4 local files/);
+    expect(t(tooManyRecycles(plan('pull', local, list('a:1:x', 'b:1:x'), shared), 0.5, 'w', 'data/_recycle'))).toBeNull();
+    expect(t(tooManyRecycles(plan('pull', local, list('a:1:x'), shared), 0.5, 'w', 'data/_recycle'))).toMatch(/recycle 3 of your 4 local files/);
   });
 
   it('lists unshared work', () => {
     const p = plan('pull', list('n:1:q', 'm:1:r'), []);
-    expect(unsharedWork(p)).toMatch(/2 local files are unshared[\s\S]*m[\s\S]*n/);
-    expect(unsharedWork(plan('pull', [], list('a:1:x')))).toBeNull();
+    expect(t(unsharedWork(p))).toMatch(/2 local files are unshared[\s\S]*m[\s\S]*n/);
+    expect(t(unsharedWork(plan('pull', [], list('a:1:x'))))).toBeNull();
   });
 });
 
@@ -167,7 +170,7 @@ describe('pull --keep', () => {
     const p = { plan: plan('pull', list('mine:1:w', 'old:1:x'), list('mine:1:y', 'new:1:q', 'old:1:z'), { old: [{ md5: 'x' }] }) } as Parameters<typeof keepUnshared>[0];
     keepUnshared(p);
     expect(p.plan.items.map((i) => `${i.kind} ${i.key}${i.kept ? ' kept' : ''}`)).toEqual(['skip mine kept', 'download new', 'download old']);
-    expect(unsharedWork(p.plan)).toBeNull();
+    expect(t(unsharedWork(p.plan))).toBeNull();
   });
 
   it('keeps a deletion made here deleted', async () => {

@@ -1,37 +1,19 @@
 // status: per layer, what get and put would do, unshared local work, and remote changes
 // since the last sync — the same plans the sync recipes build, rendered, with no transfer.
-import type { Layer } from '../config/load.js';
-import { openProject, withLock, type RunContext } from '../context.js';
-import { roleFlag, warnPlacement } from './sync-recipes.js';
+import { openProject, withLock } from '../context.js';
+import { putRecipeFor, roleFlag, warnPlacement } from './sync-recipes.js';
 import type { Args } from '../cli.js';
-import { StrataError } from '../errors.js';
 import { describeCommit } from '../git.js';
 import { sameContent } from '../listing/digest.js';
 import { describeSpace } from '../space.js';
-import { unpushableNames } from '../plan/guards.js';
-import { checkPull, checkPush, heldElsewhere } from '../checks.js';
+import { heldElsewhere, pullRefusals, pushRefusals, refusalLines, roleRule, type Refusal } from '../guards.js';
 import { prepare } from '../sync.js';
 import { countsText, itemLine } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 
-/** roleRefusal says why this role may not push this layer from here (the recipes' role rules), or null. */
-function roleRefusal(ctx: RunContext, layer: Layer): string | null {
-  const { config, git } = ctx;
-  if (config.role === 'maintainer') return null;
-  if (layer.kind === 'input' || layer.writers === 'maintainers') return 'maintainers only';
-  if (git.detached || git.branch === config.mainBranch) return `analysts push from a branch, not ${git.branch ?? 'a detached HEAD'}`;
-  return null;
-}
-
-/** refusedBy runs a real guard and returns its refusal's first line (without the layer name), or null: status says what get and put would say. */
-async function refusedBy(layer: Layer, guard: () => unknown): Promise<string | null> {
-  try {
-    await guard();
-    return null;
-  } catch (e) {
-    if (!(e instanceof StrataError) || e.exitCode === 2) throw e;
-    return e.message.split('\n')[0]!.replace(new RegExp(`^${layer.name}: `), '');
-  }
+/** wouldBeRefused: the refusals a real run would show, in the same words, under "get/put would be refused:". */
+function wouldBeRefused(what: 'get' | 'put', refusals: Refusal[]): string[] {
+  return refusalLines(refusals).map((line, i) => (i === 0 ? `  ${what} would be refused: ${line}` : `  ${line}`));
 }
 
 export async function runStatus(args: Args): Promise<void> {
@@ -71,23 +53,16 @@ export async function runStatus(args: Args): Promise<void> {
           if (changed.length > 20) out.say(`    … and ${changed.length - 20} more`);
         } else out.say('  no remote changes since your last sync');
       }
-      const unshared = get.plan.items.filter((i) => i.unshared);
-      if (unshared.length) {
-        out.say(`  unshared local work: ${unshared.length} file(s)`);
-        for (const i of unshared.slice(0, 20)) out.say(`    ${i.key}`);
-      }
       const getChanges = get.plan.items.filter((i) => i.kind !== 'skip');
       out.say(`  get would: ${countsText(get.plan)}`);
-      const getRefusal = await refusedBy(layer, () => checkPull(ctx, get, false));
-      if (getRefusal) out.say(`  get would be refused: ${getRefusal}`);
+      // The same rules a real get and put run, rendered the same way (role first, as put checks it).
+      for (const line of wouldBeRefused('get', pullRefusals(ctx, get))) out.say(line);
       for (const i of getChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
       const putChanges = put.plan.items.filter((i) => i.kind !== 'skip');
       out.say(`  put would: ${countsText(put.plan)} → ${describeSpace(put.space)}`);
-      // The same guards a real push runs (role first, as the recipes check it).
-      const refusal = roleRefusal(ctx, layer) ?? (await refusedBy(layer, () => checkPush(ctx, put, false, () => undefined)));
-      if (refusal) out.say(`  put would be refused: ${refusal}`);
-      const names = unpushableNames(put.plan, layer.local);
-      if (names) for (const line of names.split('\n').slice(1)) out.say(`  ${line}`);
+      const role = roleRule(ctx, putRecipeFor(layer), [layer]);
+      const refusals = role ? [role] : (await pushRefusals(ctx, put, false, () => undefined)).refusals;
+      for (const line of wouldBeRefused('put', refusals)) out.say(line);
       for (const i of putChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
       for (const r of get.plan.refused) out.say(`  ! remote key ${JSON.stringify(r.key)} is refused: ${r.reason}`);
     }

@@ -8,7 +8,9 @@ import { RefusedError, StrataError } from '../errors.js';
 import { placementDifferences, placementWarning } from '../config/main-placement.js';
 import { describeCommit } from '../git.js';
 import { describeSpace } from '../space.js';
-import { checkPull, checkPush } from '../checks.js';
+import { checkPull, checkPush, refuse, roleRule, type PutRecipe } from '../guards.js';
+
+export { MAINTAINER_HINT } from '../guards.js';
 import { keepUnshared, prepare, pull, push, type Prepared } from '../sync.js';
 import { planText } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
@@ -85,9 +87,6 @@ export interface GetOptions {
   /** Message when the project has no layer this recipe syncs. */
   none?: string;
 }
-
-/** How a maintainer gets a maintainers' recipe through, said once for every role refusal. */
-export const MAINTAINER_HINT = 'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env, or add --role maintainer to this one command.';
 
 /** roleFlag: --role maintainer|analyst, like STRATA_ROLE for one run. */
 export function roleFlag(args: Args): { role?: string } {
@@ -184,13 +183,21 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
   if (refused) throw new RefusedError(`${refused} remote key(s) were refused as unsafe (listed above); everything else was synced.`, 'Ask whoever wrote them to rename them on the remote. To acknowledge a key and stop this refusal, add a pattern for it under "exclude:" in strata.yaml (see docs/configuration.md).');
 }
 
-export interface PutOptions {
-  recipe: string;
+export interface PutOptions extends PutRecipe {
   pick: LayerPick;
-  /** Inputs and maintainers' results go to main; shared results follow the branch. */
-  toMain: boolean;
-  maintainersOnly: boolean;
   scope?: string;
+}
+
+/** The put recipes: which layers each pushes, where to, and who may (one table: status names the same recipe a push would). */
+export const PUTS = {
+  inputs: { recipe: 'put-inputs', pick: inputLayers, toMain: true, maintainersOnly: true },
+  interim: { recipe: 'put-interim', pick: maintainerResultLayers, toMain: false, maintainersOnly: true },
+  results: { recipe: 'put-results', pick: sharedResultLayers, toMain: false, maintainersOnly: false },
+} satisfies Record<string, PutOptions>;
+
+/** putRecipeFor: the put recipe that pushes this layer. */
+export function putRecipeFor(layer: Layer): PutOptions {
+  return Object.values(PUTS).find((o) => o.pick([layer]).length > 0)!;
 }
 
 export async function runPut(args: Args, o: PutOptions): Promise<void> {
@@ -200,18 +207,8 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
   const layers = pickLayers(ctx, o.pick, args);
   const { git, config } = ctx;
   // Role guardrails (SPEC §6.8), checked before anything is listed or moved.
-  if (o.maintainersOnly && config.role !== 'maintainer') {
-    throw new RefusedError(
-      `${o.recipe} is for maintainers: it rewrites the team's ${layers.map((l) => l.name).join(', ')}${o.toMain ? ` on ${config.mainBranch}` : ''}.`,
-      MAINTAINER_HINT,
-    );
-  }
-  if (!o.toMain && config.role !== 'maintainer') {
-    if (git.detached) throw new RefusedError(`refused on a detached HEAD: there is no branch to push to.`, 'Create a branch for your work: git switch -c my-analysis');
-    if (git.branch === config.mainBranch) {
-      throw new RefusedError(`refused on ${config.mainBranch}: analysts push results from a branch, and maintainers promote them.`, 'Create a branch for your work: git switch -c my-analysis, then push again.');
-    }
-  }
+  const role = roleRule(ctx, o, layers);
+  if (role) refuse('', [role], args.force);
   const branch = o.toMain ? config.mainBranch : (git.branch ?? config.mainBranch);
   if (o.toMain && git.branch && git.branch !== config.mainBranch) out.warn(`you are on branch "${git.branch}", but ${o.recipe} writes ${config.mainBranch}'s space.`);
   if (git.dirty) out.warn(`the git tree has uncommitted changes; this push is recorded as ${describeCommit(git)}.`);
