@@ -1,70 +1,6 @@
-// The ratio chart as a PNG, drawn pixel by pixel and encoded with node's zlib: horizontal
-// bars of Strata's time ÷ each peer's time per workload on a log scale, 1 = as fast.
-import zlib from 'node:zlib';
-import { GLYPH_H, GLYPH_W, glyph } from './font.js';
-
-type RGB = [number, number, number];
-
-class Bitmap {
-  readonly px: Buffer;
-  constructor(
-    readonly w: number,
-    readonly h: number,
-  ) {
-    this.px = Buffer.alloc(w * h * 3, 255);
-  }
-  rect(x: number, y: number, w: number, h: number, c: RGB) {
-    const x0 = Math.max(0, Math.round(x));
-    const y0 = Math.max(0, Math.round(y));
-    const x1 = Math.min(this.w, Math.round(x + w));
-    const y1 = Math.min(this.h, Math.round(y + h));
-    for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) this.px.set(c, (yy * this.w + xx) * 3);
-  }
-  /** text draws at (x, y) = top left, `scale` pixels per font pixel; returns the width drawn. */
-  text(s: string, x: number, y: number, c: RGB, scale = 2): number {
-    let cx = x;
-    for (const ch of s) {
-      const g = glyph(ch);
-      for (let r = 0; r < GLYPH_H; r++) for (let k = 0; k < GLYPH_W; k++) if (g[r]![k]) this.rect(cx + k * scale, y + r * scale, scale, scale, c);
-      cx += (GLYPH_W + 1) * scale;
-    }
-    return cx - x;
-  }
-  static textWidth(s: string, scale = 2) {
-    return [...s].length * (GLYPH_W + 1) * scale;
-  }
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-/** encodePng: 8-bit RGB, no interlace, filter 0 on every row. */
-function encodePng(bmp: Bitmap): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(bmp.w, 0);
-  ihdr.writeUInt32BE(bmp.h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const raw = Buffer.alloc((bmp.w * 3 + 1) * bmp.h);
-  for (let y = 0; y < bmp.h; y++) bmp.px.copy(raw, y * (bmp.w * 3 + 1) + 1, y * bmp.w * 3, (y + 1) * bmp.w * 3);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
-}
+// The ratio chart as plain SVG text: horizontal bars of Strata's time ÷ each peer's time per
+// workload on a log scale, 1 = as fast. Text is SVG <text> in the viewer's own sans-serif, so
+// the chart needs no font file and no image library, and a change to it reads as a text diff.
 
 export interface ChartGroup {
   label: string;
@@ -73,75 +9,133 @@ export interface ChartGroup {
   goal?: number;
 }
 
-export const PEER_COLORS: Record<string, RGB> = {
-  rclone: [52, 101, 164],
-  'rclone --checksum': [114, 159, 207],
-  aws: [237, 125, 49],
-  raw: [120, 120, 120],
+export const PEER_COLORS: Record<string, string> = {
+  rclone: '#3465a4',
+  'rclone --checksum': '#729fcf',
+  aws: '#ed7d31',
+  raw: '#787878',
 };
+const OTHER_PEER = '#969696';
+const INK = '#1e1e1e';
+const MUTED = '#5a5a5a';
+const GRID = '#e1e1e1';
+const GOAL = '#c81e1e';
+/** A white outline under a value's text keeps it readable where a goal tick crosses it. */
+const HALO = { stroke: '#ffffff', 'stroke-width': 3, 'paint-order': 'stroke' };
 
-/** ratioChart draws the groups as horizontal bars around 1 on a log scale and returns the PNG. */
-export function ratioChart(title: string, groups: ChartGroup[], footnote: string): Buffer {
-  const S = 2;
-  const labelW = Math.max(...groups.map((g) => Bitmap.textWidth(g.label, S))) + 30;
+/** esc makes a string safe as XML text or as a double- or single-quoted attribute value. */
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// One decimal is finer than a screen pixel and keeps the file small and its diffs quiet.
+const num = (v: number) => String(Math.round(v * 10) / 10);
+
+type Attrs = Record<string, string | number | undefined>;
+
+/** tag writes one element; attribute values are escaped here, `inner` is markup already (use `esc` for text). */
+function tag(name: string, attrs: Attrs, inner?: string): string {
+  const a = Object.entries(attrs)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}="${typeof v === 'number' ? num(v) : esc(v!)}"`)
+    .join('');
+  return inner === undefined ? `<${name}${a}/>` : `<${name}${a}>${inner}</${name}>`;
+}
+
+const text = (x: number, y: number, s: string, attrs: Attrs = {}) => tag('text', { x, y, ...attrs }, esc(s));
+
+/**
+ * Layout needs text widths before a viewer picks the font; 0.6 em per character is a
+ * little wider than the common sans-serifs, so the estimate errs towards room to spare.
+ */
+const textWidth = (s: string, size: number) => [...s].length * size * 0.6;
+
+/** ratioChart draws the groups as horizontal bars around 1 on a log scale and returns the SVG document. */
+export function ratioChart(title: string, groups: ChartGroup[], footnote: string): string {
+  const size = 14;
+  const small = 13;
+  const labelW = Math.max(0, ...groups.map((g) => textWidth(g.label, size))) + 40;
   const plotW = 620;
   const barH = 16;
   const gap = 4;
   const groupGap = 18;
   const top = 70;
   const rows = groups.reduce((n, g) => n + g.bars.length * (barH + gap) - gap + groupGap, 0);
-  const w = labelW + plotW + 90;
-  const h = top + rows + 114;
-  const bmp = new Bitmap(w, h);
+  const w = Math.round(labelW + plotW + 90);
   const ratios = groups.flatMap((g) => [...g.bars.map((b) => b.ratio), ...(g.goal ? [g.goal] : [])]).filter((r) => r > 0 && Number.isFinite(r));
   const lo = Math.min(0.1, ...ratios.map((r) => r / 1.3));
   const hi = Math.max(2, ...ratios.map((r) => r * 1.3));
   const x0 = labelW;
   const xOf = (r: number) => x0 + ((Math.log(r) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * plotW;
-  const ink: RGB = [30, 30, 30];
-  const grid: RGB = [225, 225, 225];
+  const x1 = xOf(1);
+  // Baseline of text centred on a band at y: about a third of the font size below the middle.
+  const mid = (y: number, s = size) => y + s * 0.35;
 
-  bmp.text(title, 20, 16, ink, S);
-  bmp.text('LEFT OF 1 = STRATA FASTER. RED TICK = GOAL (VS RCLONE; VS RAW FOR 6A, 6B).', 20, 40, [90, 90, 90], S);
-  // Grid lines at 1-2-5 steps.
+  const out: string[] = [];
+  out.push(text(20, 28, title, { 'font-size': 17, 'font-weight': 'bold', fill: INK }));
+  out.push(text(20, 52, 'Left of 1 = Strata faster. Red tick = goal (vs rclone; vs raw SDK for 6a, 6b).', { 'font-size': small, fill: MUTED }));
+
+  // Grid lines at 1-2-5 steps, their values under the plot.
   const ticks: number[] = [];
   for (let e = -3; e <= 3; e++) for (const m of [1, 2, 5]) ticks.push(m * 10 ** e);
+  const axisY = top + rows;
   for (const t of ticks.filter((t) => t >= lo && t <= hi)) {
     const x = xOf(t);
-    bmp.rect(x, top - 6, 1, rows + 6, grid);
-    const label = String(Number(t.toPrecision(2)));
-    bmp.text(label, x - Bitmap.textWidth(label, S) / 2, top + rows + 8, [90, 90, 90], S);
+    out.push(tag('line', { class: 'grid', x1: x, y1: top - 6, x2: x, y2: axisY, stroke: GRID }));
+    out.push(text(x, axisY + 20, String(Number(t.toPrecision(2))), { class: 'tick', 'text-anchor': 'middle', 'font-size': small, fill: MUTED }));
   }
-  bmp.rect(xOf(1) - 1, top - 10, 2, rows + 10, ink);
+  out.push(text(x0 + plotW / 2, axisY + 40, 'Strata time ÷ peer time (log scale; 1 = as fast)', { 'text-anchor': 'middle', 'font-size': small, fill: MUTED }));
+  out.push(tag('line', { class: 'as-fast', x1, y1: top - 10, x2: x1, y2: axisY, stroke: INK, 'stroke-width': 2 }));
 
   let y = top;
   for (const g of groups) {
     const gh = g.bars.length * (barH + gap) - gap;
-    bmp.text(g.label, 20, y + gh / 2 - 7, ink, S);
+    const bars: string[] = [];
+    const values: string[] = [];
     for (const b of g.bars) {
-      const x1 = xOf(1);
       const xr = xOf(b.ratio);
-      bmp.rect(Math.min(x1, xr), y, Math.max(1, Math.abs(xr - x1)), barH, PEER_COLORS[b.peer] ?? [150, 150, 150]);
+      const peer = b.peer === 'raw' ? 'raw SDK' : b.peer;
       const v = b.ratio >= 10 ? b.ratio.toFixed(0) : b.ratio.toFixed(2);
-      bmp.text(v, b.ratio < 1 ? xr - Bitmap.textWidth(v, S) - 6 : xr + 6, y + 1, ink, S);
+      bars.push(
+        tag(
+          'rect',
+          { class: 'bar', 'data-peer': b.peer, x: Math.min(x1, xr), y, width: Math.max(1, Math.abs(xr - x1)), height: barH, fill: PEER_COLORS[b.peer] ?? OTHER_PEER },
+          tag('title', {}, esc(`${g.label}: Strata ÷ ${peer} = ${v}`)),
+        ),
+      );
+      values.push(text(b.ratio < 1 ? xr - 6 : xr + 6, mid(y + barH / 2, small), v, { 'text-anchor': b.ratio < 1 ? 'end' : 'start', 'font-size': small, fill: INK, ...HALO }));
       y += barH + gap;
     }
-    if (g.goal) bmp.rect(xOf(g.goal) - 1, y - gap - gh - 4, 3, gh + 8, [200, 30, 30]);
+    // The goal tick over the bars, the values over both.
+    const goal = g.goal ? [tag('rect', { class: 'goal', x: xOf(g.goal) - 1.5, y: y - gap - gh - 4, width: 3, height: gh + 8, fill: GOAL }, tag('title', {}, esc(`goal ${g.goal}`)))] : [];
+    const parts = [text(20, mid(y - gap - gh / 2), g.label, { fill: INK }), ...bars, ...goal, ...values];
+    out.push(tag('g', { class: 'workload' }, `\n${parts.join('\n')}\n`));
     y += groupGap - gap;
   }
-  // Legend, wrapped to the image's width.
+
+  // Legend, wrapped to the chart's width.
   let lx = 20;
-  let ly = top + rows + 40;
+  let ly = axisY + 58;
   for (const [peer, color] of Object.entries(PEER_COLORS)) {
     if (!groups.some((g) => g.bars.some((b) => b.peer === peer))) continue;
-    const label = `STRATA ÷ ${peer === 'raw' ? 'RAW SDK' : peer}`;
-    if (lx + 22 + Bitmap.textWidth(label, S) > w - 10) {
+    const label = `Strata ÷ ${peer === 'raw' ? 'raw SDK' : peer}`;
+    const entryW = 20 + textWidth(label, small);
+    if (lx + entryW > w - 10) {
       lx = 20;
-      ly += 24;
+      ly += 22;
     }
-    bmp.rect(lx, ly, 16, 14, color);
-    lx += 22 + bmp.text(label, lx + 22, ly, ink, S) + 24;
+    out.push(tag('rect', { x: lx, y: ly, width: 14, height: 14, fill: color }));
+    out.push(text(lx + 20, mid(ly + 7, small), label, { 'font-size': small, fill: INK }));
+    lx += entryW + 24;
   }
-  bmp.text(footnote, 20, ly + 26, [90, 90, 90], S);
-  return encodePng(bmp);
+  out.push(text(20, ly + 40, footnote, { 'font-size': small, fill: MUTED }));
+  const h = Math.round(ly + 54);
+
+  // A white background of its own: the docs may be read in a dark theme.
+  const svg = tag(
+    'svg',
+    { xmlns: 'http://www.w3.org/2000/svg', width: w, height: h, viewBox: `0 0 ${w} ${h}`, 'font-family': 'sans-serif', 'font-size': size, role: 'img' },
+    `\n${[tag('title', {}, esc(title)), tag('rect', { width: '100%', height: '100%', fill: '#ffffff' }), ...out].join('\n')}\n`,
+  );
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${svg}\n`;
 }

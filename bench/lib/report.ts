@@ -47,9 +47,7 @@ interface Workload {
   id: string;
   group: 'lab' | 'big' | 'plan';
   title: (r: BenchResult) => string;
-  /** Label in the chart (upper case: the chart's font has no lower case). */
-  short: string;
-  /** Label in the table of every measurement. */
+  /** Label in the chart and in the table of every measurement. */
   row: string;
 }
 
@@ -58,17 +56,17 @@ const mb = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` :
 const labDesc = (r: BenchResult) => `${n(r.labFiles)} files, ${mb(r.labBytes)}`;
 
 const WORKLOADS: Workload[] = [
-  { id: 'cold-up', group: 'lab', row: '1 cold upload', short: '1 COLD UPLOAD', title: (r) => `1. Cold upload (${labDesc(r)})` },
-  { id: 'noop-up', group: 'lab', row: '2 no-op up', short: '2 NO-OP UP', title: (r) => `2. No-op sync up, nothing changed (${n(r.labFiles)} files)` },
-  { id: 'noop-down', group: 'lab', row: '2b no-op down', short: '2B NO-OP DOWN', title: (r) => `2b. No-op sync down, nothing to do (${n(r.labFiles)} files; Strata: \`just get-results\`)` },
-  { id: 'incr-up', group: 'lab', row: '3 incremental up', short: '3 INCREMENTAL UP', title: () => '3. Incremental up: 1 % changed, 0.5 % deleted, 0.5 % added' },
-  { id: 'cold-down', group: 'lab', row: '4 cold download', short: '4 COLD DOWNLOAD', title: (r) => `4. Cold download into an empty folder (${labDesc(r)})` },
-  { id: 'exact-down', group: 'lab', row: '5 exact-sync down', short: '5 EXACT-SYNC DOWN', title: () => '5. Exact-sync download: 1 % changed, 0.5 % added, 0.5 % deleted (Strata, rclone: recycled)' },
-  { id: 'big-up', group: 'big', row: '6a large file up', short: '6A LARGE FILE UP', title: (r) => `6a. One ${mb(r.options.hugeSize)} file up` },
-  { id: 'big-down', group: 'big', row: '6b large file down', short: '6B LARGE FILE DOWN', title: (r) => `6b. One ${mb(r.options.hugeSize)} file down` },
-  { id: 'plan-up', group: 'plan', row: '7 planning, push', short: '7 PLANNING (PUSH)', title: (r) => `7. Planning only (dry run), ${n(r.options.planFiles)} files, push direction, warm state` },
-  { id: 'plan-down', group: 'plan', row: '7b planning, pull', short: '7B PLANNING (PULL)', title: (r) => `7b. Planning only (dry run), ${n(r.options.planFiles)} files, pull direction, warm state` },
-  { id: 'first-sync', group: 'plan', row: 'first sync (planning set)', short: 'FIRST SYNC', title: (r) => `First sync of a fresh working copy at ${n(r.options.planFiles)} files (no state: hashes every file; nothing to upload)` },
+  { id: 'cold-up', group: 'lab', row: '1 cold upload', title: (r) => `1. Cold upload (${labDesc(r)})` },
+  { id: 'noop-up', group: 'lab', row: '2 no-op up', title: (r) => `2. No-op sync up, nothing changed (${n(r.labFiles)} files)` },
+  { id: 'noop-down', group: 'lab', row: '2b no-op down', title: (r) => `2b. No-op sync down, nothing to do (${n(r.labFiles)} files; Strata: \`just get-results\`)` },
+  { id: 'incr-up', group: 'lab', row: '3 incremental up', title: () => '3. Incremental up: 1 % changed, 0.5 % deleted, 0.5 % added' },
+  { id: 'cold-down', group: 'lab', row: '4 cold download', title: (r) => `4. Cold download into an empty folder (${labDesc(r)})` },
+  { id: 'exact-down', group: 'lab', row: '5 exact-sync down', title: () => '5. Exact-sync download: 1 % changed, 0.5 % added, 0.5 % deleted (Strata, rclone: recycled)' },
+  { id: 'big-up', group: 'big', row: '6a large file up', title: (r) => `6a. One ${mb(r.options.hugeSize)} file up` },
+  { id: 'big-down', group: 'big', row: '6b large file down', title: (r) => `6b. One ${mb(r.options.hugeSize)} file down` },
+  { id: 'plan-up', group: 'plan', row: '7 planning, push', title: (r) => `7. Planning only (dry run), ${n(r.options.planFiles)} files, push direction, warm state` },
+  { id: 'plan-down', group: 'plan', row: '7b planning, pull', title: (r) => `7b. Planning only (dry run), ${n(r.options.planFiles)} files, pull direction, warm state` },
+  { id: 'first-sync', group: 'plan', row: 'first sync (planning set)', title: (r) => `First sync of a fresh working copy at ${n(r.options.planFiles)} files (no state: hashes every file; nothing to upload)` },
 ];
 
 export function median(xs: number[]): number {
@@ -281,7 +279,7 @@ function chartGroups(v: View): ChartGroup[] {
     const bars = (['rclone', 'rclone --checksum', 'aws', 'raw'] as const)
       .map((p) => ({ peer: p, ratio: s / median(v.walls(w.id, p)) }))
       .filter((b) => Number.isFinite(b.ratio) && b.ratio > 0);
-    if (bars.length) groups.push({ label: w.short, bars, goal: goalsBy[w.id] });
+    if (bars.length) groups.push({ label: w.row, bars, goal: goalsBy[w.id] });
   }
   return groups;
 }
@@ -317,17 +315,17 @@ export function writeReport(r: BenchResult | undefined, mdFile: string, resultsF
   }
   const v = new View(runs);
   fs.mkdirSync(path.dirname(mdFile), { recursive: true });
-  const pngFile = mdFile.replace(/\.md$/, '') + '.png';
+  const svgFile = mdFile.replace(/\.md$/, '') + '.svg';
   const groups = chartGroups(v);
   if (groups.length) {
     const lab = v.runOf('noop-up');
-    const title = `STRATA TIME ÷ PEER TIME, MEDIANS${lab ? ` (LAB SET: ${lab.labFiles} FILES)` : ''}`;
-    fs.writeFileSync(pngFile, ratioChart(title, groups, `MEASURED ${v.latest.date.slice(0, 10)}, ${v.latest.machine.cores} CORES, LOCAL CEPH RGW. LOG SCALE.`));
-    written.push(pngFile);
+    const title = `Strata time ÷ peer time, medians${lab ? ` (lab set: ${n(lab.labFiles)} files)` : ''}`;
+    fs.writeFileSync(svgFile, ratioChart(title, groups, `Measured ${v.latest.date.slice(0, 10)}, ${v.latest.machine.cores} cores, local Ceph RGW.`));
+    written.push(svgFile);
   }
   const BEGIN = '<!-- bench:begin (generated by `just bench`; edits here are overwritten) -->';
   const END = '<!-- bench:end -->';
-  const generated = anonymise(`${BEGIN}\n${renderMarkdown(v, path.basename(pngFile))}\n${END}`);
+  const generated = anonymise(`${BEGIN}\n${renderMarkdown(v, path.basename(svgFile))}\n${END}`);
   const old = fs.existsSync(mdFile) ? fs.readFileSync(mdFile, 'utf8') : '';
   const md = old.includes('<!-- bench:begin') ? old.replace(/<!-- bench:begin[\s\S]*?<!-- bench:end -->/, () => generated) : `# Performance\n\n${generated}\n`;
   fs.writeFileSync(mdFile, md);
