@@ -13,9 +13,16 @@ export class StrataError extends Error {
   }
 }
 
+/** One configuration problem: the key that holds it, what is wrong, and where the value came from. */
+export interface ConfigProblem {
+  key: string;
+  message: string;
+  source?: string;
+}
+
 /** ConfigError lists every configuration problem at once, each with the key that holds it. */
 export class ConfigError extends StrataError {
-  constructor(readonly problems: { key: string; message: string; source?: string }[]) {
+  constructor(readonly problems: ConfigProblem[]) {
     super(
       `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems.map((p) => `  - ${p.key}: ${p.message}${p.source ? ` (from ${p.source})` : ''}`).join('\n'),

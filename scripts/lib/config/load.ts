@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import YAML from 'yaml';
-import { ConfigError, StrataError } from '../errors.js';
+import { ConfigError, StrataError, type ConfigProblem } from '../errors.js';
 import { parseRemoteUrl } from '../remotes/url.js';
 import { ALWAYS_EXCLUDED, DEFAULT_LAYERS, DEFAULTS, type LayerKind, type Writers } from './defaults.js';
 import { checkFolders } from './folders.js';
@@ -102,7 +102,7 @@ export const SECRET_KEYS = new Set(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'
 
 /** loadConfig reads every source and validates; it throws ConfigError listing all problems. */
 export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environment: NodeJS.ProcessEnv = process.env, projectFileText?: string): Config {
-  const problems: { key: string; message: string; source?: string }[] = [];
+  const problems: ConfigProblem[] = [];
   const origins: Record<string, string> = {};
   const configPath = path.join(projectRoot, DEFAULTS.configFile);
   // projectFileText: another version of strata.yaml (main's, from git) read in place of the file.
@@ -235,7 +235,7 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
   };
 }
 
-function readProjectFile(configFile: string, problems: { key: string; message: string; source?: string }[], text?: string): ProjectFile | null {
+function readProjectFile(configFile: string, problems: ConfigProblem[], text?: string): ProjectFile | null {
   let raw: unknown;
   try {
     const doc = YAML.parseDocument(text ?? fs.readFileSync(configFile, 'utf8'));
@@ -278,7 +278,7 @@ function buildLayers(
   file: ProjectFile,
   remote: string | undefined,
   hub: string | undefined,
-  problems: { key: string; message: string; source?: string }[],
+  problems: ConfigProblem[],
 ): Layer[] {
   const names = new Set([...Object.keys(DEFAULT_LAYERS), ...Object.keys(file.layers ?? {})]);
   const layers: Layer[] = [];
