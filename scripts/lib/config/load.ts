@@ -55,25 +55,6 @@ export interface ConfigFlags {
   role?: string;
 }
 
-/** findProjectRoot walks up from `start` to the folder holding strata.yaml (else the git top). */
-export function findProjectRoot(start: string): string {
-  let dir = path.resolve(start);
-  let gitTop: string | null = null;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, DEFAULTS.configFile))) return dir;
-    if (!gitTop && fs.existsSync(path.join(dir, '.git'))) gitTop = dir;
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  if (gitTop) return gitTop;
-  throw new StrataError(
-    `No project found: neither ${DEFAULTS.configFile} nor a git repository in ${start} or any folder above it.`,
-    'Run Strata from inside a lab project (a git repository with a strata.yaml).',
-    2,
-  );
-}
-
 // Variables Strata reads. Standard ones keep their names; the rest start with STRATA_.
 // .env.example at the top of the repository lists each one (a unit test keeps it so).
 export const ENV_KEYS = [

@@ -1,7 +1,8 @@
 // policy: print the S3 bucket policy that makes the server enforce the role table, and the
 // set-up around it (users, keys, applying it). The JSON goes to stdout, the set-up to
 // stderr, so `just policy … > policy.json` writes a file ready to apply.
-import { findProjectRoot, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { findProjectRoot } from '../config/root.js';
 import type { Args } from '../cli.js';
 import { StrataError } from '../errors.js';
 import { bucketPolicies } from '../policy.js';

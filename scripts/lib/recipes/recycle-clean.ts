@@ -2,7 +2,8 @@
 // stamps older than 30 days; --older-than DAYS or --all change that; --dry-run lists.
 import fs from 'node:fs';
 import path from 'node:path';
-import { findProjectRoot, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { findProjectRoot } from '../config/root.js';
 import { withLock } from '../context.js';
 import { StrataError } from '../errors.js';
 import type { Args } from '../cli.js';
