@@ -147,7 +147,7 @@ describe('config mistakes users make', () => {
 
 describe('.env.example', () => {
   it('lists every variable Strata reads, one line each', async () => {
-    const { ENV_KEYS } = await import('../../scripts/lib/config/load.js');
+    const { ENV_KEYS } = await import('../../scripts/lib/config/env.js');
     const text = fs.readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8');
     const listed = [...text.matchAll(/^# ([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
     for (const key of [...ENV_KEYS, 'STRATA_DEBUG']) expect(listed, key).toContain(key);

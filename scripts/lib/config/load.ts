@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import dotenv from 'dotenv';
 import YAML from 'yaml';
 import { ConfigError, StrataError, type ConfigProblem } from '../errors.js';
 import { parseRemoteUrl } from '../remotes/url.js';
 import { ALWAYS_EXCLUDED, DEFAULT_LAYERS, DEFAULTS, type LayerKind, type Writers } from './defaults.js';
+import { readEnvironment } from './env.js';
 import { checkFolders } from './folders.js';
 import { projectFileSchema, type ProjectFile } from './schema.js';
 
@@ -55,32 +55,6 @@ export interface ConfigFlags {
   role?: string;
 }
 
-// Variables Strata reads. Standard ones keep their names; the rest start with STRATA_.
-// .env.example at the top of the repository lists each one (a unit test keeps it so).
-export const ENV_KEYS = [
-  'STRATA_REMOTE',
-  'STRATA_HUB',
-  'STRATA_ROLE',
-  'STRATA_USER',
-  'STRATA_MAIN_BRANCH',
-  'STRATA_TRANSFERS',
-  'STRATA_HTTP_TIMEOUT_MS',
-  'AWS_PROFILE',
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-  'AWS_ENDPOINT_URL_S3',
-  'AWS_ENDPOINT_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_CA_BUNDLE',
-  'HF_TOKEN',
-  'HF_ENDPOINT',
-  'HF_HOME',
-] as const;
-
-export const SECRET_KEYS = new Set(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HF_TOKEN', 'AWS_ACCESS_KEY_ID']);
-
 /** loadConfig reads every source and validates; it throws ConfigError listing all problems. */
 export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environment: NodeJS.ProcessEnv = process.env, projectFileText?: string): Config {
   const problems: ConfigProblem[] = [];
@@ -98,32 +72,7 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
     if (!parsed || ('partial' in parsed && problems.some((p) => p.key === 'remote'))) fileValid = false;
   }
 
-  // .env is personal; the process environment wins over it, as dotenv does.
-  const dotenvPath = path.join(projectRoot, '.env');
-  let dotenvValues: Record<string, string> = {};
-  if (fs.existsSync(dotenvPath)) {
-    try {
-      dotenvValues = dotenv.parse(fs.readFileSync(dotenvPath));
-    } catch (e) {
-      problems.push({ key: '.env', message: `cannot be read: ${(e as Error).message}` });
-    }
-  }
-  const env: Record<string, string | undefined> = {};
-  const envOrigin: Record<string, string> = {};
-  for (const key of ENV_KEYS) {
-    if (environment[key] !== undefined && environment[key] !== '') {
-      env[key] = environment[key];
-      envOrigin[key] = 'environment';
-    } else if (dotenvValues[key] !== undefined && dotenvValues[key] !== '') {
-      env[key] = dotenvValues[key];
-      envOrigin[key] = '.env';
-    }
-  }
-  for (const key of Object.keys(dotenvValues)) {
-    if (!(ENV_KEYS as readonly string[]).includes(key) && key.startsWith('STRATA_')) {
-      problems.push({ key, message: 'is not a setting Strata knows', source: '.env' });
-    }
-  }
+  const { env, envOrigin } = readEnvironment(projectRoot, environment, problems);
 
   const pick = <T>(key: string, fromFlag: T | undefined, envKey: string | null, fromFile: T | undefined, fallback: T): T => {
     if (fromFlag !== undefined) {

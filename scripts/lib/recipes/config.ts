@@ -1,5 +1,6 @@
 // config: the effective configuration and where each value came from, secrets redacted.
-import { loadConfig, SECRET_KEYS } from '../config/load.js';
+import { SECRET_KEYS } from '../config/env.js';
+import { loadConfig } from '../config/load.js';
 import { findProjectRoot } from '../config/root.js';
 import type { Args } from '../cli.js';
 import { Reporter } from '../ui/reporter.js';
