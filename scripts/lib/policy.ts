@@ -4,7 +4,8 @@
 // (processed/ by default) and their journal records; main's spaces, the inputs and interim
 // refuse them at the server. Maintainers' keys write everything under the project prefix.
 // Pure: built from the configuration and the principals, printed by `just policy`.
-import type { Config, Layer } from './config/load.js';
+import type { Layer } from './config/layers.js';
+import type { Config } from './config/load.js';
 import { parseRemoteUrl } from './remotes/url.js';
 
 /** What a write needs: PutObject covers CopyObject's target and multipart parts. */

@@ -1,7 +1,7 @@
 // A space is where one layer's data lives remotely for one branch (SPEC §4). On S3 and
 // plain folders, main keeps today's rclone layout PREFIX/<layer>/ and other branches live
 // under PREFIX/branches/<branch>/<layer>/; on the Hub a space is a branch of the dataset repo.
-import type { Layer } from './config/load.js';
+import type { Layer } from './config/layers.js';
 import { StrataError } from './errors.js';
 import { parseRemoteUrl, type RemoteUrl } from './remotes/url.js';
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { Layer } from './config/load.js';
+import type { Layer } from './config/layers.js';
 import { StrataError, TransferError } from './errors.js';
 import { checkPull } from './guards.js';
 import { changeRecord, type RunContext } from './context.js';

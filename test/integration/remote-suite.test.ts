@@ -14,7 +14,7 @@ import { checkPush } from '../../scripts/lib/guards.js';
 import { prepare, pull, push, type Prepared } from '../../scripts/lib/sync.js';
 import { openBackend } from '../../scripts/lib/remotes/index.js';
 import type { TransferEvents } from '../../scripts/lib/remotes/types.js';
-import { layerByName } from '../../scripts/lib/config/load.js';
+import { layerByName } from '../../scripts/lib/config/layers.js';
 import { spaceFor } from '../../scripts/lib/space.js';
 import { S3Store } from '../../scripts/lib/remotes/s3.js';
 

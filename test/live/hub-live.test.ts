@@ -10,7 +10,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openProject } from '../../scripts/lib/context.js';
-import { layerByName } from '../../scripts/lib/config/load.js';
+import { layerByName } from '../../scripts/lib/config/layers.js';
 import { ConflictError } from '../../scripts/lib/errors.js';
 import type { TransferEvents } from '../../scripts/lib/remotes/types.js';
 import { checkPush } from '../../scripts/lib/guards.js';

@@ -5,28 +5,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, StrataError, type ConfigProblem } from '../errors.js';
+import { ConfigError, type ConfigProblem } from '../errors.js';
 import { parseRemoteUrl } from '../remotes/url.js';
-import { ALWAYS_EXCLUDED, DEFAULT_LAYERS, DEFAULTS, type LayerKind, type Writers } from './defaults.js';
+import { ALWAYS_EXCLUDED, DEFAULTS } from './defaults.js';
 import { readEnvironment } from './env.js';
 import { checkFolders } from './folders.js';
+import { buildLayers, type Layer } from './layers.js';
 import { readProjectFile } from './project-file.js';
 import type { ProjectFile } from './schema.js';
 
 export type Role = 'analyst' | 'maintainer';
-
-export interface Layer {
-  name: string;
-  /** Local folder, relative to the project root. */
-  local: string;
-  /** Folder inside the remote space. */
-  path: string;
-  kind: LayerKind;
-  writers: Writers;
-  versioned: boolean;
-  /** The remote URL this layer syncs with. */
-  remote: string;
-}
 
 export interface Config {
   projectRoot: string;
@@ -163,67 +151,4 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
     env,
     origins,
   };
-}
-
-function buildLayers(
-  file: ProjectFile,
-  remote: string | undefined,
-  hub: string | undefined,
-  problems: ConfigProblem[],
-): Layer[] {
-  const names = new Set([...Object.keys(DEFAULT_LAYERS), ...Object.keys(file.layers ?? {})]);
-  const layers: Layer[] = [];
-  for (const name of names) {
-    const given = file.layers?.[name];
-    const base = DEFAULT_LAYERS[name];
-    if (given === null || given?.enabled === false) {
-      // A project may switch a default layer off; switching off a name that is no layer is a typo.
-      if (!base) problems.push({ key: `layers.${name}`, message: `is not a layer; the default layers are ${Object.keys(DEFAULT_LAYERS).join(', ')}` });
-      continue;
-    }
-    if (!base && (!given?.local || !given?.path)) {
-      problems.push({ key: `layers.${name}`, message: 'a new layer needs both "local" and "path"' });
-      continue;
-    }
-    const merged = { ...base, ...stripUndefined(given ?? {}) } as Required<NonNullable<typeof given>> & typeof base;
-    const kind = merged.kind ?? 'result';
-    const writers = merged.writers ?? (kind === 'input' ? 'maintainers' : 'everyone');
-    const versioned = merged.versioned ?? false;
-    let layerRemote: string | undefined = merged.remote ?? (versioned && hub ? hub : remote);
-    if (merged.remote === 'hub') layerRemote = hub;
-    if (!layerRemote) {
-      if (remote) problems.push({ key: `layers.${name}.remote`, message: 'names the hub, but "hub" is not set' });
-      continue;
-    }
-    if (merged.remote && merged.remote !== 'hub') {
-      const parsed = parseRemoteUrl(merged.remote);
-      if (typeof parsed === 'string') problems.push({ key: `layers.${name}.remote`, message: parsed });
-    }
-    if (merged.path.startsWith('/') || merged.path.split('/').some((s) => s === '..' || s === '.' || s === '') || merged.path.startsWith('.strata') || merged.path.startsWith('branches')) {
-      problems.push({ key: `layers.${name}.path`, message: `"${merged.path}" must be a plain relative folder, not .strata or branches` });
-    }
-    layers.push({ name, local: merged.local, path: merged.path, kind, writers, versioned, remote: layerRemote });
-  }
-  // Two layers in one remote folder would delete each other's files on an exact sync
-  // (local folders are checked as paths by checkFolders).
-  for (const a of layers) {
-    for (const b of layers) {
-      if (a === b) continue;
-      if (a.remote === b.remote && (b.path === a.path || b.path.startsWith(a.path + '/'))) {
-        problems.push({ key: `layers.${b.name}.path`, message: `overlaps layer "${a.name}" (${a.path}) on the same remote` });
-      }
-    }
-  }
-  return layers;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** layerByName finds a layer or explains which ones exist. */
-export function layerByName(config: Config, name: string): Layer {
-  const layer = config.layers.find((l) => l.name === name);
-  if (!layer) throw new StrataError(`No layer named "${name}".`, `Layers in this project: ${config.layers.map((l) => l.name).join(', ')}.`, 2);
-  return layer;
 }

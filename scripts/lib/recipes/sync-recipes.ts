@@ -2,7 +2,7 @@
 // Each one plans every layer first, prints the plan with --dry-run, else applies it.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Layer } from '../config/load.js';
+import type { Layer } from '../config/layers.js';
 import { openProject, withLock, type RunContext } from '../context.js';
 import { RefusedError, StrataError } from '../errors.js';
 import { placementDifferences, placementWarning } from '../config/main-placement.js';

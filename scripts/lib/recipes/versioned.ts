@@ -1,6 +1,6 @@
 // The recipes of versioned layers (a Hub dataset): tag, pr-create, and promote (which also
 // works for S3 and folder layers by copying inside the store).
-import type { Layer } from '../config/load.js';
+import type { Layer } from '../config/layers.js';
 import { changeRecord, openProject, withLock, type RunContext } from '../context.js';
 import { RefusedError, StrataError } from '../errors.js';
 import type { Args } from '../cli.js';
