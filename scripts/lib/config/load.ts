@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { parseRemoteUrl } from '../remotes/url.js';
 import { ALWAYS_EXCLUDED, DEFAULTS } from './defaults.js';
 import { readEnvironment } from './env.js';
 import { checkFolders } from './folders.js';
 import { buildLayers, type Layer } from './layers.js';
 import { readProjectFile } from './project-file.js';
 import type { ProjectFile } from './schema.js';
+import { endpointProblems, hubProblems, remoteProblems } from './urls.js';
 
 export type Role = 'analyst' | 'maintainer';
 
@@ -101,20 +101,10 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
       message: `is not set. Put e.g. "remote: s3://BUCKET/projects/NAME/datastore" in ${DEFAULTS.configFile}, or STRATA_REMOTE in .env`,
     });
   } else if (remote) {
-    const parsed = parseRemoteUrl(remote);
-    if (typeof parsed === 'string') problems.push({ key: 'remote', message: parsed, source: origins.remote });
-    else if (parsed.scheme === 'hf') problems.push({ key: 'remote', message: 'must be s3:// or file://; put a Hub repo under "hub"', source: origins.remote });
+    problems.push(...remoteProblems(remote, origins.remote));
   }
-  if (hub) {
-    const parsed = parseRemoteUrl(hub);
-    // (parseRemoteUrl's message lists every scheme; only one is right here.)
-    if (typeof parsed === 'string') problems.push({ key: 'hub', message: hub.startsWith('hf://') ? parsed : `must be a Hub dataset URL, hf://datasets/ORG/NAME, not "${hub}"`, source: origins.hub });
-    else if (parsed.scheme !== 'hf') problems.push({ key: 'hub', message: 'must be a Hub URL, hf://datasets/ORG/NAME', source: origins.hub });
-  }
-  for (const key of ['HF_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'] as const) {
-    // Credentials go in their own variables; a password in a URL would end up in messages.
-    if (env[key] && /^\w+:\/\/[^/]*@/.test(env[key]!)) problems.push({ key, message: 'must not contain a user name or password (use the token or key variables)', source: envOrigin[key] });
-  }
+  if (hub) problems.push(...hubProblems(hub, origins.hub));
+  problems.push(...endpointProblems(env, envOrigin));
   const httpTimeoutMs = Number(env.STRATA_HTTP_TIMEOUT_MS ?? 120_000);
   if (!Number.isInteger(httpTimeoutMs) || httpTimeoutMs < 100) {
     problems.push({ key: 'STRATA_HTTP_TIMEOUT_MS', message: `must be a whole number of milliseconds (at least 100), not "${env.STRATA_HTTP_TIMEOUT_MS}"`, source: envOrigin.STRATA_HTTP_TIMEOUT_MS });
