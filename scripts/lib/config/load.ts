@@ -1,7 +1,8 @@
 // loadConfig builds the effective configuration from, in rising precedence:
 // defaults ← strata.yaml (committed) ← .env (personal) ← environment ← flags,
 // remembering where each value came from (for `just config`) and listing every problem
-// at once (ConfigError) before anything moves.
+// at once (ConfigError) before anything moves. Reading each source and checking the
+// layers, URLs and folders are the jobs of the modules it imports; it composes them.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { readProjectFile } from './project-file.js';
 import type { ProjectFile } from './schema.js';
 import { endpointProblems, hubProblems, remoteProblems } from './urls.js';
 
-export type Role = 'analyst' | 'maintainer';
+type Role = 'analyst' | 'maintainer';
 
 export interface Config {
   projectRoot: string;
