@@ -3,7 +3,7 @@
 // the same list: `checkPull` and `checkPush` throw the first refusal that --force does not pass
 // (naming the others), and `status` prints them all as "would be refused" lines. Recipes run
 // the checks for every layer before any layer moves.
-import type { Layer } from './config/load.js';
+import type { Layer } from './config/layers.js';
 import type { RunContext } from './context.js';
 import { ConflictError, RefusedError } from './errors.js';
 import { renameHint } from './listing/keys.js';
