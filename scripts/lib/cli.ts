@@ -20,7 +20,7 @@ export interface Args {
 }
 
 /** Every option any recipe takes, described once: parsing, `--help` and error hints all read this table. */
-export const OPTIONS = {
+const OPTIONS = {
   'dry-run': { type: 'boolean', short: 'n', help: 'print the plan, change nothing' },
   force: { type: 'boolean', short: 'f', help: 'go past a safety refusal (a pull still recycles, never deletes)' },
   keep: { type: 'boolean', short: 'k', help: 'keep your unshared files and deletions, take everything else' },
@@ -160,7 +160,7 @@ export async function runRecipe(name: string, spec: RecipeSpec, main: RecipeMain
   }
 }
 
-export function reportError(name: string, e: unknown): number {
+function reportError(name: string, e: unknown): number {
   flushOutput();
   if (e instanceof StrataError) {
     process.stderr.write(`\n${name}: ${scrub(e.message)}\n`);

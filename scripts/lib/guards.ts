@@ -7,7 +7,7 @@ import type { Layer } from './config/layers.js';
 import type { RunContext } from './context.js';
 import { ConflictError, RefusedError } from './errors.js';
 import { renameHint } from './listing/keys.js';
-import type { Plan } from './plan/plan.js';
+import { changes, type Plan } from './plan/plan.js';
 import { describeSpace } from './space.js';
 import type { Prepared } from './sync.js';
 
@@ -138,7 +138,7 @@ export function tooManyRecycles(plan: Plan, threshold: number, where: string, re
 }
 
 /** unpushableNames: local names that a pull would refuse (SPEC §6.13), each with how to fix it; --force does not pass it. */
-export function unpushableNames(plan: Plan, layerFolder: string): Refusal | null {
+function unpushableNames(plan: Plan, layerFolder: string): Refusal | null {
   if (plan.direction !== 'push' || !plan.refused.length) return null;
   const n = plan.refused.length;
   const lines = plan.refused.map((r) => `${layerFolder}/${JSON.stringify(r.key).slice(1, -1)}: ${r.reason}; ${renameHint(r.reason)}`);
@@ -277,7 +277,7 @@ export async function pushRefusals(ctx: RunContext, p: Prepared, force: boolean,
   const found: (Refusal | null)[] = [heldRevision(p), unpushableNames(p.plan, p.layer.local)];
   const head = await someonePushed(p, warn);
   found.push(head.refusal);
-  if (!head.refusal && !force && p.plan.items.some((i) => i.kind !== 'skip')) {
+  if (!head.refusal && !force && changes(p.plan).length > 0) {
     // A plan made from a listing taken while someone else's push was landing would be
     // refused for the wrong reason, or carry their half-written state: read the head again.
     // (Skipped when there is nothing to push, so a no-op costs no extra request.)

@@ -40,7 +40,7 @@ interface Statement {
  * principalArn: a user name becomes an IAM user ARN (Ceph RGW: no account, `arn:aws:iam:::user/NAME`;
  * AWS: the account id); a full ARN (a role, a user in another account) is kept as given.
  */
-export function principalArn(who: string, account = ''): string {
+function principalArn(who: string, account = ''): string {
   return who.startsWith('arn:') ? who : `arn:aws:iam::${account}:user/${who}`;
 }
 

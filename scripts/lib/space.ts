@@ -26,7 +26,7 @@ export function atRevision(space: Space, revision: string): Space {
   return { ...space, revision, id: `${space.remote.url}@${revision}/${space.layer.path}` };
 }
 
-export function branchIsValid(branch: string): boolean {
+function branchIsValid(branch: string): boolean {
   return !(branch.split('/').some((s) => s === '' || s === '.' || s === '..') || /[\\\u0000-\u001f]/.test(branch));
 }
 

@@ -17,7 +17,7 @@ import { normaliseKey } from './listing/keys.js';
 import { listLocal, type LocalListing } from './listing/local.js';
 import { loadState, saveState, sharedDigests, type LayerState, type RemoteRecord } from './listing/state.js';
 import { match } from './plan/match.js';
-import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
+import { buildPlan, changes, digestsWanted, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
 import type { Backend, RemoteListing, TransferEvents } from './remotes/types.js';
 import { atRevision, branchCollides, spaceFor, type Space } from './space.js';
@@ -232,7 +232,7 @@ function scopedRecord(state: LayerState, space: Space, scope: string) {
 export async function push(ctx: RunContext, p: Prepared, base: string | null, opts: { recipe: string; events: TransferEvents }): Promise<Outcome> {
   const state = p.state;
   const record = (state.spaces[p.space.id] ??= { head: null, syncedAt: '', remote: {} });
-  if (!p.plan.items.some((i) => i.kind !== 'skip')) {
+  if (!changes(p.plan).length) {
     // Nothing to change: no journal record, no commit; just remember the sync.
     const fresh = scopedRecord(state, p.space, p.scope);
     for (const i of p.plan.items) fresh.remote[i.key] = { size: i.remote!.size, tag: i.remote!.tag, digests: { ...i.remote!.digests, ...i.local!.digests } };

@@ -31,6 +31,6 @@ export class Recycler {
 }
 
 /** recycleStamp: sortable and safe as a folder name on every OS. */
-export function recycleStamp(date = new Date()): string {
+function recycleStamp(date = new Date()): string {
   return date.toISOString().replace(/[:]/g, '').replace(/\..+$/, '').replace('T', '-');
 }

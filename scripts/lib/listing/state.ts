@@ -49,7 +49,7 @@ export interface LayerState {
   revision?: { rev: string; commit: string | null; branch: string; pulledAt: string };
 }
 
-export function stateDir(projectRoot: string): string {
+function stateDir(projectRoot: string): string {
   return path.join(projectRoot, '.strata', 'state');
 }
 

@@ -40,6 +40,6 @@ export async function runConfig(args: Args): Promise<void> {
 }
 
 // URLs may carry credentials in their user-info part (https://user:pass@host); never print them.
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   return url.replace(/\/\/[^/@]+@/, '//••••@');
 }

@@ -7,6 +7,7 @@ import { describeCommit } from '../git.js';
 import { sameContent } from '../listing/digest.js';
 import { describeSpace } from '../space.js';
 import { heldElsewhere, pullRefusals, pushRefusals, refusalLines, roleRule, type Refusal } from '../guards.js';
+import { changes } from '../plan/plan.js';
 import { prepare } from '../sync.js';
 import { countsText, itemLine } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
@@ -53,12 +54,12 @@ export async function runStatus(args: Args): Promise<void> {
           if (changed.length > 20) out.say(`    … and ${changed.length - 20} more`);
         } else out.say('  no remote changes since your last sync');
       }
-      const getChanges = get.plan.items.filter((i) => i.kind !== 'skip');
+      const getChanges = changes(get.plan);
       out.say(`  get would: ${countsText(get.plan)}`);
       // The same rules a real get and put run, rendered the same way (role first, as put checks it).
       for (const line of wouldBeRefused('get', pullRefusals(ctx, get))) out.say(line);
       for (const i of getChanges.slice(0, 10)) out.say('    ' + itemLine(layer.name, i));
-      const putChanges = put.plan.items.filter((i) => i.kind !== 'skip');
+      const putChanges = changes(put.plan);
       out.say(`  put would: ${countsText(put.plan)} → ${describeSpace(put.space)}`);
       const role = roleRule(ctx, putRecipeFor(layer), [layer]);
       const refusals = role ? [role] : (await pushRefusals(ctx, put, false, () => undefined)).refusals;

@@ -12,6 +12,7 @@ import { checkPull, checkPush, refuse, roleRule, type PutRecipe } from '../guard
 
 export { MAINTAINER_HINT } from '../guards.js';
 import { keepUnshared, prepare, pull, push, type Prepared } from '../sync.js';
+import { changes } from '../plan/plan.js';
 import { planText } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 import type { Args } from '../cli.js';
@@ -23,7 +24,7 @@ export const resultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'resu
 export const sharedResultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result' && l.writers === 'everyone');
 /** Layers with history (on a Hub dataset): the only ones with past revisions and tags. */
 export const versionedLayers: LayerPick = (ls) => ls.filter((l) => l.remote.startsWith('hf://'));
-export const maintainerResultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result' && l.writers === 'maintainers');
+const maintainerResultLayers: LayerPick = (ls) => ls.filter((l) => l.kind === 'result' && l.writers === 'maintainers');
 
 function pickLayers(ctx: RunContext, pick: LayerPick, args: Args, none = 'No layer in this project is synced by this recipe.'): Layer[] {
   let layers = pick(ctx.config.layers);
@@ -218,7 +219,7 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
     for (const layer of layers) prepared.push(await prepare(ctx, layer, 'push', { branch, scope: o.scope === undefined ? undefined : runFolder(ctx.config.projectRoot, layer.local, o.scope) }));
     if (o.scope !== undefined) noSuchRun(prepared, o.scope);
     warnSkipped(out, prepared);
-    for (const p of prepared.filter((x) => x.space.isMain && isBlank(x) && x.plan.items.some((i) => i.kind !== 'skip'))) {
+    for (const p of prepared.filter((x) => x.space.isMain && isBlank(x) && changes(x.plan).length > 0)) {
       out.note(`${p.layer.name}: ${describeSpace(p.space)} has no files and no Strata record yet: this push starts it. If you expected data there, check the remote (\`just config\`).`);
     }
     if (args.dryRun) {

@@ -1,6 +1,6 @@
 // Text for people: sizes, plan lines, summaries. Pure functions, so output is testable.
 import type { Plan, PlanItem } from '../plan/plan.js';
-import { countKinds } from '../plan/plan.js';
+import { changes, countKinds } from '../plan/plan.js';
 
 export function bytes(n: number): string {
   if (n < 1000) return `${n} B`;
@@ -18,7 +18,7 @@ const SYMBOL: Record<PlanItem['kind'], string> = { upload: '↑', copy: '⇉', d
 const VERB: Record<PlanItem['kind'], string> = { upload: 'upload', copy: 'copy', download: 'download', delete: 'delete', recycle: 'recycle', skip: 'same' };
 
 /** showKey prints a key as it is, except control characters (a tab, a newline), which are escaped. */
-export function showKey(key: string): string {
+function showKey(key: string): string {
   // eslint-disable-next-line no-control-regex
   return /[\u0000-\u001f\u007f]/.test(key) ? JSON.stringify(key).slice(1, -1) : key;
 }
@@ -31,9 +31,9 @@ export function itemLine(layer: string, item: PlanItem): string {
 /** planText renders a plan for --dry-run and status: one line per change, then the counts. */
 export function planText(plan: Plan, max = 200): string[] {
   const lines: string[] = [];
-  const changes = plan.items.filter((i) => i.kind !== 'skip');
-  for (const item of changes.slice(0, max)) lines.push('  ' + itemLine(plan.layer, item));
-  if (changes.length > max) lines.push(`  … and ${changes.length - max} more`);
+  const moving = changes(plan);
+  for (const item of moving.slice(0, max)) lines.push('  ' + itemLine(plan.layer, item));
+  if (moving.length > max) lines.push(`  … and ${moving.length - max} more`);
   for (const r of plan.refused) lines.push(`  ! refused  ${plan.layer}/${showKey(r.key)}  (${r.reason}; ${plan.direction === 'push' ? 'never pushed' : 'never written'})`);
   lines.push('  ' + countsText(plan));
   return lines;
