@@ -7,8 +7,8 @@ import type { Args } from '../cli.js';
 import { describeCommit } from '../git.js';
 import type { PlanItem, Plan } from '../plan/plan.js';
 import { openBackend } from '../remotes/index.js';
-import type { HubBackend } from '../remotes/hf.js';
-import { commitDescription, commitTitle } from '../remotes/hf.js';
+import type { HubBackend } from '../remotes/hub.js';
+import { commitDescription, commitTitle } from '../remotes/hub-commit-message.js';
 import { describeSpace, spaceFor } from '../space.js';
 import { prepare } from '../sync.js';
 import { Reporter } from '../ui/reporter.js';
@@ -48,7 +48,7 @@ export async function runTag(args: Args): Promise<void> {
     for (const layer of versionedLayers(ctx)) {
       await refuseUnpushed(ctx, layer, branch, 'tag');
       const space = spaceFor(layer, branch, ctx.config.mainBranch);
-      const hub = (await openBackend(space.remote, ctx.config)) as HubBackend;
+      const hub = ((await openBackend(space.remote, ctx.config)) as HubBackend).versions;
       if (args.dryRun) {
         out.say(`would tag ${space.remote.url}@${branch} as "${name}"`);
         continue;
@@ -70,7 +70,7 @@ export async function runPrCreate(args: Args): Promise<void> {
     for (const layer of versionedLayers(ctx)) {
       await refuseUnpushed(ctx, layer, branch, 'pr-create');
       const space = spaceFor(layer, branch, ctx.config.mainBranch);
-      const hub = (await openBackend(space.remote, ctx.config)) as HubBackend;
+      const hub = ((await openBackend(space.remote, ctx.config)) as HubBackend).versions;
       const source = await hub.listAt(layer.path, branch);
       const sourceRev = (await hub.revisionSha(branch))!;
       const target = await hub.listAt(layer.path, ctx.config.mainBranch);
@@ -121,7 +121,7 @@ export async function runPromote(args: Args): Promise<void> {
       }
       const record = changeRecord(ctx, `promote from ${branch}`, layer.name, main);
       if (backend.kind === 'hf') {
-        const hub = backend as HubBackend;
+        const hub = (backend as HubBackend).versions;
         const source = await hub.listAt(layer.path, branch);
         const sourceRev = (await hub.revisionSha(branch))!;
         const target = await hub.listAt(layer.path, main);

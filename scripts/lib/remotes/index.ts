@@ -28,7 +28,7 @@ async function create(remote: RemoteUrl, config: Config): Promise<Backend> {
       return new ObjectBackend(new S3Store(remote.bucket, config.env, config.transfers, config.httpTimeoutMs));
     }
     case 'hf': {
-      const { HubBackend } = await import('./hf.js');
+      const { HubBackend } = await import('./hub.js');
       return new HubBackend(remote, config);
     }
   }

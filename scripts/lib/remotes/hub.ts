@@ -1,0 +1,202 @@
+// A Hugging Face Hub dataset repo as a versioned remote. A space is a branch of the repo
+// (named like the git branch, created from main on first push); a push is one commit (or a
+// reported sequence when the Hub's limits require it) carrying every addition and deletion,
+// with parentCommit = the head this working copy last synced, so a teammate's push in
+// between is a 412 and a clear conflict, never a silent overwrite. What only a versioned
+// remote can do (tags, pull requests, server-side state commits) is in hub-versions.ts.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { commit, createBranch, createRepo, deleteBranch, listCommits, type CommitOperation } from '@huggingface/hub';
+import type { Config } from '../config/load.js';
+import { ConflictError, StrataError } from '../errors.js';
+import { hashFile } from '../listing/digest.js';
+import type { Entry } from '../listing/entry.js';
+import type { Digests } from '../listing/state.js';
+import type { Plan } from '../plan/plan.js';
+import type { Space } from '../space.js';
+import { commitDescription, commitTitle, parseCommit, pushIdLine } from './hub-commit-message.js';
+import { HubRepo, OPS_PER_COMMIT, type HubUrl } from './hub-repo.js';
+import { HubVersions } from './hub-versions.js';
+import type { Backend, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
+
+/** The Hub's recommended maximum of files in one folder. */
+export const FILES_PER_FOLDER = 10_000;
+
+export class HubBackend implements Backend {
+  readonly kind = 'hf' as const;
+  readonly hub: HubRepo;
+  readonly versions: HubVersions;
+  /** Heads read by head(): listings and downloads read that exact commit (a consistent snapshot). */
+  private readonly heads = new Map<string, string>();
+
+  constructor(remote: HubUrl, config: Config) {
+    this.hub = new HubRepo(remote, config);
+    this.versions = new HubVersions(this.hub);
+  }
+
+  private get remote() {
+    return this.hub.remote;
+  }
+
+  async head(space: Space): Promise<string | null> {
+    const sha = await this.hub.revisionSha(space.revision ?? space.branch);
+    if (sha) this.heads.set(space.id, sha);
+    else this.heads.delete(space.id);
+    return sha;
+  }
+
+  async exists(space: Space): Promise<boolean> {
+    return (await this.head(space)) !== null;
+  }
+
+  async list(space: Space, scope = ''): Promise<RemoteListing> {
+    const rev = this.heads.get(space.id) ?? (await this.head(space));
+    if (!rev) return { entries: [], refused: [] };
+    return this.hub.listAt(rev, space.root, scope);
+  }
+
+  async openRead(space: Space, entry: Entry): Promise<Readable> {
+    const rev = this.heads.get(space.id) ?? space.revision ?? space.branch;
+    let blob: Blob | null;
+    try {
+      blob = await this.hub.download(`${space.root}/${entry.name ?? entry.key}`, rev);
+    } catch (e) {
+      throw this.hub.explain(`download ${space.root}/${entry.key}`, e);
+    }
+    if (!blob) throw new Error(`${space.root}/${entry.key} is not on ${this.remote.url}@${rev}`);
+    return Readable.fromWeb(blob.stream() as import('node:stream/web').ReadableStream);
+  }
+
+  async push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult> {
+    const creds = this.hub.credentials();
+    let parent = ctx.expectedHead;
+    let created: string | undefined;
+    if (parent === null) parent = created = await this.startSpace(space, ctx);
+    // Every commit of this push carries its id, so a re-run after a lost answer knows the head is its own.
+    const pushId = crypto.randomUUID();
+    await ctx.onClaim?.({ seq: -1, id: pushId });
+
+    // Hash what we upload (the Hub will list LFS SHA-256 or git blob SHA-1), so the next sync needs no re-hash.
+    const written = new Map<string, Digests>();
+    const uploads = plan.items.filter((i) => i.kind === 'upload' || i.kind === 'copy');
+    const deletes = plan.items.filter((i) => i.kind === 'delete');
+    for (const folder of crowdedFolders(plan)) ctx.events.info(`${folder} holds more than ${FILES_PER_FOLDER.toLocaleString('en')} files: the Hub recommends fewer per folder`);
+    const ops: { op: CommitOperation; item: (typeof uploads)[number] }[] = [];
+    for (const item of uploads) {
+      const file = path.join(ctx.localRoot, ...(item.local!.name ?? item.key).split('/'));
+      written.set(item.key, { ...item.local!.digests, ...(await hashFile(file, ['sha256', 'gitsha1', 'md5'])) });
+      ops.push({ op: { operation: 'addOrUpdate', path: `${space.root}/${item.key}`, content: await fs.openAsBlob(file) }, item });
+    }
+    for (const item of deletes) ops.push({ op: { operation: 'delete', path: `${space.root}/${item.remote!.name ?? item.key}` }, item });
+
+    const batches: (typeof ops)[] = [];
+    for (let i = 0; i < ops.length; i += OPS_PER_COMMIT) batches.push(ops.slice(i, i + OPS_PER_COMMIT));
+    if (batches.length > 1) ctx.events.info(`pushing in ${batches.length} commits of at most ${OPS_PER_COMMIT} files (the Hub's per-commit limit)`);
+    let head = parent!;
+    for (const [n, batch] of batches.entries()) {
+      for (const { item } of batch) ctx.events.start(item);
+      const suffix = batches.length > 1 ? ` (${n + 1}/${batches.length})` : '';
+      try {
+        const out = await commit({
+          repo: this.hub.repo,
+          branch: space.branch,
+          parentCommit: head,
+          title: commitTitle(ctx.record) + suffix,
+          description: `${commitDescription(ctx.record, plan)}\n${pushIdLine(pushId)}`,
+          operations: batch.map((b) => b.op),
+          useXet: false,
+          ...creds,
+        });
+        if (out?.commit.oid) head = out.commit.oid;
+      } catch (e) {
+        const err = this.hub.explain(`commit to ${this.remote.url}@${space.branch}`, e);
+        if (err instanceof ConflictError) throw err;
+        const failed = batches.slice(n).flat().map(({ item }) => ({ key: item.key, error: err.message }));
+        for (const { item } of batches.slice(n).flat()) ctx.events.failed(item, err);
+        return { head, written, tags: new Map(), failed, deletesSkipped: 0, created: n === 0 ? created : undefined };
+      }
+      for (const { item } of batch) {
+        if (item.kind === 'upload') ctx.events.bytes(item.bytes);
+        ctx.events.done(item, written.get(item.key));
+      }
+    }
+    this.heads.set(space.id, head);
+    return { head, written, tags: new Map(), failed: [], deletesSkipped: 0 };
+  }
+
+  /** ownsHead: the branch head is a commit of this working copy's unfinished push (its id is in the description). */
+  async ownsHead(space: Space, pending: { seq: number; id: string }, head: string): Promise<boolean> {
+    for await (const c of listCommits({ repo: this.hub.repo, revision: head, batchSize: 1, ...this.hub.credentials() })) {
+      return c.message.includes(pushIdLine(pending.id));
+    }
+    return false;
+  }
+
+  /** startSpace creates the repo (private) or the branch (from main's head) on first push. */
+  private async startSpace(space: Space, ctx: PushContext): Promise<string> {
+    const creds = this.hub.credentials();
+    const mainHead = await this.hub.revisionSha(ctx.mainBranch ?? 'main');
+    if (!mainHead) {
+      // NOTE: a repo that does not exist yet is created private; the first commit adds .gitattributes.
+      try {
+        await createRepo({ repo: this.hub.repo, private: true, ...creds } as Parameters<typeof createRepo>[0]);
+        ctx.events.info(`created the private dataset repo ${this.remote.repo} on the Hub`);
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 409) throw this.hub.explain(`create ${this.remote.url}`, e);
+      }
+      const sha = await this.hub.revisionSha(ctx.mainBranch ?? 'main');
+      if (!sha) throw new StrataError(`${this.remote.url} has no ${ctx.mainBranch ?? 'main'} branch after creating it.`);
+      if (space.isMain) return sha;
+      return this.startSpace(space, ctx);
+    }
+    if (space.isMain) return mainHead;
+    const base = ctx.seedHead ?? mainHead;
+    try {
+      await createBranch({ repo: this.hub.repo, branch: space.branch, revision: base, ...creds });
+      ctx.events.info(`created Hub branch "${space.branch}" from ${ctx.mainBranch ?? 'main'}`);
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 409) {
+        throw new ConflictError(`Someone created the Hub branch "${space.branch}" at the same moment. Nothing was changed.`, 'Pull it (`just get-results`), then push again.');
+      }
+      throw this.hub.explain(`create branch ${space.branch}`, e);
+    }
+    return base;
+  }
+
+  async log(space: Space, limit: number): Promise<LogEntry[]> {
+    const out: LogEntry[] = [];
+    try {
+      for await (const c of listCommits({ repo: this.hub.repo, revision: encodeURIComponent(space.branch), batchSize: Math.min(limit, 100), ...this.hub.credentials() })) {
+        out.push(parseCommit(c.oid, c.title, c.message, c.date, c.authors.map((a) => a.username).join(', ')));
+        if (out.length >= limit) break;
+      }
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return [];
+      throw this.hub.explain(`read the history of ${this.remote.url}@${space.branch}`, e);
+    }
+    return out;
+  }
+
+  async removeSpace(space: Space): Promise<number> {
+    if (space.isMain) throw new StrataError('The main branch is never removed.');
+    const files = (await this.list(space)).entries.length;
+    try {
+      await deleteBranch({ repo: this.hub.repo, branch: space.branch, ...this.hub.credentials() });
+    } catch (e) {
+      throw this.hub.explain(`delete branch ${space.branch}`, e);
+    }
+    return files;
+  }
+}
+
+function crowdedFolders(plan: Plan): string[] {
+  const counts = new Map<string, number>();
+  for (const i of plan.items) {
+    if (!i.local) continue;
+    const dir = i.key.includes('/') ? i.key.slice(0, i.key.lastIndexOf('/')) : '.';
+    counts.set(dir, (counts.get(dir) ?? 0) + 1);
+  }
+  return [...counts].filter(([, n]) => n > FILES_PER_FOLDER).map(([d]) => d);
+}
