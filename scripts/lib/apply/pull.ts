@@ -1,6 +1,7 @@
 // applyPull carries out a pull plan: downloads (new and replacing files) in parallel, then
 // the recycles of files the remote no longer has — last, and not at all after a failed
-// download, so a re-run converges and nothing is lost.
+// download (apply/removals-last.ts, the rule the object-store push shares), so a re-run
+// converges and nothing is lost.
 import fs from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -11,6 +12,7 @@ import type { Space } from '../space.js';
 import { downloadVerified } from './download.js';
 import { inFlight } from './in-flight.js';
 import { onLocalDisk } from './local-disk.js';
+import { removalsMayRun } from './removals-last.js';
 import type { Recycler } from './recycle.js';
 
 export interface PullResult {
@@ -65,8 +67,7 @@ export async function applyPull(
   );
 
   const removals = plan.items.filter((i) => i.kind === 'recycle');
-  if (failed.length) {
-    if (removals.length) opts.events.info(`not recycling ${removals.length} local file(s) because ${failed.length} download(s) failed`);
+  if (!removalsMayRun(failed.length, removals.length, { removing: 'recycling', side: 'local', transfer: 'download' }, (m) => opts.events.info(m))) {
     return { written, recycled, failed, recyclesSkipped: removals.length };
   }
   for (const item of removals) {

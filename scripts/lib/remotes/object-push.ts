@@ -1,0 +1,94 @@
+// The push executor over an object store (S3, folders): claim the next journal record, clear
+// what dead pushes left, transfer (uploads and server-side copies in parallel, large files
+// one at a time), then delete — last, and not at all after a failed transfer
+// (apply/removals-last.ts, the rule the pull shares) — and mark the record done.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { removalsMayRun } from '../apply/removals-last.js';
+import type { Digests } from '../listing/state.js';
+import type { Plan, PlanItem } from '../plan/plan.js';
+import type { Space } from '../space.js';
+import type { Journal } from './journal.js';
+import { SMALL_FILE, type ObjectStore } from './object-store.js';
+import type { ChangeRecord, PushContext, PushResult } from './types.js';
+
+/**
+ * Large files move one at a time, each with several parts in flight (s3.ts): the parts are
+ * the parallelism, and memory stays at one file's parts (two at once took 330 MB).
+ */
+const LARGE_TRANSFERS = 1;
+
+export async function pushObjects(store: ObjectStore, journal: Journal, space: Space, plan: Plan, ctx: PushContext): Promise<PushResult> {
+  const seq = Number(ctx.expectedHead ?? 0) + 1;
+  const id = crypto.randomUUID();
+  const items = plan.items.filter((i) => i.kind !== 'skip');
+  const record = journal.record(space, seq, id, ctx.record, items);
+  await ctx.onClaim?.({ seq, id });
+  await journal.claim(space, record);
+
+  const leftovers = await store.cleanup?.(space.root).catch(() => 0);
+  if (leftovers) ctx.events.info(`removed ${leftovers} unfinished upload(s) left by an interrupted push`);
+  const written = new Map<string, Digests>();
+  const tags = new Map<string, string>();
+  const failed: { key: string; error: string }[] = [];
+  const meta = objectMeta(ctx.record);
+  const small = pLimit(ctx.transfers);
+  const large = pLimit(LARGE_TRANSFERS);
+  const transfer = async (item: PlanItem) => {
+    ctx.events.start(item);
+    try {
+      const key = `${space.root}/${item.key}`;
+      let digests: Digests;
+      if (item.kind === 'copy') {
+        await store.copy(`${ctx.seedSpace!.root}/${item.from!.name ?? item.from!.key}`, key, meta);
+        digests = { ...item.from!.digests, ...item.local!.digests };
+      } else {
+        const file = path.join(ctx.localRoot, ...(item.local!.name ?? item.key).split('/'));
+        const stored = await store.put(key, file, { size: item.local!.size, meta, onBytes: (n) => ctx.events.bytes(n) });
+        digests = stored.digests;
+        if (stored.tag) tags.set(item.key, stored.tag);
+      }
+      written.set(item.key, digests);
+      ctx.events.done(item, digests);
+    } catch (e) {
+      failed.push({ key: item.key, error: (e as Error).message });
+      ctx.events.failed(item, e as Error);
+    }
+  };
+  await Promise.all(
+    items
+      .filter((i) => i.kind === 'upload' || i.kind === 'copy')
+      .map((i) => (i.kind === 'upload' && i.local!.size > SMALL_FILE ? large : small)(() => transfer(i))),
+  );
+
+  const deletes = items.filter((i) => i.kind === 'delete');
+  if (!removalsMayRun(failed.length, deletes.length, { removing: 'deleting', side: 'remote', transfer: 'transfer' }, (m) => ctx.events.info(m))) {
+    return { head: String(seq), written, tags, failed, deletesSkipped: deletes.length };
+  }
+  if (deletes.length) {
+    for (const d of deletes) ctx.events.start(d);
+    const deleteFailed = await store.delete(deletes.map((d) => `${space.root}/${d.remote!.name ?? d.key}`));
+    const failedKeys = new Set(deleteFailed.map((f) => f.key));
+    for (const d of deletes) {
+      const full = `${space.root}/${d.remote!.name ?? d.key}`;
+      if (failedKeys.has(full)) {
+        const f = deleteFailed.find((x) => x.key === full)!;
+        failed.push({ key: d.key, error: f.error });
+        ctx.events.failed(d, new Error(f.error));
+      } else ctx.events.done(d);
+    }
+  }
+  if (!failed.length) await journal.finish(space, seq, id, items);
+  return { head: String(seq), written, tags, failed, deletesSkipped: 0 };
+}
+
+/** objectMeta is the S3 user metadata every uploaded object carries: which commit made it. */
+export function objectMeta(record: ChangeRecord): Record<string, string> {
+  return {
+    'strata-git-sha': record.gitSha ?? 'none',
+    'strata-dirty': String(record.dirty),
+    'strata-branch': encodeURIComponent(record.branch),
+    'strata-user': encodeURIComponent(record.user),
+  };
+}
