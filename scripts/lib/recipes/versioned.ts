@@ -5,11 +5,11 @@ import { changeRecord, openProject, withLock, type RunContext } from '../context
 import { RefusedError, StrataError } from '../errors.js';
 import type { Args } from '../cli.js';
 import { describeCommit } from '../git.js';
-import type { PlanItem, Plan } from '../plan/plan.js';
+import { promotePlan } from '../plan/promote.js';
 import { openBackend } from '../remotes/index.js';
-import type { HubBackend } from '../remotes/hub.js';
+import type { VersionedBackend } from '../remotes/types.js';
 import { commitDescription, commitTitle } from '../remotes/hub-commit-message.js';
-import { describeSpace, spaceFor } from '../space.js';
+import { describeSpace, spaceFor, type Space } from '../space.js';
 import { prepare } from '../sync.js';
 import { Reporter } from '../ui/reporter.js';
 import { MAINTAINER_HINT, roleFlag } from './sync-recipes.js';
@@ -23,6 +23,13 @@ function versionedLayers(ctx: RunContext): Layer[] {
 function branchOf(ctx: RunContext): string {
   if (!ctx.git.branch) throw new RefusedError('This recipe needs a branch (HEAD is detached).', 'git switch BRANCH');
   return ctx.git.branch;
+}
+
+/** versionsOf: the versioned side of a layer's remote (tags, revisions, state commits). */
+async function versionsOf(ctx: RunContext, space: Space): Promise<VersionedBackend> {
+  const versioned = (await openBackend(space.remote, ctx.config)).versioned;
+  if (!versioned) throw new StrataError(`${space.remote.url} keeps no versions: it has no tags or pull requests.`, 'Only layers on a Hub dataset keep history.', 2);
+  return versioned;
 }
 
 /** refuseUnpushed: tags and PRs describe the remote branch, so the local layer must equal it. */
@@ -48,7 +55,7 @@ export async function runTag(args: Args): Promise<void> {
     for (const layer of versionedLayers(ctx)) {
       await refuseUnpushed(ctx, layer, branch, 'tag');
       const space = spaceFor(layer, branch, ctx.config.mainBranch);
-      const hub = ((await openBackend(space.remote, ctx.config)) as HubBackend).versions;
+      const hub = await versionsOf(ctx, space);
       if (args.dryRun) {
         out.say(`would tag ${space.remote.url}@${branch} as "${name}"`);
         continue;
@@ -70,7 +77,7 @@ export async function runPrCreate(args: Args): Promise<void> {
     for (const layer of versionedLayers(ctx)) {
       await refuseUnpushed(ctx, layer, branch, 'pr-create');
       const space = spaceFor(layer, branch, ctx.config.mainBranch);
-      const hub = ((await openBackend(space.remote, ctx.config)) as HubBackend).versions;
+      const hub = await versionsOf(ctx, space);
       const source = await hub.listAt(layer.path, branch);
       const sourceRev = (await hub.revisionSha(branch))!;
       const target = await hub.listAt(layer.path, ctx.config.mainBranch);
@@ -120,8 +127,8 @@ export async function runPromote(args: Args): Promise<void> {
         continue;
       }
       const record = changeRecord(ctx, `promote from ${branch}`, layer.name, main);
-      if (backend.kind === 'hf') {
-        const hub = (backend as HubBackend).versions;
+      if (backend.versioned) {
+        const hub = backend.versioned;
         const source = await hub.listAt(layer.path, branch);
         const sourceRev = (await hub.revisionSha(branch))!;
         const target = await hub.listAt(layer.path, main);
@@ -137,17 +144,8 @@ export async function runPromote(args: Args): Promise<void> {
       // S3 and folders: a copy inside the store for every file that differs, then deletes.
       const source = (await backend.list(from)).entries;
       const target = (await backend.list(to)).entries;
-      const targetByKey = new Map(target.map((e) => [e.key, e]));
-      const items: PlanItem[] = [];
-      for (const e of source) {
-        const t = targetByKey.get(e.key);
-        if (t && t.size === e.size && t.tag === e.tag && backend.kind === 's3') items.push({ kind: 'skip', key: e.key, reason: 'same', bytes: 0, local: e, remote: t });
-        else items.push({ kind: 'copy', key: e.key, reason: `from branch ${branch}`, bytes: 0, local: e, from: e, remote: t });
-      }
-      const sourceKeys = new Set(source.map((e) => e.key));
-      for (const t of target) if (!sourceKeys.has(t.key)) items.push({ kind: 'delete', key: t.key, reason: `not on branch ${branch}`, bytes: 0, remote: t });
-      const plan: Plan = { version: 1, direction: 'push', layer: layer.name, space: to.id, items, refused: [] };
-      const changes = items.filter((i) => i.kind !== 'skip');
+      const plan = promotePlan({ layer: layer.name, branch, space: to.id, source, target, tagsMeanContent: backend.kind === 's3' });
+      const changes = plan.items.filter((i) => i.kind !== 'skip');
       out.say(`${layer.name}: ${describeSpace(from)} → ${describeSpace(to)}: ${changes.filter((i) => i.kind === 'copy').length} copied, ${changes.filter((i) => i.kind === 'delete').length} deleted`);
       if (args.dryRun || !changes.length) continue;
       const head = await backend.head(to);

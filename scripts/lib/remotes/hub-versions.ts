@@ -5,8 +5,9 @@ import { StrataError } from '../errors.js';
 import type { Entry } from '../listing/entry.js';
 import { commitCounts } from './hub-commit-message.js';
 import { OPS_PER_COMMIT, type HubRepo } from './hub-repo.js';
+import type { StateCommit, VersionedBackend } from './types.js';
 
-export class HubVersions {
+export class HubVersions implements VersionedBackend {
   constructor(private readonly hub: HubRepo) {}
 
   /** revisionSha: the commit a branch, tag or commit id points at, or null when it does not exist. */
@@ -38,18 +39,7 @@ export class HubVersions {
    * deleted. Operations go in commits of at most OPS_PER_COMMIT (the Hub's limit), each
    * one's small files fetched just before it is sent, so memory holds one commit's worth.
    */
-  async commitState(opts: {
-    targetRev: string;
-    parentCommit: string;
-    layerPath: string;
-    source: Entry[];
-    sourceRev: string;
-    target: Entry[];
-    title: string;
-    description: string;
-    /** Open a pull request carrying the first commit (the Hub's create_pr): one request, so a failure leaves no empty PR. */
-    createPr?: boolean;
-  }): Promise<{ oid: string; changed: number; pullRequest?: { num: number; url: string } }> {
+  async commitState(opts: StateCommit): Promise<{ oid: string; changed: number; pullRequest?: { num: number; url: string } }> {
     const targetByKey = new Map(opts.target.map((e) => [e.key, e]));
     const sourceKeys = new Set(opts.source.map((e) => e.key));
     // same git blob: same content

@@ -27,13 +27,13 @@ export const FILES_PER_FOLDER = 10_000;
 export class HubBackend implements Backend {
   readonly kind = 'hf' as const;
   readonly hub: HubRepo;
-  readonly versions: HubVersions;
+  readonly versioned: HubVersions;
   /** Heads read by head(): listings and downloads read that exact commit (a consistent snapshot). */
   private readonly heads = new Map<string, string>();
 
   constructor(remote: HubUrl, config: Config) {
     this.hub = new HubRepo(remote, config);
-    this.versions = new HubVersions(this.hub);
+    this.versioned = new HubVersions(this.hub);
   }
 
   private get remote() {

@@ -76,8 +76,41 @@ export interface PushResult {
   created?: string;
 }
 
+/** What a server-side state commit is given: make `layerPath` at `targetRev` equal to `source`. */
+export interface StateCommit {
+  targetRev: string;
+  parentCommit: string;
+  layerPath: string;
+  /** The layer's files at `sourceRev`. */
+  source: Entry[];
+  sourceRev: string;
+  /** The layer's files at `targetRev` now. */
+  target: Entry[];
+  title: string;
+  description: string;
+  /** Open a pull request carrying the first commit (one request, so a failure leaves no empty pull request). */
+  createPr?: boolean;
+}
+
+/**
+ * What only a versioned remote (a Hub dataset) can do: name revisions, tag them, list a layer
+ * at one, and commit a layer's whole state from another revision server side. A Backend that
+ * keeps versions offers it as `versioned`.
+ */
+export interface VersionedBackend {
+  /** The commit a branch, tag or commit id points at, or null when it does not exist. */
+  revisionSha(rev: string): Promise<string | null>;
+  /** Tags a branch's current head; returns the commit tagged. */
+  tag(branch: string, name: string, message: string): Promise<string>;
+  /** A layer's files at a revision (empty when the revision does not exist). */
+  listAt(layerPath: string, rev: string): Promise<Entry[]>;
+  commitState(opts: StateCommit): Promise<{ oid: string; changed: number; pullRequest?: { num: number; url: string } }>;
+}
+
 export interface Backend {
   readonly kind: 's3' | 'file' | 'hf';
+  /** Present on remotes that keep versions (the Hub): tags, revisions, server-side state commits. */
+  readonly versioned?: VersionedBackend;
   /**
    * Every file of the space (or of `scope/` in it). `expected` are keys the space probably
    * holds (the local listing): a store may use them to list key ranges in parallel.
