@@ -78,30 +78,27 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
   const localRoot = path.join(config.projectRoot, layer.local);
   const exclude = excludeMatcher(config.excludes);
   const local = listLocal(localRoot, exclude, state, scope);
-  let remote = await backend.list(space, scope, local.entries);
+  // An excluded key is acknowledged: a refused key another tool put there stops being reported.
+  const visible = (listing: RemoteListing): RemoteListing => ({
+    entries: listing.entries.filter((e) => !exclude(e.key)),
+    refused: listing.refused.filter((r) => !exclude(normaliseKey(r.key))),
+  });
+  let remote = visible(await backend.list(space, scope, local.entries));
   if (opts.revision && head === null) {
     throw new StrataError(`${space.remote.url} has no revision "${opts.revision}".`, 'Use a commit id from `just log`, a tag, or a branch name.', 2);
   }
   let seedHead: string | null | undefined;
-  if (direction === 'push' && head === null && !space.isMain && space.remote.scheme === 'hf') {
-    // A new Hub branch is created from main, so the push is planned against main's files.
-    const mainSpace = spaceFor(layer, config.mainBranch, config.mainBranch);
-    seedHead = await backend.head(mainSpace);
-    if (seedHead) remote = await backend.list(mainSpace, scope);
-  }
-  remote.entries = remote.entries.filter((e) => !exclude(e.key));
-  // An excluded key is acknowledged: a refused key another tool put there stops being reported.
-  remote.refused = remote.refused.filter((r) => !exclude(normaliseKey(r.key)));
-  reuseRemoteDigests(remote.entries, state, space);
-
   let seedSpace: Space | undefined;
   let seed: Entry[] | undefined;
-  if (direction === 'push' && !space.isMain && head === null && remote.entries.length === 0 && space.remote.scheme !== 'hf') {
-    // A new branch space starts from main's: equal files are copied inside the store.
-    seedSpace = spaceFor(layer, config.mainBranch, config.mainBranch);
-    seed = (await backend.list(seedSpace, scope)).entries;
-    reuseRemoteDigests(seed, state, seedSpace);
+  if (direction === 'push' && head === null && !space.isMain) {
+    // A new space: what it starts from is the backend's to say (the Hub: main's files; S3
+    // and folders: main's files to copy inside the store).
+    const base = await backend.baseline(space, spaceFor(layer, config.mainBranch, config.mainBranch), scope, remote);
+    if (base.remote) remote = visible(base.remote);
+    ({ seedHead, seedSpace, seed } = base);
+    if (seed && seedSpace) reuseRemoteDigests(seed, state, seedSpace);
   }
+  reuseRemoteDigests(remote.entries, state, space);
 
   await fillRemoteDigests(backend, space, local.entries, remote.entries);
   const shared = (key: string) => sharedDigests(state, key);

@@ -19,7 +19,7 @@ import type { Space } from '../space.js';
 import { commitDescription, commitTitle, parseCommit, pushIdLine } from './hub-commit-message.js';
 import { HubRepo, OPS_PER_COMMIT, type HubUrl } from './hub-repo.js';
 import { HubVersions } from './hub-versions.js';
-import type { Backend, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
+import type { Backend, Baseline, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
 
 /** The Hub's recommended maximum of files in one folder. */
 export const FILES_PER_FOLDER = 10_000;
@@ -45,6 +45,12 @@ export class HubBackend implements Backend {
     if (sha) this.heads.set(space.id, sha);
     else this.heads.delete(space.id);
     return sha;
+  }
+
+  /** A new branch is created from main's head, so its push is planned against main's files. */
+  async baseline(_space: Space, mainSpace: Space, scope: string): Promise<Baseline> {
+    const seedHead = await this.head(mainSpace);
+    return seedHead ? { seedHead, remote: await this.list(mainSpace, scope) } : { seedHead };
   }
 
   async exists(space: Space): Promise<boolean> {

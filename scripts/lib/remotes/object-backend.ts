@@ -10,7 +10,7 @@ import type { Space } from '../space.js';
 import { Journal } from './journal.js';
 import { pushObjects } from './object-push.js';
 import type { ObjectStore } from './object-store.js';
-import type { Backend, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
+import type { Backend, Baseline, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
 
 export class ObjectBackend implements Backend {
   private readonly journal: Journal;
@@ -30,6 +30,12 @@ export class ObjectBackend implements Backend {
 
   head(space: Space): Promise<string | null> {
     return this.journal.head(space);
+  }
+
+  /** An empty new branch space starts from main's: files equal to main's are copied inside the store. */
+  async baseline(_space: Space, mainSpace: Space, scope: string, own: RemoteListing): Promise<Baseline> {
+    if (own.entries.length) return {};
+    return { seedSpace: mainSpace, seed: (await this.list(mainSpace, scope)).entries };
   }
 
   async exists(space: Space): Promise<boolean> {

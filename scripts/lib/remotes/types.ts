@@ -76,6 +76,20 @@ export interface PushResult {
   created?: string;
 }
 
+/**
+ * What the plan for a push to a space with no history yet is made against, and where the new
+ * space's files start from. Each backend knows how its new spaces begin.
+ */
+export interface Baseline {
+  /** The listing to plan against instead of the space's own (Hub: main's files, which a new branch starts with). */
+  remote?: RemoteListing;
+  /** Hub: the main commit the new branch is created from (the one `remote` was listed at). */
+  seedHead?: string | null;
+  /** Object stores: the space whose equal files are copied inside the store, and its files. */
+  seedSpace?: Space;
+  seed?: Entry[];
+}
+
 /** What a server-side state commit is given: make `layerPath` at `targetRev` equal to `source`. */
 export interface StateCommit {
   targetRev: string;
@@ -118,6 +132,11 @@ export interface Backend {
   list(space: Space, scope?: string, expected?: readonly { key: string }[]): Promise<RemoteListing>;
   /** The space's head: latest journal sequence (S3, file) or branch commit (Hub); null when it has no history. */
   head(space: Space): Promise<string | null>;
+  /**
+   * What a push to `space`, which has no history yet, starts from (see Baseline). `own` is the
+   * space's own listing, as the plan would see it.
+   */
+  baseline(space: Space, mainSpace: Space, scope: string, own: RemoteListing): Promise<Baseline>;
   /** Whether the space exists at all (history or data): a branch without one falls back to main. */
   exists(space: Space): Promise<boolean>;
   openRead(space: Space, entry: Entry): Promise<Readable>;
