@@ -164,6 +164,47 @@ describe('a file changing while it uploads', () => {
     assertOk(await wc.run(['put-results']), 'the next push');
     expect((await remote.files())['changing.bin']).toEqual(sha256(bytes(3 * MiB + 10, 'hub after')));
   });
+
+  it('Hub: a file rewritten while the push uploads it fails by name, as on S3 and folders; the other files are committed, no remote delete; the next push converges', async () => {
+    const remote = hubRemote(inject('hub'), hubProxy.url);
+    const wc = workingCopy(remote);
+    wc.write('data/processed/first.csv', 'the repo exists before the test\n');
+    wc.write('data/processed/old.csv', 'deleted locally during the test\n');
+    assertOk(await wc.run(['put-results']));
+    const before = bytes(3 * MiB, 'hub before, again');
+    const after = bytes(3 * MiB + 10, 'hub after, again');
+    wc.write('data/processed/changing.bin', before);
+    wc.write('data/processed/keep.csv', 'keep\n');
+    wc.remove('data/processed/old.csv');
+    let rewritten = false;
+    hubProxy.taps.push({
+      // The client has opened and hashed the files; the analysis rewrites one before its bytes are sent.
+      match: (r) => r.method === 'POST' && r.path.includes('/preupload/'),
+      beforeForward: () => {
+        if (!rewritten) {
+          rewritten = true;
+          fs.writeFileSync(wc.path('data/processed/changing.bin'), after);
+        }
+      },
+    });
+    const r = await wc.run(['put-results']);
+    hubProxy.taps.length = 0;
+    expect(rewritten).toBe(true);
+    expect(r.exitCode, `a file that changed while uploading fails the push as a transfer failure\n${r.stdout}${r.stderr}`).toBe(5);
+    expect(r.stderr).toMatch(/changing\.bin changed while being uploaded \(\d+ → \d+ bytes\); not uploaded/);
+    expect(r.stderr, 'only the changed file failed').not.toMatch(/keep\.csv:/);
+    expect(await remote.files(), 'the other file is committed; no delete after a failure; the changed file is not on the remote').toEqual({
+      'first.csv': sha256('the repo exists before the test\n'),
+      'old.csv': sha256('deleted locally during the test\n'),
+      'keep.csv': sha256('keep\n'),
+    });
+    assertOk(await wc.run(['put-results']), 'the next push');
+    expect(await remote.files()).toEqual({
+      'first.csv': sha256('the repo exists before the test\n'),
+      'keep.csv': sha256('keep\n'),
+      'changing.bin': sha256(after),
+    });
+  });
 });
 
 // ─── Permission denied (Strata runs as nobody) ───────────────────────────────────────────

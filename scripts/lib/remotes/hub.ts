@@ -11,10 +11,12 @@ import { Readable } from 'node:stream';
 import { commit, createBranch, createRepo, deleteBranch, listCommits, type CommitOperation } from '@huggingface/hub';
 import type { Config } from '../config/load.js';
 import { ConflictError, StrataError } from '../errors.js';
+import { removalsMayRun } from '../apply/removals-last.js';
 import { hashFile } from '../listing/digest.js';
 import type { Entry } from '../listing/entry.js';
 import type { Digests } from '../listing/state.js';
-import type { Plan } from '../plan/plan.js';
+import { assertUnchanged, stampOf, type FileStamp } from '../listing/unchanged.js';
+import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import { commitDescription, commitTitle, parseCommit, pushIdLine } from './hub-commit-message.js';
 import { HubRepo, OPS_PER_COMMIT, type HubUrl } from './hub-repo.js';
@@ -86,50 +88,94 @@ export class HubBackend implements Backend {
 
     // Hash what we upload (the Hub will list LFS SHA-256 or git blob SHA-1), so the next sync needs no re-hash.
     const written = new Map<string, Digests>();
+    const failed: { key: string; error: string }[] = [];
+    const fail = (item: PlanItem, e: Error) => {
+      failed.push({ key: item.key, error: e.message });
+      ctx.events.failed(item, e);
+    };
     const uploads = plan.items.filter((i) => i.kind === 'upload' || i.kind === 'copy');
     const deletes = plan.items.filter((i) => i.kind === 'delete');
     for (const folder of crowdedFolders(plan)) ctx.events.info(`${folder} holds more than ${FILES_PER_FOLDER.toLocaleString('en')} files: the Hub recommends fewer per folder`);
-    const ops: { op: CommitOperation; item: (typeof uploads)[number] }[] = [];
+    const ops: Op[] = [];
     for (const item of uploads) {
       const file = path.join(ctx.localRoot, ...(item.local!.name ?? item.key).split('/'));
-      written.set(item.key, { ...item.local!.digests, ...(await hashFile(file, ['sha256', 'gitsha1', 'md5'])) });
-      ops.push({ op: { operation: 'addOrUpdate', path: `${space.root}/${item.key}`, content: await fs.openAsBlob(file) }, item });
+      // As on S3 and folders (listing/unchanged.ts): what was hashed is what is sent, or the file is not sent.
+      const stamp = stampOf(file);
+      const digests = { ...item.local!.digests, ...(await hashFile(file, ['sha256', 'gitsha1', 'md5'])) };
+      const content = await fs.openAsBlob(file);
+      const changed = changedSince(file, stamp, 'while being hashed');
+      if (changed) {
+        ctx.events.start(item);
+        fail(item, changed);
+        continue;
+      }
+      written.set(item.key, digests);
+      ops.push({ op: { operation: 'addOrUpdate', path: `${space.root}/${item.key}`, content }, item, file, stamp });
     }
-    for (const item of deletes) ops.push({ op: { operation: 'delete', path: `${space.root}/${item.remote!.name ?? item.key}` }, item });
+    // Deletions ride in the commits with the uploads: after a failed file they stay out (apply/removals-last.ts).
+    let deletesSkipped = 0;
+    const removalsAllowed = () => removalsMayRun(failed.length, deletes.length, { removing: 'deleting', side: 'remote', transfer: 'transfer' }, (m) => ctx.events.info(m));
+    if (removalsAllowed()) for (const item of deletes) ops.push({ op: { operation: 'delete', path: `${space.root}/${item.remote!.name ?? item.key}` }, item });
+    else deletesSkipped = deletes.length;
 
-    const batches: (typeof ops)[] = [];
+    const batches: Op[][] = [];
     for (let i = 0; i < ops.length; i += OPS_PER_COMMIT) batches.push(ops.slice(i, i + OPS_PER_COMMIT));
     if (batches.length > 1) ctx.events.info(`pushing in ${batches.length} commits of at most ${OPS_PER_COMMIT} files (the Hub's per-commit limit)`);
     let head = parent!;
-    for (const [n, batch] of batches.entries()) {
-      for (const { item } of batch) ctx.events.start(item);
+    let landed = false;
+    for (let n = 0; n < batches.length; n++) {
+      for (const { item } of batches[n]) ctx.events.start(item);
       const suffix = batches.length > 1 ? ` (${n + 1}/${batches.length})` : '';
-      try {
-        const out = await commit({
-          repo: this.hub.repo,
-          branch: space.branch,
-          parentCommit: head,
-          title: commitTitle(ctx.record) + suffix,
-          description: `${commitDescription(ctx.record, plan)}\n${pushIdLine(pushId)}`,
-          operations: batch.map((b) => b.op),
-          useXet: false,
-          ...creds,
-        });
-        if (out?.commit.oid) head = out.commit.oid;
-      } catch (e) {
-        const err = this.hub.explain(`commit to ${this.remote.url}@${space.branch}`, e);
-        if (err instanceof ConflictError) throw err;
-        const failed = batches.slice(n).flat().map(({ item }) => ({ key: item.key, error: err.message }));
-        for (const { item } of batches.slice(n).flat()) ctx.events.failed(item, err);
-        return { head, written, tags: new Map(), failed, deletesSkipped: 0, created: n === 0 ? created : undefined };
+      while (batches[n].length) {
+        try {
+          const out = await commit({
+            repo: this.hub.repo,
+            branch: space.branch,
+            parentCommit: head,
+            title: commitTitle(ctx.record) + suffix,
+            description: `${commitDescription(ctx.record, { ...plan, items: batches.flat().map((o) => o.item) })}\n${pushIdLine(pushId)}`,
+            operations: batches[n].map((b) => b.op),
+            useXet: false,
+            ...creds,
+          });
+          if (out?.commit.oid) head = out.commit.oid;
+          landed = true;
+          break;
+        } catch (e) {
+          // Node refuses to read a file that changed after it was opened, before the commit is
+          // sent: such files fail as on S3, and the rest of the commit goes without them (and
+          // without deletions, which never follow a failure).
+          const changed = unreadable(e) ? batches[n].flatMap((o) => (o.file ? [{ o, error: changedSince(o.file, o.stamp!, 'while being uploaded') }] : [])) : [];
+          const left = new Set<Op>();
+          for (const { o, error } of changed) {
+            if (!error) continue;
+            written.delete(o.item.key);
+            fail(o.item, error);
+            left.add(o);
+          }
+          if (left.size) {
+            const pending = batches.slice(n).flat();
+            if (pending.some((o) => o.op.operation === 'delete') && !removalsAllowed()) {
+              for (const o of pending) if (o.op.operation === 'delete') left.add(o);
+              deletesSkipped = deletes.length;
+            }
+            for (let k = n; k < batches.length; k++) batches[k] = batches[k].filter((o) => !left.has(o));
+            continue;
+          }
+          const err = this.hub.explain(`commit to ${this.remote.url}@${space.branch}`, e);
+          if (err instanceof ConflictError) throw err;
+          for (const { item } of batches.slice(n).flat()) fail(item, err);
+          return { head, written, tags: new Map(), failed, deletesSkipped, created: landed ? undefined : created };
+        }
       }
-      for (const { item } of batch) {
+      for (const { item } of batches[n]) {
         if (item.kind === 'upload') ctx.events.bytes(item.bytes);
         ctx.events.done(item, written.get(item.key));
       }
     }
     this.heads.set(space.id, head);
-    return { head, written, tags: new Map(), failed: [], deletesSkipped: 0 };
+    // A push that lost files before any commit landed leaves the space as created (main's files).
+    return { head, written, tags: new Map(), failed, deletesSkipped, created: failed.length && !landed ? created : undefined };
   }
 
   /** ownsHead: the branch head is a commit of this working copy's unfinished push (its id is in the description). */
@@ -195,6 +241,30 @@ export class HubBackend implements Backend {
     }
     return files;
   }
+}
+
+/** One operation of a push's commits; an upload keeps its file and the stamp it was hashed at. */
+interface Op {
+  op: CommitOperation;
+  item: PlanItem;
+  file?: string;
+  stamp?: FileStamp;
+}
+
+/** changedSince: why `file` no longer is the file stamped (listing/unchanged.ts's words), or null. */
+function changedSince(file: string, stamp: FileStamp, when: string): Error | null {
+  try {
+    assertUnchanged(file, stamp, when);
+    return null;
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+/** unreadable: the error is Node's refusal to read a file-backed Blob whose file changed. */
+function unreadable(e: unknown): boolean {
+  for (let x = e as { name?: string; cause?: unknown } | undefined; x; x = x.cause as typeof x) if (x.name === 'NotReadableError') return true;
+  return false;
 }
 
 function crowdedFolders(plan: Plan): string[] {
