@@ -2,29 +2,21 @@
 // (named like the git branch, created from main on first push); a push is one commit (or a
 // reported sequence when the Hub's limits require it) carrying every addition and deletion,
 // with parentCommit = the head this working copy last synced, so a teammate's push in
-// between is a 412 and a clear conflict, never a silent overwrite. What only a versioned
-// remote can do (tags, pull requests, server-side state commits) is in hub-versions.ts.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+// between is a 412 and a clear conflict, never a silent overwrite. The commits are made by
+// hub-push.ts; what only a versioned remote can do (tags, pull requests, server-side state
+// commits) is in hub-versions.ts.
 import { Readable } from 'node:stream';
-import { commit, createBranch, createRepo, deleteBranch, listCommits, type CommitOperation } from '@huggingface/hub';
+import { createBranch, createRepo, deleteBranch, listCommits } from '@huggingface/hub';
 import type { Config } from '../config/load.js';
 import { ConflictError, StrataError } from '../errors.js';
-import { removalsMayRun } from '../apply/removals-last.js';
-import { hashFile } from '../listing/digest.js';
 import type { Entry } from '../listing/entry.js';
-import type { Digests } from '../listing/state.js';
-import { assertUnchanged, stampOf, type FileStamp } from '../listing/unchanged.js';
-import type { Plan, PlanItem } from '../plan/plan.js';
+import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
-import { commitDescription, commitTitle, parseCommit, pushIdLine } from './hub-commit-message.js';
-import { HubRepo, OPS_PER_COMMIT, type HubUrl } from './hub-repo.js';
+import { parseCommit, pushIdLine } from './hub-commit-message.js';
+import { commitPlan } from './hub-push.js';
+import { HubRepo, type HubUrl } from './hub-repo.js';
 import { HubVersions } from './hub-versions.js';
 import type { Backend, Baseline, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
-
-/** The Hub's recommended maximum of files in one folder. */
-export const FILES_PER_FOLDER = 10_000;
 
 export class HubBackend implements Backend {
   readonly kind = 'hf' as const;
@@ -78,104 +70,12 @@ export class HubBackend implements Backend {
   }
 
   async push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult> {
-    const creds = this.hub.credentials();
     let parent = ctx.expectedHead;
     let created: string | undefined;
     if (parent === null) parent = created = await this.startSpace(space, ctx);
-    // Every commit of this push carries its id, so a re-run after a lost answer knows the head is its own.
-    const pushId = crypto.randomUUID();
-    await ctx.onClaim?.({ seq: -1, id: pushId });
-
-    // Hash what we upload (the Hub will list LFS SHA-256 or git blob SHA-1), so the next sync needs no re-hash.
-    const written = new Map<string, Digests>();
-    const failed: { key: string; error: string }[] = [];
-    const fail = (item: PlanItem, e: Error) => {
-      failed.push({ key: item.key, error: e.message });
-      ctx.events.failed(item, e);
-    };
-    const uploads = plan.items.filter((i) => i.kind === 'upload' || i.kind === 'copy');
-    const deletes = plan.items.filter((i) => i.kind === 'delete');
-    for (const folder of crowdedFolders(plan)) ctx.events.info(`${folder} holds more than ${FILES_PER_FOLDER.toLocaleString('en')} files: the Hub recommends fewer per folder`);
-    const ops: Op[] = [];
-    for (const item of uploads) {
-      const file = path.join(ctx.localRoot, ...(item.local!.name ?? item.key).split('/'));
-      // As on S3 and folders (listing/unchanged.ts): what was hashed is what is sent, or the file is not sent.
-      const stamp = stampOf(file);
-      const digests = { ...item.local!.digests, ...(await hashFile(file, ['sha256', 'gitsha1', 'md5'])) };
-      const content = await fs.openAsBlob(file);
-      const changed = changedSince(file, stamp, 'while being hashed');
-      if (changed) {
-        ctx.events.start(item);
-        fail(item, changed);
-        continue;
-      }
-      written.set(item.key, digests);
-      ops.push({ op: { operation: 'addOrUpdate', path: `${space.root}/${item.key}`, content }, item, file, stamp });
-    }
-    // Deletions ride in the commits with the uploads: after a failed file they stay out (apply/removals-last.ts).
-    let deletesSkipped = 0;
-    const removalsAllowed = () => removalsMayRun(failed.length, deletes.length, { removing: 'deleting', side: 'remote', transfer: 'transfer' }, (m) => ctx.events.info(m));
-    if (removalsAllowed()) for (const item of deletes) ops.push({ op: { operation: 'delete', path: `${space.root}/${item.remote!.name ?? item.key}` }, item });
-    else deletesSkipped = deletes.length;
-
-    const batches: Op[][] = [];
-    for (let i = 0; i < ops.length; i += OPS_PER_COMMIT) batches.push(ops.slice(i, i + OPS_PER_COMMIT));
-    if (batches.length > 1) ctx.events.info(`pushing in ${batches.length} commits of at most ${OPS_PER_COMMIT} files (the Hub's per-commit limit)`);
-    let head = parent!;
-    let landed = false;
-    for (let n = 0; n < batches.length; n++) {
-      for (const { item } of batches[n]) ctx.events.start(item);
-      const suffix = batches.length > 1 ? ` (${n + 1}/${batches.length})` : '';
-      while (batches[n].length) {
-        try {
-          const out = await commit({
-            repo: this.hub.repo,
-            branch: space.branch,
-            parentCommit: head,
-            title: commitTitle(ctx.record) + suffix,
-            description: `${commitDescription(ctx.record, { ...plan, items: batches.flat().map((o) => o.item) })}\n${pushIdLine(pushId)}`,
-            operations: batches[n].map((b) => b.op),
-            useXet: false,
-            ...creds,
-          });
-          if (out?.commit.oid) head = out.commit.oid;
-          landed = true;
-          break;
-        } catch (e) {
-          // Node refuses to read a file that changed after it was opened, before the commit is
-          // sent: such files fail as on S3, and the rest of the commit goes without them (and
-          // without deletions, which never follow a failure).
-          const changed = unreadable(e) ? batches[n].flatMap((o) => (o.file ? [{ o, error: changedSince(o.file, o.stamp!, 'while being uploaded') }] : [])) : [];
-          const left = new Set<Op>();
-          for (const { o, error } of changed) {
-            if (!error) continue;
-            written.delete(o.item.key);
-            fail(o.item, error);
-            left.add(o);
-          }
-          if (left.size) {
-            const pending = batches.slice(n).flat();
-            if (pending.some((o) => o.op.operation === 'delete') && !removalsAllowed()) {
-              for (const o of pending) if (o.op.operation === 'delete') left.add(o);
-              deletesSkipped = deletes.length;
-            }
-            for (let k = n; k < batches.length; k++) batches[k] = batches[k].filter((o) => !left.has(o));
-            continue;
-          }
-          const err = this.hub.explain(`commit to ${this.remote.url}@${space.branch}`, e);
-          if (err instanceof ConflictError) throw err;
-          for (const { item } of batches.slice(n).flat()) fail(item, err);
-          return { head, written, tags: new Map(), failed, deletesSkipped, created: landed ? undefined : created };
-        }
-      }
-      for (const { item } of batches[n]) {
-        if (item.kind === 'upload') ctx.events.bytes(item.bytes);
-        ctx.events.done(item, written.get(item.key));
-      }
-    }
-    this.heads.set(space.id, head);
-    // A push that lost files before any commit landed leaves the space as created (main's files).
-    return { head, written, tags: new Map(), failed, deletesSkipped, created: failed.length && !landed ? created : undefined };
+    const result = await commitPlan(this.hub, space, plan, ctx, parent, created);
+    if (result.head !== parent || !result.failed.length) this.heads.set(space.id, result.head);
+    return result;
   }
 
   /** ownsHead: the branch head is a commit of this working copy's unfinished push (its id is in the description). */
@@ -241,38 +141,4 @@ export class HubBackend implements Backend {
     }
     return files;
   }
-}
-
-/** One operation of a push's commits; an upload keeps its file and the stamp it was hashed at. */
-interface Op {
-  op: CommitOperation;
-  item: PlanItem;
-  file?: string;
-  stamp?: FileStamp;
-}
-
-/** changedSince: why `file` no longer is the file stamped (listing/unchanged.ts's words), or null. */
-function changedSince(file: string, stamp: FileStamp, when: string): Error | null {
-  try {
-    assertUnchanged(file, stamp, when);
-    return null;
-  } catch (e) {
-    return e as Error;
-  }
-}
-
-/** unreadable: the error is Node's refusal to read a file-backed Blob whose file changed. */
-function unreadable(e: unknown): boolean {
-  for (let x = e as { name?: string; cause?: unknown } | undefined; x; x = x.cause as typeof x) if (x.name === 'NotReadableError') return true;
-  return false;
-}
-
-function crowdedFolders(plan: Plan): string[] {
-  const counts = new Map<string, number>();
-  for (const i of plan.items) {
-    if (!i.local) continue;
-    const dir = i.key.includes('/') ? i.key.slice(0, i.key.lastIndexOf('/')) : '.';
-    counts.set(dir, (counts.get(dir) ?? 0) + 1);
-  }
-  return [...counts].filter(([, n]) => n > FILES_PER_FOLDER).map(([d]) => d);
 }
