@@ -11,6 +11,7 @@ import type { DigestName, Entry } from '../listing/entry.js';
 import { createDigester, sameContent } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
 import { SMALL_FILE } from '../remotes/object-store.js';
+import { TRIES, withRetries } from '../remotes/retry-policy.js';
 import type { Backend } from '../remotes/types.js';
 import type { Space } from '../space.js';
 import { inFlight } from './in-flight.js';
@@ -24,7 +25,6 @@ export function tempName(dest: string): string {
   return path.join(path.dirname(dest), `.${path.basename(dest).slice(0, 100)}.${RUN_TAG}${(tempCount++).toString(36)}.strata-tmp`);
 }
 
-const ATTEMPTS = 4;
 const PERMANENT_CODES = new Set(['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT', 'ENAMETOOLONG']);
 
 /** transient: worth another try (a dropped, stalled or cut-short transfer), not a refusal or a full disk. */
@@ -39,7 +39,8 @@ export function transient(e: unknown): boolean {
 
 /**
  * downloadVerified retries a download that failed part-way (reset, stall, truncated or
- * corrupted body) with a fresh temp file, backoff and jitter; permanent errors fail at once.
+ * corrupted body) with a fresh temp file, by the one retry rule (remotes/retry-policy.ts);
+ * permanent errors fail at once.
  */
 export async function downloadVerified(
   backend: Backend,
@@ -50,16 +51,17 @@ export async function downloadVerified(
   onRetry: (message: string) => void,
   localDisk = false,
 ): Promise<{ tmp: string; digests: Digests }> {
-  for (let attempt = 1; ; attempt++) {
+  return withRetries(async () => {
     try {
       return await download(backend, space, entry, dest, onBytes, localDisk);
     } catch (e) {
-      if (attempt >= ATTEMPTS || !transient(e)) throw e;
-      const wait = Math.random() * 250 * 2 ** attempt;
-      onRetry(`${entry.key}: ${(e as Error).message}; retrying (${attempt}/${ATTEMPTS - 1})`);
-      await new Promise((r) => setTimeout(r, wait));
+      // A stream may fail with a bare reason (a string): still a failed try, as an Error.
+      throw e instanceof Error ? e : new Error(String(e));
     }
-  }
+  }, {
+    retryable: transient,
+    onRetry: ({ error, attempt }) => onRetry(`${entry.key}: ${error.message}; retrying (${attempt}/${TRIES - 1})`),
+  });
 }
 
 /**

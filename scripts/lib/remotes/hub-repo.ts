@@ -26,6 +26,8 @@ export class HubRepo {
   readonly repo: RepoDesignation;
   private readonly token: string | undefined;
   readonly fetch: typeof fetch;
+  /** One try per request, for downloads: apply/download.ts retries a whole file, so its requests are not retried again. */
+  private readonly fetchOnce: typeof fetch;
 
   constructor(
     readonly remote: HubUrl,
@@ -35,6 +37,7 @@ export class HubRepo {
     this.repo = { type: 'dataset', name: remote.repo };
     this.token = hubToken(config.env);
     this.fetch = retryingFetch({ timeoutMs: config.httpTimeoutMs, onRetry: (r) => backendNote(`the Hub answered ${r.status}; retrying in ${(r.waitMs / 1000).toFixed(1)} s`) });
+    this.fetchOnce = retryingFetch({ timeoutMs: config.httpTimeoutMs, tries: 1, raise: true });
   }
 
   credentials() {
@@ -56,7 +59,9 @@ export class HubRepo {
     if (status === 401) return new StrataError(`Cannot ${what}: the Hub refused the token (401).`, 'Log in again with `hf auth login`, or check HF_TOKEN in .env.', 2);
     if (status === 403) return new StrataError(`Cannot ${what}: this token may not write to ${this.remote.repo} (403).`, 'Ask a maintainer for write access, or use a token with write scope.', 2);
     if (status === 412) return new ConflictError(`Cannot ${what}: someone pushed to the Hub branch since your last sync (412). Nothing was changed.`, 'Run `just status`, take their changes with `just get-results --keep`, then push again.');
-    return new Error(`${what}: ${msg}${status ? ` (HTTP ${status})` : ''}`);
+    // The status and Retry-After stay with the error, for the retry rule of a caller (a download).
+    const answer = e as { status?: number; retryAfter?: string };
+    return Object.assign(new Error(`${what}: ${msg}${status ? ` (HTTP ${status})` : ''}`), { status: status ?? answer.status, retryAfter: answer.retryAfter });
   }
 
   /** An error for a Hub answer that was not ok, explained like the client's own. */
@@ -103,8 +108,25 @@ export class HubRepo {
     return screenKeys(raw);
   }
 
-  /** download reads one file at a revision; null when it is not there. */
+  /** download reads one file at a revision (whole, in memory: promote's small files); null when it is not there. */
   download(filePath: string, rev: string): Promise<Blob | null> {
     return downloadFile({ repo: this.repo, path: enc(filePath), revision: rev, xet: false, ...this.credentials() });
+  }
+
+  /**
+   * readOnce streams one file at a revision in one GET (the resolve URL the client's own
+   * downloadFile reads), tried once: the download (apply/download.ts) retries the whole
+   * file, by the same rule as every request. A busy answer keeps its status and Retry-After
+   * for that rule. Null when the file is not there.
+   */
+  async readOnce(filePath: string, rev: string): Promise<ReadableStream<Uint8Array> | null> {
+    const url = `${this.hubUrl}/datasets/${this.remote.repo}/resolve/${encodeURIComponent(rev)}/${enc(filePath)}`;
+    const res = await this.fetchOnce(url, { headers: { Authorization: `Bearer ${this.credentials().accessToken}` } });
+    if (res.status === 404 && res.headers.get('X-Error-Code') === 'EntryNotFound') {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok) throw await this.failure(`download ${filePath}`, res);
+    return res.body ?? new ReadableStream({ start: (c) => c.close() });
   }
 }

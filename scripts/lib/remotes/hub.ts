@@ -59,14 +59,14 @@ export class HubBackend implements Backend {
 
   async openRead(space: Space, entry: Entry): Promise<Readable> {
     const rev = this.heads.get(space.id) ?? space.revision ?? space.branch;
-    let blob: Blob | null;
+    let body: ReadableStream<Uint8Array> | null;
     try {
-      blob = await this.hub.download(`${space.root}/${entry.name ?? entry.key}`, rev);
+      body = await this.hub.readOnce(`${space.root}/${entry.name ?? entry.key}`, rev);
     } catch (e) {
       throw this.hub.explain(`download ${space.root}/${entry.key}`, e);
     }
-    if (!blob) throw new Error(`${space.root}/${entry.key} is not on ${this.remote.url}@${rev}`);
-    return Readable.fromWeb(blob.stream() as import('node:stream/web').ReadableStream);
+    if (!body) throw new Error(`${space.root}/${entry.key} is not on ${this.remote.url}@${rev}`);
+    return Readable.fromWeb(body as import('node:stream/web').ReadableStream);
   }
 
   async push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult> {

@@ -1,53 +1,72 @@
 // retryingFetch retries what a busy server asks us to retry (429, 503 SlowDown) and what
-// cannot have changed anything (GET/HEAD/PUT/DELETE on 5xx or a dropped connection), with
-// exponential backoff and full jitter, honouring Retry-After. A POST that failed with a
-// plain 500 is not retried: a commit may have landed, and a retry would see a false conflict.
-
-import { backoffMs } from './backoff.js';
+// cannot have changed anything (GET/HEAD/PUT/DELETE on 5xx or a dropped connection), by the
+// one retry rule (retry-policy.ts: tries, backoff with jitter, Retry-After). A POST that
+// failed with a plain 500 is not retried: a commit may have landed, and a retry would see a
+// false conflict. On the last try the answer is handed back as it came (or, with `raise`,
+// thrown for a caller that retries the whole transfer).
+import { withRetries, TRIES } from './retry-policy.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 export interface RetryOptions {
-  attempts?: number;
-  baseMs?: number;
-  maxMs?: number;
+  /** Fewer tries than the rule's, for requests whose retries a caller makes. */
+  tries?: number;
   /** Per-request timeout: a stalled server is given up on (and retried when safe). */
   timeoutMs?: number;
+  /**
+   * Throw a retryable answer left after the last try (with its status and Retry-After) instead
+   * of handing it back: for a caller that retries the whole transfer itself (a download).
+   */
+  raise?: boolean;
   onRetry?: (info: { url: string; status: number | string; attempt: number; waitMs: number }) => void;
 }
 
+/** An answer worth another try: thrown between tries, and out of retryingFetch only with `raise`. */
+export class RetryableAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfter: string | undefined,
+  ) {
+    super(`the server answered ${status}`);
+  }
+}
+
 export function retryingFetch(opts: RetryOptions = {}): typeof fetch {
-  const attempts = opts.attempts ?? 6;
-  const base = opts.baseMs ?? 250;
-  const max = opts.maxMs ?? 20_000;
+  const tries = opts.tries ?? TRIES;
   const idleMs = opts.timeoutMs ?? 120_000;
   return async (input, init) => {
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     // A streamed body cannot be sent twice.
     const replayable = !init?.body || typeof init.body === 'string' || init.body instanceof Blob || init.body instanceof ArrayBuffer || ArrayBuffer.isView(init.body);
-    for (let attempt = 1; ; attempt++) {
-      const idle = idleTimer(idleMs);
-      const signal = init?.signal ? AbortSignal.any([init.signal, idle.signal]) : idle.signal;
-      let status: number | string;
-      let res: Response | undefined;
-      try {
-        res = await fetch(input, { ...init, signal });
-        status = res.status;
-        const retryable = status === 429 || status === 503 || (IDEMPOTENT.has(method) && status >= 500);
-        if (!retryable || attempt >= attempts || !replayable) return idle.watch(res);
-      } catch (e) {
+    const timedOut = new WeakSet<Error>();
+    return withRetries(
+      async (attempt) => {
+        const idle = idleTimer(idleMs);
+        const signal = init?.signal ? AbortSignal.any([init.signal, idle.signal]) : idle.signal;
+        let res: Response;
+        try {
+          res = await fetch(input, { ...init, signal });
+        } catch (e) {
+          idle.stop();
+          if (init?.signal?.aborted || !idle.signal.aborted) throw e;
+          const err = new Error(`no answer from ${url} for ${idleMs / 1000} s`);
+          timedOut.add(err);
+          throw err;
+        }
+        const retryable = res.status === 429 || res.status === 503 || (IDEMPOTENT.has(method) && res.status >= 500);
+        if (!retryable || (attempt >= tries && !opts.raise) || !replayable) return idle.watch(res);
         idle.stop();
-        if (init?.signal?.aborted) throw e;
-        status = idle.signal.aborted ? 'timeout' : 'connection error';
-        if (!IDEMPOTENT.has(method) || attempt >= attempts || !replayable) throw idle.signal.aborted ? new Error(`no answer from ${url} for ${idleMs / 1000} s`) : e;
-      }
-      idle.stop();
-      const waitMs = backoffMs(attempt, res?.headers.get('retry-after'), { baseMs: base, maxMs: max });
-      await res?.body?.cancel().catch(() => undefined);
-      opts.onRetry?.({ url, status, attempt, waitMs });
-      await new Promise((r) => setTimeout(r, waitMs));
-    }
+        await res.body?.cancel().catch(() => undefined);
+        throw new RetryableAnswer(res.status, res.headers.get('retry-after') ?? undefined);
+      },
+      {
+        tries: replayable ? tries : 1,
+        retryable: (e) => e instanceof RetryableAnswer || (IDEMPOTENT.has(method) && !init?.signal?.aborted),
+        onRetry: ({ error, attempt, waitMs }) =>
+          opts.onRetry?.({ url, status: error instanceof RetryableAnswer ? error.status : timedOut.has(error) ? 'timeout' : 'connection error', attempt, waitMs }),
+      },
+    );
   };
 }
 

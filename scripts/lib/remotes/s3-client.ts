@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { RefusedError, StrataError } from '../errors.js';
+import { TRIES } from './retry-policy.js';
 
 export function s3ClientConfig(env: Record<string, string | undefined>, transfers: number, idleTimeoutMs = 120_000): S3ClientConfig {
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
@@ -12,7 +13,8 @@ export function s3ClientConfig(env: Record<string, string | undefined>, transfer
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 5,
+    // Each SDK request is tried as often as every other request (retry-policy.ts).
+    maxAttempts: TRIES,
     retryMode: 'adaptive',
     // socketTimeout is an idle timeout: a stalled server fails the request (the SDK retries it),
     // while a slow but steady transfer of any size goes on. (requestTimeout would only warn.)
@@ -47,6 +49,8 @@ export function s3ClientConfig(env: Record<string, string | undefined>, transfer
 /** The client and what its errors are explained with. */
 export interface S3Connection {
   client: S3Client;
+  /** The same client with one try per request, for downloads: apply/download.ts retries a whole file. */
+  reader: S3Client;
   bucket: string;
   endpoint: string | undefined;
   /** The AWS_PROFILE the credentials come from, when they come from one (for messages). */
@@ -72,6 +76,7 @@ export function connectS3(bucket: string, env: Record<string, string | undefined
   );
   return {
     client,
+    reader: new S3Client({ ...config, maxAttempts: 1 }),
     bucket,
     endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
     profile: env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? undefined : env.AWS_PROFILE,
@@ -116,6 +121,6 @@ export function explainS3Error(where: Pick<S3Connection, 'bucket' | 'endpoint' |
   if (name === 'NoSuchBucket') return new StrataError(`Cannot ${what}: the bucket "${where.bucket}" does not exist.`, 'Check "remote" in strata.yaml.', 2);
   const cause = err.message || name || String(e);
   const wrapped = new Error(`${what}: ${cause}`);
-  (wrapped as Error & { status?: number }).status = status;
-  return wrapped;
+  // The status and Retry-After stay with the error, for the retry rule of a caller (a download).
+  return Object.assign(wrapped, { status, retryAfter: (err as { retryAfter?: string }).retryAfter });
 }

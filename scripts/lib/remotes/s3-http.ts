@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { backoffMs } from './backoff.js';
+import { withRetries } from './retry-policy.js';
 
 export interface S3HttpOptions {
   endpoint: string;
@@ -52,8 +52,6 @@ class NodeSha256 {
   }
 }
 
-const ATTEMPTS = 5;
-
 /** encodeKey URI-encodes each path segment the way SigV4 canonicalises S3 paths (RFC 3986 unreserved kept). */
 export function encodeKey(key: string): string {
   return key
@@ -78,9 +76,12 @@ export class S3Http {
     this.agent = https_ ? new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets, ca: opts.ca }) : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
   }
 
-  /** get answers the object's body as a stream (status 200 checked; the caller verifies size and hash). */
+  /**
+   * get answers the object's body as a stream (status 200 checked; the caller verifies size
+   * and hash). Tried once: the download (apply/download.ts) retries the whole file.
+   */
   get(key: string): Promise<http.IncomingMessage> {
-    return this.retrying(() => this.request('GET', key, {}, undefined));
+    return this.request('GET', key, {}, undefined);
   }
 
   /** put stores a whole object from memory; the server checks Content-MD5. Returns the ETag. */
@@ -108,19 +109,15 @@ export class S3Http {
   }
 
   // Transient answers (5xx, 429 SlowDown, a dropped connection before the answer) are tried
-  // again with backoff and jitter, honouring Retry-After. All three calls are idempotent.
-  private async retrying<T>(send: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await send();
-      } catch (e) {
+  // again by the one retry rule (retry-policy.ts), honouring Retry-After. Both calls are idempotent.
+  private retrying<T>(send: () => Promise<T>): Promise<T> {
+    return withRetries(send, {
+      retryable: (e) => {
         const status = (e as S3HttpError).$metadata?.httpStatusCode;
         // Without a status it is the connection (ECONNRESET, ETIMEDOUT, …), not a bug here.
-        const transient = status === undefined ? /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code ?? '') : status >= 500 || status === 429;
-        if (!transient || attempt >= ATTEMPTS) throw e;
-        await new Promise((r) => setTimeout(r, backoffMs(attempt, (e as { retryAfter?: string }).retryAfter, { baseMs: 200, maxMs: 20_000 })));
-      }
-    }
+        return status === undefined ? /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code ?? '') : status >= 500 || status === 429;
+      },
+    });
   }
 
   private async request(method: 'GET' | 'PUT', key: string, headers: Record<string, string>, body: Buffer | undefined, query: Record<string, string> = {}): Promise<http.IncomingMessage> {

@@ -98,7 +98,8 @@ export class S3Store implements ObjectStore {
 
   async read(key: string): Promise<Readable> {
     if (this.http) return this.call(`read s3://${this.bucket}/${key}`, () => this.http!.get(key));
-    const res = await this.call(`read s3://${this.bucket}/${key}`, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
+    // Tried once (the reader client): the download (apply/download.ts) retries the whole file.
+    const res = await this.call(`read s3://${this.bucket}/${key}`, () => this.connection.reader.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
     return res.Body as Readable;
   }
 
