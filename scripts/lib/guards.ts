@@ -270,7 +270,8 @@ export function pullRefusals(ctx: RunContext, p: Prepared): Refusal[] {
 
 /**
  * pushRefusals: every push rule that says no for this layer, and the head to build on.
- * The head comes early: a working copy that is behind must hear "someone pushed" first.
+ * The head comes early: a working copy that is behind must hear "someone pushed" first, and
+ * then nothing about deletes that only being behind would cause.
  * With `force`, the second reading of the head is skipped (nothing would act on it).
  */
 export async function pushRefusals(ctx: RunContext, p: Prepared, force: boolean, warn: (m: string) => void): Promise<{ refusals: Refusal[]; base: string | null }> {
@@ -286,7 +287,10 @@ export async function pushRefusals(ctx: RunContext, p: Prepared, force: boolean,
       found.push(refusal('pushed-while-planning', `someone else pushed to ${describeSpace(p.space)} while this push was being planned. Nothing was changed.`, 'Wait a moment, take their changes with `just get-results --keep`, then push again.', { exitCode: 4 }));
     }
   }
-  found.push(emptyLocalLayer(p.plan, p.local.exists, p.layer.local, p.scope), unreadableFolders(p), tooManyDeletes(p.plan, ctx.config.deleteThreshold));
+  const conflict = found.some((r) => r?.exitCode === 4);
+  // Behind someone else's push, the plan deletes their new files: rules that count the plan's
+  // deletes would only repeat that, and their "--force" would skip the conflict too.
+  if (!conflict) found.push(emptyLocalLayer(p.plan, p.local.exists, p.layer.local, p.scope), unreadableFolders(p), tooManyDeletes(p.plan, ctx.config.deleteThreshold));
   return { refusals: found.filter((r): r is Refusal => r !== null), base: head.base };
 }
 

@@ -40,6 +40,10 @@ interface Row {
   setup: () => Promise<{ wc: WorkingCopy; opts?: RunOptions }>;
   /** A rule the row must show (the first refusal's words). */
   shows: RegExp;
+  /** Words the real run may not show. */
+  notShown?: RegExp;
+  /** A further refusal the row must show on an "also:" line. */
+  alsoShows?: RegExp;
 }
 
 const pushed = async (opts: { branch?: string; n?: number } = {}) => {
@@ -119,6 +123,7 @@ const ROWS: Row[] = [
     recipe: 'put-results',
     exit: 3,
     shows: /The local folder is empty/,
+    alsoShows: /^also: The push would delete 4 of 4 remote files/m,
     setup: async () => {
       const wc = await pushed();
       for (let i = 0; i < 4; i++) wc.remove(`data/processed/f${i}.csv`);
@@ -139,10 +144,11 @@ const ROWS: Row[] = [
   },
   {
     row: 'C1',
-    what: 'someone else pushed (and the push would also delete too much)',
+    what: 'someone else pushed (the deletes that being behind causes are not counted against the threshold)',
     recipe: 'put-results',
     exit: 4,
     shows: /changed since this working copy last synced it \(someone else pushed/,
+    notShown: /also:|would delete/,
     setup: async () => {
       const wc = await pushed();
       const ben = workingCopy(wc.remote, { branch: 'qc', user: 'ben' });
@@ -222,6 +228,8 @@ describe('status shows what the real run says, row by row', () => {
     expect(real.exitCode, real.stderr).toBe(row.exit);
     const lines = messageLines(real, row.recipe, layer);
     expect(lines[0]).toMatch(row.shows);
+    if (row.notShown) expect(real.stderr).not.toMatch(row.notShown);
+    if (row.alsoShows) expect(lines.slice(1).join('\n')).toMatch(row.alsoShows);
     const what = row.recipe.startsWith('get') ? 'get' : 'put';
     const expected = lines.map((l, i) => (i === 0 ? `  ${what} would be refused: ${l}` : `  ${l}`)).join('\n');
     expect(status.stdout, `status:\n${status.stdout}\nreal:\n${real.stderr}`).toContain(expected);
