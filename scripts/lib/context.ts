@@ -17,10 +17,11 @@ export interface RunContext {
   host: string;
 }
 
-export async function openProject(cwd: string, flags: ConfigFlags = {}): Promise<RunContext> {
+/** `environment`: the variables the configuration reads (tests pass a cleaned one, never their own). */
+export async function openProject(cwd: string, flags: ConfigFlags = {}, environment: NodeJS.ProcessEnv = process.env): Promise<RunContext> {
   // NOTE: --role is a convenience like STRATA_ROLE in .env; role rules are guardrails, not security.
   const root = findProjectRoot(cwd);
-  const config = loadConfig(root, flags);
+  const config = loadConfig(root, flags, environment);
   const git = await readGit(root, config.mainBranch);
   return { config, git, host: os.hostname() };
 }

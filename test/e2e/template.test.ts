@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cephS3Client, createBucket, type S3Access } from '../support/ceph.js';
-import { childEnv } from '../support/child-env.js';
+import { childEnv } from '../support/env.js';
 
 const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TEMPLATE = path.join(STRATA_ROOT, 'templates', 'lab-project');
@@ -64,11 +64,11 @@ function ok(r: RunResult, what: string): RunResult {
 }
 
 /**
- * The environment of every child: the runner's, minus anything that could steer Strata, git,
- * rclone, AWS or npm elsewhere (vitest under `npm test` inherits npm_config_* settings).
+ * The environment of every child (test/support/env.ts; vitest under `npm test` inherits
+ * npm_config_* settings, which the rule drops), with npm kept quiet.
  */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return childEnv(/^(STRATA_|AWS_|HF_|GIT_|RCLONE_|npm_|NODE_OPTIONS$|INIT_CWD$)/i, {
+  return childEnv({
     npm_config_audit: 'false',
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',

@@ -7,8 +7,10 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBucket } from '../support/ceph.js';
+import { childEnv } from '../support/env.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
-import { openProject, type RunContext } from '../../scripts/lib/context.js';
+import { openInProcess } from '../support/in-process.js';
+import type { RunContext } from '../../scripts/lib/context.js';
 import { ConflictError } from '../../scripts/lib/errors.js';
 import { checkPush } from '../../scripts/lib/guards.js';
 import { prepare, pull, push, type Prepared } from '../../scripts/lib/sync.js';
@@ -61,7 +63,7 @@ const kinds: RemoteKind[] = [
 ];
 
 function git(dir: string, ...args: string[]) {
-  return execFileSync('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).toString();
+  return execFileSync('git', args, { cwd: dir, env: childEnv() }).toString();
 }
 
 /** A working copy: a git repo with strata.yaml and .env pointing at the remote. */
@@ -82,8 +84,9 @@ function write(dir: string, rel: string, data: string | Buffer) {
   fs.writeFileSync(p, data);
 }
 
+/** The settings come from the working copy's .env: the environment Strata sees holds none of the developer's. */
 async function ctxFor(dir: string): Promise<RunContext> {
-  return openProject(dir);
+  return openInProcess(dir);
 }
 
 async function doPush(dir: string, layer = 'processed', branch?: string): Promise<Prepared> {

@@ -9,12 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openProject } from '../../scripts/lib/context.js';
 import { layerByName } from '../../scripts/lib/config/layers.js';
 import { ConflictError } from '../../scripts/lib/errors.js';
 import type { TransferEvents } from '../../scripts/lib/remotes/types.js';
 import { checkPush } from '../../scripts/lib/guards.js';
 import { prepare, pull, push } from '../../scripts/lib/sync.js';
+import { childEnv } from '../support/env.js';
+import { openInProcess } from '../support/in-process.js';
 
 const token = process.env.HF_TOKEN;
 const repo = process.env.STRATA_LIVE_HUB_REPO;
@@ -25,7 +26,7 @@ afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }
 function workingCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-live-'));
   dirs.push(dir);
-  const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } });
+  const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, env: childEnv() });
   git('init', '-q', '-b', 'main');
   fs.writeFileSync(path.join(dir, 'strata.yaml'), `remote: file://${dir}-inputs\nhub: hf://datasets/${repo}\n`);
   fs.writeFileSync(path.join(dir, '.gitignore'), 'data/\n.strata/\n');
@@ -36,7 +37,8 @@ function workingCopy(): string {
 }
 
 async function sync(dir: string, direction: 'push' | 'pull', branch: string) {
-  const ctx = await openProject(dir, { role: 'maintainer' });
+  // The token is the one setting taken from the developer's environment, and named here.
+  const ctx = await openInProcess(dir, { HF_TOKEN: token! }, { role: 'maintainer' });
   const p = await prepare(ctx, layerByName(ctx.config, 'processed'), direction, { branch, fallbackToMain: true });
   if (direction === 'push') await push(ctx, p, await checkPush(ctx, p, false, () => undefined), { recipe: 'live-test', events: quiet });
   else await pull(ctx, p, { dryRun: false, force: false, events: quiet });
@@ -46,7 +48,7 @@ async function sync(dir: string, direction: 'push' | 'pull', branch: string) {
 describe.skipIf(!token || !repo)('the real Hub (opt-in: HF_TOKEN and STRATA_LIVE_HUB_REPO)', () => {
   it('round-trips a branch with a slash, skips unchanged files, and refuses a stale push', async () => {
     const a = workingCopy();
-    const branch = execFileSync('git', ['branch', '--show-current'], { cwd: a }).toString().trim();
+    const branch = execFileSync('git', ['branch', '--show-current'], { cwd: a, env: childEnv() }).toString().trim();
     fs.mkdirSync(path.join(a, 'data/processed/run'), { recursive: true });
     fs.writeFileSync(path.join(a, 'data/processed/run/table.csv'), 'a,b\n1,2\n');
     fs.writeFileSync(path.join(a, 'data/processed/run/image.bin'), crypto.randomBytes(64 * 1024));

@@ -35,7 +35,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { cephS3Client, createBucket, type S3Access } from './ceph.js';
-import { childEnv } from './child-env.js';
+import { childEnv } from './env.js';
 
 /** The Strata checkout under test (its strata.just, dist/ and node_modules/.bin/just). */
 export const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -117,7 +117,7 @@ export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJ
 
 /** The environment of every child: the test runner's, minus anything that could steer Strata or git elsewhere. */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return childEnv(/^(STRATA_|AWS_|HF_|GIT_|RCLONE_)/);
+  return childEnv();
 }
 
 async function git(cwd: string, args: string[]): Promise<string> {

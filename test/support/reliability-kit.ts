@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { downloadFile, listFiles } from '@huggingface/hub';
-import { childEnv } from './child-env.js';
+import { childEnv } from './env.js';
 
 export const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const STRATA_JS = path.join(STRATA_ROOT, 'dist', 'scripts', 'strata.js');
@@ -289,8 +289,8 @@ export interface Running {
 }
 
 function baseEnv(home: string): NodeJS.ProcessEnv {
-  // The AWS SDK's default credential chain would otherwise wait for an EC2 metadata service.
-  return childEnv(/^(STRATA_|AWS_|HF_|GIT_|VITEST|npm_)/, { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' });
+  // A home of its own: no ~/.aws, ~/.gitconfig or Hub token of the developer's.
+  return childEnv({ HOME: home });
 }
 
 export class WorkingCopy {
