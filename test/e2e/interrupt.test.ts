@@ -3,35 +3,11 @@
 // prompt back: no file written after that moment, no temp file left, the state record
 // valid, and the next run converges. (Once, just returned at once while Strata went on for
 // 1.4–1.7 s and wrote 7–15 more files.)
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertOk, JUST, useLab, type WorkingCopy } from '../support/lab.js';
-
-/** Every file under a folder, temp files included (name → size). */
-function files(dir: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  const walk = (d: string, rel: string) => {
-    let entries: fs.Dirent[] = [];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else {
-        // A file that vanishes between the listing and the stat is itself a sign of a run still going.
-        const st = fs.statSync(path.join(d, e.name), { throwIfNoEntry: false });
-        out[r] = st ? st.size : -1;
-      }
-    }
-  };
-  walk(dir, '');
-  return out;
-}
+import { start } from '../support/run.js';
+import { sizes } from '../support/tree.js';
 
 /**
  * Starts `just ARGS` on a terminal of its own (util-linux `script` makes a pseudo-terminal),
@@ -40,12 +16,9 @@ function files(dir: string): Record<string, number> {
  * terminal driver.
  */
 function startJust(wc: WorkingCopy, args: string[], env: Record<string, string>) {
-  const child = spawn('script', ['-qfec', [JUST, ...args].join(' '), '/dev/null'], { cwd: wc.dir, env: { ...wc.env({ env }), TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const exited = new Promise<{ code: number | null; at: number }>((ok) => child.once('exit', (code) => ok({ code, at: Date.now() })));
-  return { child, exited, stderr: () => output, interrupt: () => child.stdin!.write('\x03') };
+  const running = start('script', ['-qfec', [JUST, ...args].join(' '), '/dev/null'], { cwd: wc.dir, env: { ...wc.env({ env }), TERM: 'xterm' }, stdin: 'open' });
+  // The terminal's output: what Strata wrote to stdout and stderr both arrive through script's stdout.
+  return { exited: running.exited, stderr: running.output, interrupt: () => running.child.stdin!.write('\x03') };
 }
 
 describe('^C under just', () => {
@@ -61,13 +34,13 @@ describe('^C under just', () => {
     // One transfer at a time, so the pull is still going when ^C comes.
     const run = startJust(ana, ['get-inputs'], { STRATA_TRANSFERS: '1' });
     const deadline = Date.now() + 60_000;
-    while (Object.keys(files(target)).length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (Object.keys(sizes(target)).length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const sentAt = Date.now();
     run.interrupt(); // ^C typed on the terminal
-    const { code, at } = await run.exited;
-    const atPrompt = files(target);
+    const { exitCode: code, at } = await run.exited;
+    const atPrompt = sizes(target);
     await new Promise((r) => setTimeout(r, 2000));
-    const later = files(target);
+    const later = sizes(target);
 
     expect(code, run.stderr()).not.toBe(0);
     expect(at - sentAt, 'just returned promptly').toBeLessThan(3000);
@@ -85,6 +58,6 @@ describe('^C under just', () => {
 
     const again = assertOk(await ana.just('get-inputs'), 'the next run converges');
     expect(again.stderr).not.toMatch(/unshared/);
-    expect(Object.keys(files(target)).filter((k) => k !== '.gitkeep')).toHaveLength(N);
+    expect(Object.keys(sizes(target)).filter((k) => k !== '.gitkeep')).toHaveLength(N);
   });
 });

@@ -6,8 +6,7 @@
 //     Debian's rclone, switched by following docs/new-project.md's adoption block as written:
 //     nothing is downloaded, nothing in the bucket changes;
 // (c) the README's two commands from a fresh clone of this repository's committed HEAD.
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cephS3Client, createBucket, type S3Access } from '../support/ceph.js';
 import { childEnv } from '../support/env.js';
+import { assertOk, run, type RunResult } from '../support/run.js';
+import { sha256, tree } from '../support/tree.js';
 
 const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TEMPLATE = path.join(STRATA_ROOT, 'templates', 'lab-project');
@@ -26,42 +27,6 @@ const RCLONE = '/usr/bin/rclone';
 const DOCUMENTED_SOURCE = 'git+https://github.com/YOUR-LAB/strata.git';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────
-
-interface RunResult {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timeoutMs = opts.timeoutMs ?? 120_000;
-    const timer = setTimeout(() => {
-      stderr += `\n[template.test] ${cmd} ${args.join(' ')} timed out after ${timeoutMs} ms; killed\n`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run ${cmd}: ${e.message}`));
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ exitCode: code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
-
-function ok(r: RunResult, what: string): RunResult {
-  if (r.exitCode !== 0) throw new Error(`${what}: exited ${r.exitCode}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`);
-  return r;
-}
 
 /**
  * The environment of every child (test/support/env.ts; vitest under `npm test` inherits
@@ -87,10 +52,8 @@ function s3Env(s3: S3Access): Record<string, string> {
 }
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
-  return ok(await run('git', args, { cwd, env: cleanEnv() }), `git ${args.join(' ')}`).stdout.trim();
+  return assertOk(await run('git', args, { cwd, env: cleanEnv() }), `git ${args.join(' ')}`).stdout.trim();
 }
-
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 function write(dir: string, rel: string, content: string | Buffer): void {
   const file = path.join(dir, ...rel.split('/'));
@@ -100,23 +63,7 @@ function write(dir: string, rel: string, content: string | Buffer): void {
 
 /** key → sha256 of every file under dir/rel (recursive), .gitkeep left out. */
 function localFiles(dir: string, rel: string): Record<string, string> {
-  const base = path.join(dir, ...rel.split('/'));
-  const out: Record<string, string> = {};
-  const walk = (sub: string) => {
-    let dirents: fs.Dirent[];
-    try {
-      dirents = fs.readdirSync(path.join(base, sub), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const d of dirents) {
-      const key = sub ? `${sub}/${d.name}` : d.name;
-      if (d.isDirectory()) walk(key);
-      else if (d.name !== '.gitkeep') out[key] = sha(fs.readFileSync(path.join(base, key)));
-    }
-  };
-  walk('');
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return tree(path.join(dir, ...rel.split('/')), { withTemp: true });
 }
 
 /** key (relative to prefix) → ETag of every object under s3://bucket/prefix/. */
@@ -158,7 +105,7 @@ afterAll(() => {
 /** renders templates/lab-project with the real cookiecutter into root; returns the project folder. */
 async function render(root: string, vars: Record<string, string>): Promise<string> {
   const args = ['--no-input', '-o', root, TEMPLATE, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)];
-  const r = ok(await run(COOKIECUTTER, args, { cwd: root, env: cleanEnv() }), 'cookiecutter');
+  const r = assertOk(await run(COOKIECUTTER, args, { cwd: root, env: cleanEnv() }), 'cookiecutter');
   timings.push(`cookiecutter render: ${r.ms} ms`);
   return path.join(root, vars.project_slug);
 }
@@ -174,7 +121,7 @@ const INSTALL_ENV = { npm_config_ignore_scripts: 'true' };
 
 /** The one install step, as documented. */
 async function npmInstall(dir: string, what: string): Promise<void> {
-  const r = ok(await run('npm', ['install'], { cwd: dir, env: cleanEnv(INSTALL_ENV), timeoutMs: 300_000 }), `${what}: npm install`);
+  const r = assertOk(await run('npm', ['install'], { cwd: dir, env: cleanEnv(INSTALL_ENV), timeoutMs: 300_000 }), `${what}: npm install`);
   timings.push(`${what}: npm install ${r.ms} ms`);
 }
 
@@ -216,7 +163,7 @@ describe('templates/lab-project rendered by cookiecutter', () => {
     );
 
     // Before the install step the menu still works, and says what is missing.
-    const before = ok(await run(path.join(STRATA_ROOT, 'node_modules', '.bin', 'just'), [], { cwd: proj, env: cleanEnv() }), 'just before npm install');
+    const before = assertOk(await run(path.join(STRATA_ROOT, 'node_modules', '.bin', 'just'), [], { cwd: proj, env: cleanEnv() }), 'just before npm install');
     expect(before.stdout).toMatch(/Strata is not installed.*npm install/);
     expect(before.stdout).toMatch(/setup/);
     expect(before.stdout).not.toMatch(/get-inputs/);
@@ -270,29 +217,29 @@ describe('templates/lab-project rendered by cookiecutter', () => {
     };
     for (const [k, v] of Object.entries(inputs)) write(mia, `data/${k}`, v);
     write(mia, 'data/raw/images/plate-1/A01.tif', randomBytes(1000)); // raw images are never synced
-    ok(await npxJust(mia, maintainer, 'put-inputs'), 'mia: just put-inputs');
+    assertOk(await npxJust(mia, maintainer, 'put-inputs'), 'mia: just put-inputs');
     const afterInputs = await bucketListing(s3, bucket, prefix);
     expect(Object.keys(withoutStrataRecords(afterInputs)).sort()).toEqual(['external/plate-map.csv', 'profiles/plate-1/profiles.csv', 'profiles/plate-2/profiles.bin']);
 
     // main's results, published by the maintainer.
     write(mia, 'data/processed/baseline/summary.csv', 'plate,cells\nplate-1,1000\n');
-    ok(await npxJust(mia, maintainer, 'put-results'), 'mia: just put-results (main)');
+    assertOk(await npxJust(mia, maintainer, 'put-results'), 'mia: just put-results (main)');
 
     // The analyst: clone + the one install step, then the daily recipes.
     const ana = path.join(root, 'ana');
     await git(root, 'clone', '-q', origin, ana);
     await npmInstall(ana, `analyst (${opts.hub ? 'hub' : 's3'})`);
-    ok(await npxJust(ana, analyst, 'get-inputs'), 'ana: just get-inputs');
+    assertOk(await npxJust(ana, analyst, 'get-inputs'), 'ana: just get-inputs');
     expect(localFiles(ana, 'data/external')).toEqual(localFiles(mia, 'data/external'));
     expect(localFiles(ana, 'data/raw/profiles')).toEqual(localFiles(mia, 'data/raw/profiles'));
     expect(fs.existsSync(path.join(ana, 'data/raw/images'))).toBe(false);
-    ok(await npxJust(ana, analyst, 'get-results'), 'ana: just get-results');
+    assertOk(await npxJust(ana, analyst, 'get-results'), 'ana: just get-results');
     expect(localFiles(ana, 'data/processed')).toEqual(localFiles(mia, 'data/processed'));
 
     await git(ana, 'switch', '-q', '-c', 'qc');
     write(ana, 'data/processed/qc/summary.csv', 'plate,cells\nplate-1,1200\n');
-    ok(await npxJust(ana, analyst, 'put-results'), 'ana: just put-results (branch qc)');
-    const again = ok(await npxJust(ana, analyst, 'get-results'), 'ana: just get-results again');
+    assertOk(await npxJust(ana, analyst, 'put-results'), 'ana: just put-results (branch qc)');
+    const again = assertOk(await npxJust(ana, analyst, 'get-results'), 'ana: just get-results again');
     expect(again.stdout).toMatch(NOTHING_MOVED);
     // The clone's git status: data never shows up, nor Strata's records.
     expect(await git(ana, 'status', '--porcelain')).toBe('');
@@ -301,11 +248,11 @@ describe('templates/lab-project rendered by cookiecutter', () => {
     // The maintainer reads the analyst's branch.
     await git(mia, 'fetch', '-q', 'origin');
     await git(mia, 'switch', '-q', 'qc');
-    ok(await npxJust(mia, maintainer, 'get-results'), 'mia: just get-results on qc');
+    assertOk(await npxJust(mia, maintainer, 'get-results'), 'mia: just get-results on qc');
     expect(localFiles(mia, 'data/processed')).toEqual(localFiles(ana, 'data/processed'));
     expect(Object.keys(localFiles(mia, 'data/processed'))).toEqual(['baseline/summary.csv', 'qc/summary.csv']);
 
-    const log = ok(await npxJust(ana, analyst, 'log'), 'ana: just log');
+    const log = assertOk(await npxJust(ana, analyst, 'log'), 'ana: just log');
     return { s3, hubServer, bucket, prefix, slug, ana, mia, log, listing: await bucketListing(s3, bucket, prefix) };
   }
 
@@ -390,7 +337,7 @@ async function rcloneProject() {
     RCLONE_S3_UPLOAD_CUTOFF: '1M',
     RCLONE_S3_CHUNK_SIZE: '5M',
   };
-  const rcloneVersion = ok(await run(RCLONE, ['version'], { cwd: root, env: cleanEnv() }), 'rclone version');
+  const rcloneVersion = assertOk(await run(RCLONE, ['version'], { cwd: root, env: cleanEnv() }), 'rclone version');
   expect(rcloneVersion.stdout).toMatch(/^rclone v1\./);
   // Debian's rclone (/usr/bin) must be the one the old recipes run.
   const pathEnv = { PATH: `/usr/bin:${process.env.PATH ?? ''}` };
@@ -425,8 +372,8 @@ async function rcloneProject() {
     'processed/run-2/notes.txt': Buffer.from('second run\n'),
   };
   for (const [k, v] of Object.entries(data)) write(mia, `data/${k}`, v);
-  ok(await oldJust(mia, 'put-inputs'), 'mia: old just put-inputs (rclone)');
-  ok(await oldJust(mia, 'put-results'), 'mia: old just put-results (rclone)');
+  assertOk(await oldJust(mia, 'put-inputs'), 'mia: old just put-inputs (rclone)');
+  assertOk(await oldJust(mia, 'put-results'), 'mia: old just put-results (rclone)');
   const rcloneWritten = await bucketListing(s3, bucket, prefix);
   expect(rcloneWritten['profiles/plate-1/profiles.parquet']).toMatch(/-3$/);
   expect(rcloneWritten['interim/normalized/plate-1.parquet']).toMatch(/-1$/);
@@ -435,8 +382,8 @@ async function rcloneProject() {
   // An analyst's working copy, synced by the rclone recipes.
   const ana = path.join(root, 'ana');
   await git(root, 'clone', '-q', origin, ana);
-  ok(await oldJust(ana, 'get-inputs'), 'ana: old just get-inputs (rclone)');
-  ok(await oldJust(ana, 'get-results'), 'ana: old just get-results (rclone)');
+  assertOk(await oldJust(ana, 'get-inputs'), 'ana: old just get-inputs (rclone)');
+  assertOk(await oldJust(ana, 'get-results'), 'ana: old just get-results (rclone)');
   const layers = (dir: string) => ({
     external: localFiles(dir, 'data/external'),
     profiles: localFiles(dir, 'data/raw/profiles'),
@@ -447,7 +394,7 @@ async function rcloneProject() {
     Object.fromEntries(
       Object.entries(data)
         .filter(([k]) => k.startsWith(p + '/'))
-        .map(([k, v]) => [k.slice(p.length + 1), sha(v)])
+        .map(([k, v]) => [k.slice(p.length + 1), sha256(v)])
         .sort(([a], [b]) => a.localeCompare(b)),
     );
   const before = layers(ana);
@@ -464,7 +411,7 @@ function writeDotenv(dir: string, values: Record<string, string>): void {
 /** Runs one documented shell line in dir, with this checkout as the Strata source. */
 async function step(dir: string, line: string, env: Record<string, string> = {}): Promise<RunResult> {
   const cmd = line.replace(DOCUMENTED_SOURCE, STRATA_ROOT);
-  const r = ok(await run('bash', ['-c', cmd], { cwd: dir, env: cleanEnv({ ...INSTALL_ENV, ...env }), timeoutMs: 300_000 }), `documented step: ${cmd}`);
+  const r = assertOk(await run('bash', ['-c', cmd], { cwd: dir, env: cleanEnv({ ...INSTALL_ENV, ...env }), timeoutMs: 300_000 }), `documented step: ${cmd}`);
   timings.push(`adopt step "${cmd}": ${r.ms} ms`);
   if (process.env.STRATA_TEST_VERBOSE) console.log(`=== ${cmd}\n${r.stdout}${r.stderr}`);
   return r;
@@ -488,7 +435,7 @@ describe('adopting Strata in a project with the lab rclone recipes', () => {
     // The adopt script found the bucket prefix through the rclone remote and kept the old Justfile.
     expect(fs.readFileSync(path.join(ana, 'strata.yaml'), 'utf8')).toMatch(new RegExp(`^remote: s3://${bucket}/${prefix}$`, 'm'));
     expect(fs.readFileSync(path.join(ana, 'Justfile.rclone'), 'utf8')).toBe(oldJustfile);
-    const summary = ok(await run('npx', ['--no-install', 'just', '--summary'], { cwd: ana, env: cleanEnv() }), 'just --summary').stdout.split(/\s+/);
+    const summary = assertOk(await run('npx', ['--no-install', 'just', '--summary'], { cwd: ana, env: cleanEnv() }), 'just --summary').stdout.split(/\s+/);
     for (const r of ['run', 'dry', 'list-s3', 'get-inputs', 'get-results', 'put-results', 'put-inputs', 'put-interim', 'status', 'log']) expect(summary, r).toContain(r);
 
     // status: every layer would download nothing. get-inputs and get-results: down 0.
@@ -504,7 +451,7 @@ describe('adopting Strata in a project with the lab rclone recipes', () => {
     expect(withoutStrataRecords(await bucketListing(s3, bucket, prefix))).toEqual(rcloneWritten);
 
     // A second pull is a no-op too, now from the recorded state.
-    expect(ok(await npxJust(ana, { STRATA_USER: 'ana' }, 'get-inputs'), 'ana: get-inputs again').stdout).toMatch(NOTHING_MOVED);
+    expect(assertOk(await npxJust(ana, { STRATA_USER: 'ana' }, 'get-inputs'), 'ana: get-inputs again').stdout).toMatch(NOTHING_MOVED);
 
     // The analyst commits the switch; the maintainer pulls it, installs, and pushes: nothing to upload or delete.
     expect(await git(ana, 'status', '--porcelain')).toMatch(/strata\.yaml/);
@@ -518,10 +465,10 @@ describe('adopting Strata in a project with the lab rclone recipes', () => {
     // The install step leaves the clone clean (package-lock.json is the same in every clone).
     expect(await git(mia, 'status', '--porcelain')).toBe('');
     writeDotenv(mia, { ...s3Env(s3), STRATA_ROLE: 'maintainer' });
-    const push = ok(await npxJust(mia, { STRATA_USER: 'mia' }, 'put-inputs'), 'mia: put-inputs after the switch');
+    const push = assertOk(await npxJust(mia, { STRATA_USER: 'mia' }, 'put-inputs'), 'mia: put-inputs after the switch');
     expect(push.stdout).toMatch(PUSHED_NOTHING);
     expect(push.stdout).not.toMatch(/\+dirty/);
-    const interim = ok(await npxJust(mia, { STRATA_USER: 'mia' }, 'put-interim'), 'mia: put-interim after the switch');
+    const interim = assertOk(await npxJust(mia, { STRATA_USER: 'mia' }, 'put-interim'), 'mia: put-interim after the switch');
     expect(interim.stdout).toMatch(PUSHED_NOTHING);
     expect(withoutStrataRecords(await bucketListing(s3, bucket, prefix))).toEqual(rcloneWritten);
     expect(layers(mia)).toEqual(before);
@@ -540,7 +487,7 @@ describe('adopting Strata in a project with the lab rclone recipes', () => {
     await step(mia, install);
     await step(mia, `node node_modules/strata/templates/adopt/adopt.mjs --hub hf://datasets/${repo}`);
     expect(fs.readFileSync(path.join(mia, 'strata.yaml'), 'utf8')).toMatch(new RegExp(`^hub: hf://datasets/${repo}$`, 'm'));
-    const publish = ok(await npxJust(mia, { STRATA_USER: 'mia' }, 'put-results'), 'mia: put-results (main, to the Hub)');
+    const publish = assertOk(await npxJust(mia, { STRATA_USER: 'mia' }, 'put-results'), 'mia: put-results (main, to the Hub)');
     expect(publish.stdout).toMatch(/Summary: up 3 /);
     // S3 is untouched: processed/ there stays as rclone left it (a backup).
     expect(withoutStrataRecords(await bucketListing(s3, bucket, prefix))).toEqual(rcloneWritten);
@@ -556,8 +503,8 @@ describe('adopting Strata in a project with the lab rclone recipes', () => {
     await git(ana, 'pull', '-q', 'origin', 'main');
     await npmInstall(ana, 'analyst after the switch (hub)');
     writeDotenv(ana, { ...s3Env(s3), ...hubEnv });
-    expect(ok(await npxJust(ana, { STRATA_USER: 'ana' }, 'get-inputs'), 'ana: get-inputs').stdout).toMatch(NOTHING_MOVED);
-    expect(ok(await npxJust(ana, { STRATA_USER: 'ana' }, 'get-results'), 'ana: get-results (processed/ from the Hub)').stdout).toMatch(NOTHING_MOVED);
+    expect(assertOk(await npxJust(ana, { STRATA_USER: 'ana' }, 'get-inputs'), 'ana: get-inputs').stdout).toMatch(NOTHING_MOVED);
+    expect(assertOk(await npxJust(ana, { STRATA_USER: 'ana' }, 'get-results'), 'ana: get-results (processed/ from the Hub)').stdout).toMatch(NOTHING_MOVED);
     expect(layers(ana)).toEqual(before);
   });
 });
@@ -613,7 +560,7 @@ describe('templates/adopt/adopt.mjs on unusual Justfiles', () => {
       '',
     ].join('\n');
     const dir = await project(justfile);
-    const r = ok(await adopt(dir), 'adopt');
+    const r = assertOk(await adopt(dir), 'adopt');
     expect(r.stdout).toContain('from the Justfile\'s DATA: s3://lab-bucket/projects/cp/datastore');
     expect(r.stdout).toMatch(/replaced by Strata's: get-inputs, alias log, status, put-results-for/);
     const after = fs.readFileSync(path.join(dir, 'Justfile'), 'utf8');
@@ -642,14 +589,14 @@ describe('templates/adopt/adopt.mjs on unusual Justfiles', () => {
     );
     expect(fs.readFileSync(path.join(dir, 'Justfile.rclone'), 'utf8')).toBe(justfile);
     expect(fs.readFileSync(path.join(dir, 'strata.yaml'), 'utf8')).toMatch(/^remote: s3:\/\/lab-bucket\/projects\/cp\/datastore$/m);
-    const report = ok(await run(path.join(STRATA_ROOT, 'node_modules', '.bin', 'just'), ['report'], { cwd: dir, env: cleanEnv() }), 'just report');
+    const report = assertOk(await run(path.join(STRATA_ROOT, 'node_modules', '.bin', 'just'), ['report'], { cwd: dir, env: cleanEnv() }), 'just report');
     expect(report.stdout).toBe('one\ntwo\n');
   });
 
   it('writes nothing with --dry-run, with two unrelated prefixes, or when Justfile.rclone exists', async () => {
     const one = 'REMOTE := "s3:lab-bucket/projects/cp/datastore"\n\nget-inputs:\n    rclone sync {{REMOTE}}/external data/external\n';
     let dir = await project(one);
-    const dry = ok(await adopt(dir, '--dry-run'), 'adopt --dry-run');
+    const dry = assertOk(await adopt(dir, '--dry-run'), 'adopt --dry-run');
     expect(dry.stdout).toMatch(/nothing written/);
     unchanged(dir, one);
 
@@ -660,7 +607,7 @@ describe('templates/adopt/adopt.mjs on unusual Justfiles', () => {
     expect(several.stderr).toMatch(/several S3 prefixes.*--remote/);
     unchanged(dir, two);
     // …and --remote settles it.
-    ok(await adopt(dir, '--remote', 's3://bucket-b/projects/y/datastore/'), 'adopt --remote');
+    assertOk(await adopt(dir, '--remote', 's3://bucket-b/projects/y/datastore/'), 'adopt --remote');
     expect(fs.readFileSync(path.join(dir, 'strata.yaml'), 'utf8')).toMatch(/^remote: s3:\/\/bucket-b\/projects\/y\/datastore$/m);
 
     dir = await project(one);
@@ -718,7 +665,7 @@ describe("README's two commands from a fresh clone", () => {
       await git(root, 'clone', '-q', STRATA_ROOT, clone);
       const r = await run('bash', ['-c', commands[0]], { cwd: clone, env: cleanEnv(), timeoutMs: 1_500_000 });
       timings.push(`fresh clone: "${commands[0]}" ${r.ms} ms`);
-      ok(r, commands[0]);
+      assertOk(r, commands[0]);
       const m = /(\d+) of (\d+) steps behaved as expected/.exec(r.stdout);
       expect(m, r.stdout.slice(-2000)).toBeTruthy();
       expect(m![1]).toBe(m![2]);
@@ -731,7 +678,7 @@ describe("README's two commands from a fresh clone", () => {
 
 describe('the installed package', () => {
   it('contains strata.just, the built scripts and the adopt script (what `npm install <git url>` gets)', async () => {
-    const r = ok(await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: STRATA_ROOT, env: cleanEnv() }), 'npm pack --dry-run');
+    const r = assertOk(await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: STRATA_ROOT, env: cleanEnv() }), 'npm pack --dry-run');
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
     expect(files).toContain('dist/scripts/strata.js');
     expect(files).toContain('templates/adopt/adopt.mjs');

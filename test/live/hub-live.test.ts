@@ -7,7 +7,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layerByName } from '../../scripts/lib/config/layers.js';
 import { ConflictError } from '../../scripts/lib/errors.js';
@@ -16,6 +15,7 @@ import { checkPush } from '../../scripts/lib/guards.js';
 import { prepare, pull, push } from '../../scripts/lib/sync.js';
 import { childEnv } from '../support/env.js';
 import { openInProcess } from '../support/in-process.js';
+import { assertOk, runSync } from '../support/run.js';
 
 const token = process.env.HF_TOKEN;
 const repo = process.env.STRATA_LIVE_HUB_REPO;
@@ -26,7 +26,7 @@ afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }
 function workingCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-live-'));
   dirs.push(dir);
-  const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, env: childEnv() });
+  const git = (...a: string[]) => assertOk(runSync('git', a, { cwd: dir, env: childEnv() }));
   git('init', '-q', '-b', 'main');
   fs.writeFileSync(path.join(dir, 'strata.yaml'), `remote: file://${dir}-inputs\nhub: hf://datasets/${repo}\n`);
   fs.writeFileSync(path.join(dir, '.gitignore'), 'data/\n.strata/\n');
@@ -48,7 +48,7 @@ async function sync(dir: string, direction: 'push' | 'pull', branch: string) {
 describe.skipIf(!token || !repo)('the real Hub (opt-in: HF_TOKEN and STRATA_LIVE_HUB_REPO)', () => {
   it('round-trips a branch with a slash, skips unchanged files, and refuses a stale push', async () => {
     const a = workingCopy();
-    const branch = execFileSync('git', ['branch', '--show-current'], { cwd: a, env: childEnv() }).toString().trim();
+    const branch = assertOk(runSync('git', ['branch', '--show-current'], { cwd: a, env: childEnv() })).stdout.trim();
     fs.mkdirSync(path.join(a, 'data/processed/run'), { recursive: true });
     fs.writeFileSync(path.join(a, 'data/processed/run/table.csv'), 'a,b\n1,2\n');
     fs.writeFileSync(path.join(a, 'data/processed/run/image.bin'), crypto.randomBytes(64 * 1024));

@@ -244,14 +244,14 @@ describe('no secret in output, logs, errors, state or journal', () => {
     for (const wc of copies) {
       for (const rel of ['.strata', 'data']) {
         const base = wc.path(rel);
-        for (const k of Object.keys(tree(base, { includeTemp: true }))) haystacks.push({ where: `${wc.dir}/${rel}/${k}`, text: fs.readFileSync(path.join(base, k), 'latin1') });
+        for (const k of Object.keys(tree(base, { withTemp: true }))) haystacks.push({ where: `${wc.dir}/${rel}/${k}`, text: fs.readFileSync(path.join(base, k), 'latin1') });
       }
     }
     for (const r of remotes) {
       if (r.kind === 's3') {
         for (const k of await r.listRaw!()) haystacks.push({ where: `s3://${r.bucket}/${k}`, text: (await r.getRaw!(k))!.toString('latin1') });
       }
-      if (r.dir) for (const k of Object.keys(tree(r.dir, { includeTemp: true }))) haystacks.push({ where: `${r.dir}/${k}`, text: fs.readFileSync(path.join(r.dir, k), 'latin1') });
+      if (r.dir) for (const k of Object.keys(tree(r.dir, { withTemp: true }))) haystacks.push({ where: `${r.dir}/${k}`, text: fs.readFileSync(path.join(r.dir, k), 'latin1') });
     }
     const leaks: string[] = [];
     for (const s of secrets) {

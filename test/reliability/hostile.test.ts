@@ -30,7 +30,7 @@ const NFD = 'cafe\u0301.csv';
 /** Every file under the working copy's parent folder (the test's temp root), outside data/processed and Strata's own folders. */
 function strayFiles(wc: WorkingCopy): string[] {
   const root = path.dirname(wc.dir);
-  return Object.keys(tree(root, { includeTemp: true })).filter(
+  return Object.keys(tree(root, { withTemp: true })).filter(
     (k) => !k.startsWith('project/data/processed/') && !k.startsWith('project/.strata/') && !k.startsWith('project/.git/') && !/^project\/(strata\.yaml|\.gitignore)$/.test(k),
   );
 }

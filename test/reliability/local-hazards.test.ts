@@ -2,13 +2,14 @@
 // changing while they upload, permission denied (tests run as root, so Strata runs as
 // `nobody` via setpriv for these), a full disk during a download (a 3 MiB tmpfs mounted on the
 // layer folder), and a layer folder that is missing, empty, or an unmounted share.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { childEnv } from '../support/env.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { runSync } from '../support/run.js';
 import {
   assertFailed,
   assertOk,
@@ -29,12 +30,14 @@ const MiB = 1024 * 1024;
 
 // ─── Capabilities of this machine ────────────────────────────────────────────────────────
 
+/** Runs a system tool (mount, chown…) to the end; `must` throws when it fails, `can` says whether it worked. */
+const system = (cmd: string, args: string[]) => runSync(cmd, args, { cwd: os.tmpdir(), env: childEnv() });
+const must = (cmd: string, args: string[]) => assertOk(system(cmd, args));
 function can(cmd: string, args: string[]): boolean {
   try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    return true;
+    return system(cmd, args).exitCode === 0;
   } catch {
-    return false;
+    return false; // not installed
   }
 }
 const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-rel-probe-'));
@@ -45,22 +48,22 @@ const CAN_DROP_ROOT = process.getuid?.() === 0 && can('setpriv', ['--reuid=nobod
 const mounts: string[] = [];
 function mountTmpfs(dir: string, size: string) {
   fs.mkdirSync(dir, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  must('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
   mounts.push(dir);
 }
 function unmount(dir: string) {
-  execFileSync('umount', [dir]);
+  must('umount', [dir]);
   mounts.splice(mounts.indexOf(dir), 1);
 }
 afterEach(() => {
-  for (const m of mounts.splice(0)) execFileSync('umount', ['-l', m]);
+  for (const m of mounts.splice(0)) must('umount', ['-l', m]);
 });
 afterAll(removeTemps);
 
 /** Hands the working copy to `nobody`, so that file modes apply to the Strata it runs. */
 function giveToNobody(wc: WorkingCopy) {
   fs.chmodSync(path.dirname(wc.dir), 0o755);
-  execFileSync('chown', ['-R', 'nobody:nogroup', wc.dir, wc.home]);
+  must('chown', ['-R', 'nobody:nogroup', wc.dir, wc.home]);
 }
 
 // ─── Symlinks ────────────────────────────────────────────────────────────────────────────
@@ -219,7 +222,7 @@ describe.skipIf(!CAN_DROP_ROOT)('permission denied (Strata runs as `nobody`; roo
     wc.remove('data/processed/f0.csv');
     wc.write('data/processed/secret.csv', 'unreadable\n');
     wc.write('data/processed/ok.csv', 'ok\n');
-    execFileSync('chown', ['nobody:nogroup', wc.path('data/processed/secret.csv'), wc.path('data/processed/ok.csv')]);
+    must('chown', ['nobody:nogroup', wc.path('data/processed/secret.csv'), wc.path('data/processed/ok.csv')]);
     fs.chmodSync(wc.path('data/processed/secret.csv'), 0o000);
     const r = assertFailed(await wc.run(['put-results'], { asUser: 'nobody' }), 'push with an unreadable file');
     expect(r.exitCode, r.stderr).toBe(5);

@@ -6,7 +6,7 @@
 // one scratch folder and its own free loopback ports, so two runs on one machine never
 // share anything. Nothing here kills by process name: only the PIDs recorded at spawn.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   closeSync,
@@ -23,6 +23,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { assertOk, run, runSync, start, type RunResult } from './run.js';
 
 export interface CephServer {
   /** `http://127.0.0.1:PORT` — use path-style addressing. */
@@ -119,8 +120,11 @@ function installExitHook(): void {
 let setprivChecked: boolean | undefined;
 function hasSetpriv(): boolean {
   if (setprivChecked === undefined) {
-    const r = spawnSync('setpriv', ['--help'], { stdio: 'ignore' });
-    setprivChecked = r.status === 0;
+    try {
+      setprivChecked = runSync('setpriv', ['--help'], { cwd: tmpdir(), env: process.env }).exitCode === 0;
+    } catch {
+      setprivChecked = false; // not installed
+    }
   }
   return setprivChecked;
 }
@@ -188,12 +192,6 @@ function tail(file: string, lines = 40): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -323,30 +321,20 @@ export async function startCeph(opts: StartCephOptions = {}): Promise<CephServer
     return child;
   }
 
-  function run(cmd: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(cmd, args, { env, cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-      transient.add(child);
-      if (child.pid !== undefined) livePids.add(child.pid);
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (d) => (stdout += d));
-      child.stderr!.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        transient.delete(child);
-        reject(new Error(`startCeph: could not run ${cmd}: ${err.message}`));
+  /** A set-up command, its PID recorded while it runs (a stop or an exit kills it). */
+  function runTool(cmd: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    const running = start(cmd, args, { env, cwd: root, stdin: options.input, timeoutMs: options.timeoutMs ?? 60_000 });
+    const pid = running.pid;
+    transient.add(running.child);
+    if (pid !== undefined) livePids.add(pid);
+    return running.result
+      .catch((err: Error) => {
+        throw new Error(`startCeph: ${err.message}`);
+      })
+      .finally(() => {
+        transient.delete(running.child);
+        if (pid !== undefined) livePids.delete(pid);
       });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        transient.delete(child);
-        if (child.pid !== undefined) livePids.delete(child.pid);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin!.on('error', () => {}); // the tool may exit before reading all input
-      child.stdin!.end(options.input ?? '');
-    });
   }
 
   /** Runs a setup command; on failure, the error carries its output and the named daemons' logs. */
@@ -357,13 +345,13 @@ export async function startCeph(opts: StartCephOptions = {}): Promise<CephServer
     related: string[],
     options: { input?: string; timeoutMs?: number } = {},
   ): Promise<string> {
-    const r = await Promise.race([run(cmd, args, options), death]);
+    const r = await Promise.race([runTool(cmd, args, options), death]);
     // The interactive `ceph` shell (commands on stdin) exits 0 even when a command fails,
     // printing "Error ..." instead.
-    const failed = r.code !== 0 || (options.input !== undefined && /^Error /m.test(r.stderr));
+    const failed = r.exitCode !== 0 || (options.input !== undefined && /^Error /m.test(r.stderr));
     if (failed) {
       const parts = [
-        `startCeph: ${what} failed (${cmd} ${r.code === null ? 'timed out / killed' : `exit ${r.code}`})`,
+        `startCeph: ${what} failed (${cmd} ${r.exitCode === null ? 'timed out / killed' : `exit ${r.exitCode}`})`,
         r.stderr.trim(),
         r.stdout.trim(),
         ...related.map((n) => join(dirs.log, `${n}.log`)).map((f) => `--- ${f} (tail) ---\n${tail(f)}`),
@@ -617,17 +605,15 @@ export async function createBucket(server: S3Access, name: string): Promise<void
  * people other than the bucket owner: a policy never limits the owner).
  */
 export async function createS3User(server: CephServer, uid: string): Promise<{ uid: string; accessKeyId: string; secretAccessKey: string }> {
-  const { execFile } = await import('node:child_process');
   const { randomBytes } = await import('node:crypto');
   const accessKeyId = `${uid.replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 8)}${randomBytes(6).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(20).toString('hex');
   const conf = join(server.root, 'ceph.conf');
   const env: NodeJS.ProcessEnv = { ...process.env, CEPH_CONF: conf };
   delete env.CEPH_ARGS;
-  await new Promise<void>((resolve, reject) =>
-    execFile('radosgw-admin', ['-c', conf, 'user', 'create', `--uid=${uid}`, `--display-name=${uid}`, `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`], { env, timeout: 60_000 }, (err, _out, stderr) =>
-      err ? reject(new Error(`radosgw-admin user create ${uid}: ${err.message}\n${stderr}`)) : resolve(),
-    ),
+  assertOk(
+    await run('radosgw-admin', ['-c', conf, 'user', 'create', `--uid=${uid}`, `--display-name=${uid}`, `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`], { env, cwd: server.root, timeoutMs: 60_000 }),
+    `radosgw-admin user create ${uid}`,
   );
   return { uid, accessKeyId, secretAccessKey };
 }

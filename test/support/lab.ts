@@ -17,8 +17,7 @@
 // Faults for failure scenarios: remote.blockWrite(key) makes the upload of one key fail on
 // either backend (a folder in the file's place; an S3 bucket policy denying that key).
 
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +35,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { cephS3Client, createBucket, type S3Access } from './ceph.js';
 import { childEnv } from './env.js';
+import { run, type RunResult } from './run.js';
+import { fileKeys, sha256, texts, tree } from './tree.js';
+
+export { assertFailed, assertOk, describeRun, type RunResult } from './run.js';
+export { hashed } from './tree.js';
 
 /** The Strata checkout under test (its strata.just, dist/ and node_modules/.bin/just). */
 export const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,12 +51,6 @@ export type RemoteKind = 'file' | 's3';
 /** What a test needs to reach the S3 server (what globalSetup provides as `s3`). */
 export type S3Server = S3Access;
 
-export interface RunResult {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 export type Role = 'analyst' | 'maintainer';
 
 export interface RunOptions {
@@ -61,58 +59,6 @@ export interface RunOptions {
   /** Extra environment variables (override everything else). */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
-}
-
-/** sha256 of a Buffer or string, hex: how file maps compare contents. */
-export function sha(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** A map key → sha256 for a map key → text content (to compare with files()). */
-export function hashed(texts: Record<string, string | Buffer>): Record<string, string> {
-  return Object.fromEntries(Object.entries(texts).map(([k, v]) => [k, sha(v)]));
-}
-
-/** describe a finished run, for assertion messages. */
-export function describeRun(r: RunResult, what = 'just'): string {
-  return `${what} exited ${r.exitCode}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
-}
-
-/** assertOk throws (with the run's whole output) unless the run exited 0. */
-export function assertOk(r: RunResult, what?: string): RunResult {
-  if (r.exitCode !== 0) throw new Error(`expected success: ${describeRun(r, what)}`);
-  return r;
-}
-
-/** assertFailed throws (with the run's whole output) unless the run exited non-zero. */
-export function assertFailed(r: RunResult, what?: string): RunResult {
-  if (r.exitCode === 0 || r.exitCode === null) throw new Error(`expected a non-zero exit: ${describeRun(r, what)}`);
-  return r;
-}
-
-/** Runs a program and collects its output; never throws for a non-zero exit. */
-export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      stderr += `\n[lab] ${cmd} ${args.join(' ')} timed out after ${opts.timeoutMs ?? 120_000} ms; killed\n`;
-      child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 120_000);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run ${cmd}: ${e.message}`));
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ exitCode: code, stdout, stderr });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
-  });
 }
 
 /** The environment of every child: the test runner's, minus anything that could steer Strata or git elsewhere. */
@@ -124,24 +70,6 @@ async function git(cwd: string, args: string[]): Promise<string> {
   const r = await run('git', args, { cwd, env: cleanEnv() });
   if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')} in ${cwd} failed: ${r.stderr || r.stdout}`);
   return r.stdout.trim();
-}
-
-/** Lists every regular file under `dir` (recursive) as forward-slash keys relative to it. */
-function walkFiles(dir: string, rel = ''): string[] {
-  let dirents: fs.Dirent[];
-  try {
-    dirents = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  const out: string[] = [];
-  for (const d of dirents) {
-    const key = rel ? `${rel}/${d.name}` : d.name;
-    if (d.isDirectory()) out.push(...walkFiles(dir, key));
-    else out.push(key);
-  }
-  return out.sort();
 }
 
 // ─── Working copies ────────────────────────────────────────────────────────────────────
@@ -222,17 +150,17 @@ export class WorkingCopy {
 
   /** Keys of the files under `rel` (forward slashes, relative to it), .gitkeep left out. */
   keys(rel: string): string[] {
-    return walkFiles(this.path(rel)).filter((k) => !k.endsWith('.gitkeep'));
+    return fileKeys(this.path(rel), { withTemp: true });
   }
 
   /** key → sha256 of every file under `rel` (.gitkeep left out). */
   files(rel: string): Record<string, string> {
-    return Object.fromEntries(this.keys(rel).map((k) => [k, sha(fs.readFileSync(path.join(this.path(rel), ...k.split('/'))))]));
+    return tree(this.path(rel), { withTemp: true });
   }
 
   /** key → text of every file under `rel` (.gitkeep left out). */
   texts(rel: string): Record<string, string> {
-    return Object.fromEntries(this.keys(rel).map((k) => [k, fs.readFileSync(path.join(this.path(rel), ...k.split('/')), 'utf8')]));
+    return texts(this.path(rel), { withTemp: true });
   }
 
   /**
@@ -297,11 +225,10 @@ class FolderRemote implements RemoteView {
     return path.join(this.dir, ...key.split('/').filter(Boolean));
   }
   async keys(sub = '') {
-    return walkFiles(this.abs(sub));
+    return fileKeys(this.abs(sub), { withTemp: true, withGitkeep: true });
   }
   async files(sub = '') {
-    const base = this.abs(sub);
-    return Object.fromEntries(walkFiles(base).map((k) => [k, sha(fs.readFileSync(path.join(base, ...k.split('/'))))]));
+    return tree(this.abs(sub), { withTemp: true, withGitkeep: true });
   }
   async read(key: string) {
     try {
@@ -364,7 +291,7 @@ class BucketRemote implements RemoteView {
   }
   async files(sub = '') {
     const out: Record<string, string> = {};
-    for (const k of await this.keys(sub)) out[k] = sha((await this.read(joinKey(sub, k)))!);
+    for (const k of await this.keys(sub)) out[k] = sha256((await this.read(joinKey(sub, k)))!);
     return out;
   }
   async read(key: string) {

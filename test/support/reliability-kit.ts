@@ -5,7 +5,6 @@
 // very process that moves the data. Every run's output is kept (see `allOutput`) so that a
 // test can grep everything Strata printed for secrets.
 
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { downloadFile, listFiles } from '@huggingface/hub';
 import { childEnv } from './env.js';
+import { assertOk, runSync, start, type RunResult, type Running } from './run.js';
+import { fileKeys, sha256, tree } from './tree.js';
+
+export { assertFailed, assertOk, describeRun, type RunResult, type Running } from './run.js';
+export { sha256, tempFiles, tree } from './tree.js';
 
 export const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const STRATA_JS = path.join(STRATA_ROOT, 'dist', 'scripts', 'strata.js');
@@ -34,32 +38,12 @@ export interface HubServer {
   readToken: string;
 }
 
-export interface RunResult {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
 // ─── Output capture (for the secret grep) ────────────────────────────────────────────────
 
 const captured: string[] = [];
 /** Everything every Strata run printed in this test file so far. */
 export function allOutput(): string {
   return captured.join('\n');
-}
-
-export function describeRun(r: RunResult, what = 'strata'): string {
-  return `${what}: exit ${r.exitCode}${r.signal ? ` (${r.signal})` : ''} after ${r.ms} ms\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
-}
-export function assertOk(r: RunResult, what?: string): RunResult {
-  if (r.exitCode !== 0) throw new Error(`expected success: ${describeRun(r, what)}`);
-  return r;
-}
-export function assertFailed(r: RunResult, what?: string): RunResult {
-  if (r.exitCode === 0 || r.exitCode === null) throw new Error(`expected a non-zero exit: ${describeRun(r, what)}`);
-  return r;
 }
 
 // ─── Temp folders ────────────────────────────────────────────────────────────────────────
@@ -73,55 +57,6 @@ export function tempDir(prefix = 'strata-rel-'): string {
 /** Removes every temp folder made so far (call from afterAll). */
 export function removeTemps(): void {
   for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-}
-
-export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** key → sha256 of every file under dir (recursive), with forward-slash keys. */
-export function tree(dir: string, opts: { includeTemp?: boolean } = {}): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string) => {
-    let dirents: fs.Dirent[];
-    try {
-      dirents = fs.readdirSync(d, { withFileTypes: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
-    }
-    for (const e of dirents) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else if (e.isFile()) {
-        if (!opts.includeTemp && e.name.endsWith('.strata-tmp')) continue;
-        if (e.name === '.gitkeep') continue;
-        out[r] = sha256(fs.readFileSync(path.join(d, e.name)));
-      }
-    }
-  };
-  walk(dir, '');
-  return out;
-}
-
-/** Paths (relative to dir) of Strata temp files left under dir. */
-export function tempFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, rel: string) => {
-    let dirents: fs.Dirent[];
-    try {
-      dirents = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of dirents) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else if (e.name.endsWith('.strata-tmp')) out.push(r);
-    }
-  };
-  walk(dir, '');
-  return out.sort();
 }
 
 // ─── Remotes ─────────────────────────────────────────────────────────────────────────────
@@ -226,7 +161,7 @@ export function fileRemote(): Remote {
       fs.mkdirSync(path.dirname(p), { recursive: true });
       fs.writeFileSync(p, data);
     },
-    listRaw: async (p = '') => Object.keys(tree(path.join(dir, p), { includeTemp: true })).map((k) => (p ? `${p.replace(/\/$/, '')}/${k}` : k)),
+    listRaw: async (p = '') => fileKeys(path.join(dir, p), { withTemp: true }).map((k) => (p ? `${p.replace(/\/$/, '')}/${k}` : k)),
     getRaw: async (key) => {
       try {
         return fs.readFileSync(path.join(dir, ...key.split('/')));
@@ -275,19 +210,6 @@ export interface RunOptions {
   asUser?: string;
 }
 
-/** A running Strata process: kill it, or wait for it. */
-export interface Running {
-  child: ChildProcess;
-  pid: number;
-  result: Promise<RunResult>;
-  /** Output so far. */
-  output(): string;
-  /** kill -9, now; resolves once the process is gone. */
-  kill9(): Promise<void>;
-  /** Whether kill9() was called. */
-  killed: boolean;
-}
-
 function baseEnv(home: string): NodeJS.ProcessEnv {
   // A home of its own: no ~/.aws, ~/.gitconfig or Hub token of the developer's.
   return childEnv({ HOME: home });
@@ -314,51 +236,16 @@ export class WorkingCopy {
   }
 
   git(...args: string[]): string {
-    return execFileSync('git', args, { cwd: this.dir, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+    return assertOk(runSync('git', args, { cwd: this.dir, env: this.env() })).stdout.trim();
   }
 
   /** Starts `strata RECIPE ARGS…` in this working copy. */
   start(args: string[], opts: RunOptions = {}): Running {
-    const env = this.env(opts.env);
-    const cmd = opts.asUser ? 'setpriv' : process.execPath;
-    const argv = opts.asUser
-      ? [`--reuid=${opts.asUser}`, `--regid=${opts.asUser === 'nobody' ? 'nogroup' : opts.asUser}`, '--clear-groups', process.execPath, STRATA_JS, ...args]
-      : [STRATA_JS, ...args];
-    const started = Date.now();
-    const child = spawn(cmd, argv, { cwd: this.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timeoutMs = opts.timeoutMs ?? 120_000;
-    const result = new Promise<RunResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        stderr += `\n[kit] strata ${args.join(' ')} timed out after ${timeoutMs} ms; killed\n`;
-        child.kill('SIGKILL');
-      }, timeoutMs);
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        captured.push(`$ strata ${args.join(' ')} (${this.user})\n${stdout}\n${stderr}`);
-        resolve({ exitCode: code, signal, stdout, stderr, ms: Date.now() - started });
-      });
-    });
-    const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-    const running: Running = {
-      child,
-      pid: child.pid!,
-      result,
-      killed: false,
-      output: () => stdout + stderr,
-      kill9: async () => {
-        running.killed = true;
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited;
-      },
-    };
+    const [cmd, argv] = opts.asUser
+      ? ['setpriv', [`--reuid=${opts.asUser}`, `--regid=${opts.asUser === 'nobody' ? 'nogroup' : opts.asUser}`, '--clear-groups', process.execPath, STRATA_JS, ...args]]
+      : [process.execPath, [STRATA_JS, ...args]];
+    const running = start(cmd, argv, { cwd: this.dir, env: this.env(opts.env), timeoutMs: opts.timeoutMs });
+    void running.result.then((r) => captured.push(`$ strata ${args.join(' ')} (${this.user})\n${r.stdout}\n${r.stderr}`), () => {});
     return running;
   }
 

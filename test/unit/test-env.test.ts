@@ -3,7 +3,6 @@
 // program a test starts. Each row sets one variable in process.env, as a developer's shell
 // would, and checks that it stops at the guard — and, so that the row can fail, that the very
 // same variable does reach Strata when process.env is passed as it is.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { ENV_KEYS, loadConfig } from '../../scripts/lib/config/load.js';
 import { hubToken } from '../../scripts/lib/remotes/hf.js';
 import { childEnv, inProcessEnv, NO_HF_HOME, STEERING } from '../support/env.js';
 import { openInProcess } from '../support/in-process.js';
+import { assertOk, runSync } from '../support/run.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -28,7 +28,7 @@ function tempDir(): string {
 function project(): string {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, 'strata.yaml'), 'remote: file:///srv/lab-share/projects/x/datastore\n');
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'init']]) execFileSync('git', args, { cwd: dir, env: childEnv(), stdio: 'ignore' });
+  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'init']]) assertOk(runSync('git', args, { cwd: dir, env: childEnv() }));
   return dir;
 }
 
