@@ -2,7 +2,9 @@
 // them, push results from a branch into that branch's space, and read each other's
 // branches; main's results stay where rclone kept them.
 import { describe, expect, it } from 'vitest';
-import { assertOk, hashed, REMOTE_KINDS, useLab } from '../support/lab.js';
+import { REMOTE_KINDS, useLab } from '../support/lab.js';
+import { assertOk } from '../support/run.js';
+import { hashed } from '../support/tree.js';
 
 const INPUTS = {
   'external/plate-map.csv': 'well,compound\nA01,DMSO\nA02,taxol\n',
@@ -35,7 +37,7 @@ describe.each(REMOTE_KINDS)('%s remote: daily cycle', (kind) => {
     expect(ana.files('data/processed')).toEqual(mainProcessed);
 
     // …works on a branch and pushes results into that branch's space.
-    await ana.git('switch', '-q', '-c', 'cell-counts');
+    ana.git('switch', '-q', '-c', 'cell-counts');
     ana.write('data/processed/cell-counts/summary.csv', 'plate,cells\nplate-1,1200\nplate-2,1350\n');
     ana.write('data/processed/cell-counts/figure.svg', '<svg/>\n');
     assertOk(await ana.just('put-results'), 'ana put-results');
@@ -54,7 +56,7 @@ describe.each(REMOTE_KINDS)('%s remote: daily cycle', (kind) => {
     // A second pull of the same space moves nothing and says so.
     const again = assertOk(await ben.just('get-results-from', 'cell-counts'), 'ben get-results-from again');
     expect(again.stdout).toMatch(/Summary: up 0 \(0 B\), down 0 \(0 B\)/);
-    await ben.git('switch', '-q', '-c', 'cell-counts');
+    ben.git('switch', '-q', '-c', 'cell-counts');
     const noop = assertOk(await ben.just('get-results'), 'ben get-results on cell-counts');
     expect(noop.stdout).toMatch(/Summary: up 0 \(0 B\), down 0 \(0 B\)/);
     expect(ben.files('data/processed')).toEqual(branchProcessed);
@@ -76,7 +78,7 @@ describe.each(REMOTE_KINDS)('%s remote: branch spaces', (kind) => {
     expect(await remote.keys('branches')).toEqual([]);
 
     // A branch with no space yet reads main's, and says so.
-    await ana.git('switch', '-q', '-c', 'ana/umap');
+    ana.git('switch', '-q', '-c', 'ana/umap');
     const first = assertOk(await ana.just('get-results'), 'ana get-results on a new branch');
     expect(first.stdout + first.stderr).toMatch(/ana\/umap.*no processed space yet.*main/);
     expect(ana.texts('data/processed')).toEqual({ 'main-run/a.csv': 'main result\n' });

@@ -1,7 +1,9 @@
 // --dry-run on every get and put recipe (SPEC §5, §6.1): print the plan, change nothing —
 // not the remote (data or journal), not the working copy's data, recycle folder or state.
 import { describe, expect, it } from 'vitest';
-import { assertOk, REMOTE_KINDS, useLab, type Lab, type RunResult, type WorkingCopy } from '../support/lab.js';
+import { type Lab, REMOTE_KINDS, useLab } from '../support/lab.js';
+import { assertOk, type RunResult } from '../support/run.js';
+import type { WorkingCopy } from '../support/working-copy.js';
 
 /**
  * Runs a dry run and checks that neither the remote nor any working copy changed. A dry
@@ -37,10 +39,10 @@ describe.each(REMOTE_KINDS)('%s remote: --dry-run', (kind) => {
     assertOk(await mia.just('put-interim'), 'mia put-interim');
     assertOk(await mia.just('put-results'), 'mia put-results');
     assertOk(await ana.just('get-inputs'), 'ana get-inputs');
-    await ana.git('switch', '-q', '-c', 'seg');
+    ana.git('switch', '-q', '-c', 'seg');
     ana.write('data/processed/run1/x.csv', 'x\n');
     assertOk(await ana.just('put-results'), 'ana put-results');
-    await ben.git('switch', '-q', '-c', 'seg');
+    ben.git('switch', '-q', '-c', 'seg');
     assertOk(await ben.just('get-inputs'), 'ben get-inputs');
     assertOk(await ben.just('get-results'), 'ben get-results');
 

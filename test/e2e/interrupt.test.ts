@@ -5,9 +5,10 @@
 // 1.4–1.7 s and wrote 7–15 more files.)
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { assertOk, JUST, useLab, type WorkingCopy } from '../support/lab.js';
-import { start } from '../support/run.js';
+import { useLab } from '../support/lab.js';
+import { assertOk, start } from '../support/run.js';
 import { sizes } from '../support/tree.js';
+import { JUST, type WorkingCopy } from '../support/working-copy.js';
 
 /**
  * Starts `just ARGS` on a terminal of its own (util-linux `script` makes a pseudo-terminal),

@@ -1,7 +1,8 @@
 // `just log` (SPEC §5, §6.8): every push is recorded with who pushed, from which git
 // commit, and whether the tree was dirty.
 import { describe, expect, it } from 'vitest';
-import { assertOk, REMOTE_KINDS, useLab } from '../support/lab.js';
+import { REMOTE_KINDS, useLab } from '../support/lab.js';
+import { assertOk } from '../support/run.js';
 
 /** The log line of one processed/ push, found by its journal number. */
 function logLine(stdout: string, layer: string, id: string): string {
@@ -19,19 +20,19 @@ describe.each(REMOTE_KINDS)('%s remote: log', (kind) => {
     const { mia, ana } = lab();
     mia.write('data/external/plate-map.csv', 'map\n');
     assertOk(await mia.justWith({ user: 'mia.maintainer' }, 'put-inputs'), 'mia put-inputs');
-    const miaSha = await mia.git('rev-parse', '--short=7', 'HEAD');
+    const miaSha = mia.git('rev-parse', '--short=7', 'HEAD');
 
-    await ana.git('switch', '-q', '-c', 'qc');
+    ana.git('switch', '-q', '-c', 'qc');
     ana.write('data/processed/qc/a.csv', 'a\n');
     const clean = assertOk(await ana.justWith({ user: 'ana.lovelace' }, 'put-results'), 'ana put-results (clean tree)');
     expect(clean.stderr).not.toMatch(/uncommitted/);
-    const sha1 = await ana.git('rev-parse', '--short=7', 'HEAD');
+    const sha1 = ana.git('rev-parse', '--short=7', 'HEAD');
 
     // A new commit, then an uncommitted change to a tracked file: the push is dirty.
     ana.write('analysis.py', 'print("v1")\n');
-    await ana.git('add', 'analysis.py');
-    await ana.git('commit', '-q', '-m', 'analysis');
-    const sha2 = await ana.git('rev-parse', '--short=7', 'HEAD');
+    ana.git('add', 'analysis.py');
+    ana.git('commit', '-q', '-m', 'analysis');
+    const sha2 = ana.git('rev-parse', '--short=7', 'HEAD');
     expect(sha2).not.toBe(sha1);
     ana.write('analysis.py', 'print("v2, not committed")\n');
     ana.write('data/processed/qc/b.csv', 'b\n');
@@ -56,7 +57,7 @@ describe.each(REMOTE_KINDS)('%s remote: log', (kind) => {
     expect(inputs).toContain('put-inputs');
 
     // The log reads the journal only: a second working copy sees the same records.
-    await lab().ben.git('switch', '-q', '-c', 'qc');
+    lab().ben.git('switch', '-q', '-c', 'qc');
     const fromBen = assertOk(await lab().ben.just('log'), 'ben log');
     expect(logLine(fromBen.stdout, 'processed', '#2')).toMatch(new RegExp(`ben\\.franklin@.*git ${sha2}[0-9a-f]*\\+dirty`));
   });

@@ -2,7 +2,10 @@
 // stops a pull; --force and remote deletions move local files to
 // data/_recycle/<stamp>/<layer>/<key>.
 import { describe, expect, it } from 'vitest';
-import { assertFailed, assertOk, hashed, REMOTE_KINDS, useLab, type WorkingCopy } from '../support/lab.js';
+import { REMOTE_KINDS, useLab } from '../support/lab.js';
+import { assertFailed, assertOk } from '../support/run.js';
+import { hashed } from '../support/tree.js';
+import type { WorkingCopy } from '../support/working-copy.js';
 
 const STAMP = /^\d{4}-\d{2}-\d{2}-\d{6}$/;
 
@@ -19,11 +22,11 @@ describe.each(REMOTE_KINDS)('%s remote: unshared local work on pull', (kind) => 
 
   it('get-results refuses to overwrite a locally changed file; --force recycles it', async () => {
     const { ana, ben, remote } = lab();
-    await ana.git('switch', '-q', '-c', 'seg');
+    ana.git('switch', '-q', '-c', 'seg');
     ana.write('data/processed/seg/x.csv', 'x from ana v1\n');
     ana.write('data/processed/seg/y.csv', 'y\n');
     assertOk(await ana.just('put-results'), 'ana put-results v1');
-    await ben.git('switch', '-q', '-c', 'seg');
+    ben.git('switch', '-q', '-c', 'seg');
     assertOk(await ben.just('get-results'), 'ben get-results');
     expect(ben.texts('data/processed')).toEqual({ 'seg/x.csv': 'x from ana v1\n', 'seg/y.csv': 'y\n' });
 
@@ -36,7 +39,7 @@ describe.each(REMOTE_KINDS)('%s remote: unshared local work on pull', (kind) => 
     expect(refused.stderr).toMatch(/unshared/i);
     expect(refused.stderr).toContain('seg/x.csv');
     expect(refused.stderr).not.toMatch(/seg\/y\.csv/);
-    expect(ben.read('data/processed/seg/x.csv')).toBe("ben's unsaved analysis\n");
+    expect(ben.read('data/processed/seg/x.csv')?.toString()).toBe("ben's unsaved analysis\n");
     expect(ben.recycleStamps()).toEqual([]);
 
     assertOk(await ben.just('get-results', '--force'), 'ben get-results --force');
@@ -60,10 +63,10 @@ describe.each(REMOTE_KINDS)('%s remote: recycle folder', (kind) => {
     assertOk(await ana.just('get-inputs'), 'ana get-inputs');
 
     // Results on a branch.
-    await ben.git('switch', '-q', '-c', 'feat');
+    ben.git('switch', '-q', '-c', 'feat');
     for (const n of ['x', 'y', 'z']) ben.write(`data/processed/run/${n}.csv`, `${n}\n`);
     assertOk(await ben.just('put-results'), 'ben put-results');
-    await ana.git('switch', '-q', '-c', 'feat');
+    ana.git('switch', '-q', '-c', 'feat');
     assertOk(await ana.just('get-results'), 'ana get-results');
     expect(Object.keys(ana.files('data/processed'))).toEqual(['run/x.csv', 'run/y.csv', 'run/z.csv']);
 

@@ -2,14 +2,16 @@
 // that the plan would delete in place, and a re-run converges; two people pushing to one
 // branch space at once can never both win, nor leave a mix of both.
 import { describe, expect, it } from 'vitest';
-import { assertFailed, assertOk, hashed, REMOTE_KINDS, useLab } from '../support/lab.js';
+import { REMOTE_KINDS, useLab } from '../support/lab.js';
+import { assertFailed, assertOk } from '../support/run.js';
+import { hashed } from '../support/tree.js';
 
 describe.each(REMOTE_KINDS)('%s remote: deletes after a failed transfer', (kind) => {
   const lab = useLab(kind);
 
   it('one upload fails → exit non-zero, no remote deletes; a re-run after the fix converges', async () => {
     const { ana, ben, remote } = lab();
-    await ana.git('switch', '-q', '-c', 'tiles');
+    ana.git('switch', '-q', '-c', 'tiles');
     for (const n of ['a', 'b', 'c', 'd']) ana.write(`data/processed/tiles/${n}.csv`, `${n} v1\n`);
     assertOk(await ana.just('put-results'), 'ana put-results (4 files)');
     const space = 'branches/tiles/processed';
@@ -18,14 +20,14 @@ describe.each(REMOTE_KINDS)('%s remote: deletes after a failed transfer', (kind)
     ana.write('data/processed/tiles/a.csv', 'a v2\n');
     ana.remove('data/processed/tiles/d.csv');
     ana.write('data/processed/tiles/bad.csv', 'the upload of this one fails\n');
-    await remote.blockWrite(`${space}/tiles/bad.csv`);
+    await remote.blockWrite('tiles/bad.csv', 'tiles');
     const failed = assertFailed(await ana.just('put-results'), 'put-results with a failing upload');
     expect(failed.stderr).toContain('tiles/bad.csv');
     expect(failed.stderr).toMatch(/delete/i);
     const afterFailure = await remote.files(space);
     expect(afterFailure['tiles/d.csv']).toBeDefined(); // the delete was skipped
     expect(afterFailure['tiles/bad.csv']).toBeUndefined();
-    expect(await remote.read(`${space}/tiles/d.csv`)).toEqual(Buffer.from('d v1\n'));
+    expect(await remote.get('tiles/d.csv', 'tiles')).toEqual(Buffer.from('d v1\n'));
 
     // Fixed: the same recipe converges to the local folder exactly.
     await remote.unblockWrites();
@@ -36,7 +38,7 @@ describe.each(REMOTE_KINDS)('%s remote: deletes after a failed transfer', (kind)
     expect(third.stdout).toMatch(/up 0 \(0 B\).*deleted 0/);
 
     // And the space is consistent for the next reader.
-    await ben.git('switch', '-q', '-c', 'tiles');
+    ben.git('switch', '-q', '-c', 'tiles');
     assertOk(await ben.just('get-results'), 'ben get-results');
     expect(ben.files('data/processed')).toEqual(want);
   });
@@ -48,11 +50,11 @@ describe.each(REMOTE_KINDS)('%s remote: concurrent pushes to one branch space', 
   it('of two pushes started at once from the same head, exactly one wins, and the remote is its set (3 rounds)', async () => {
     const { ana, ben, remote } = lab();
     const space = 'branches/shared-work/processed';
-    await ana.git('switch', '-q', '-c', 'shared-work');
+    ana.git('switch', '-q', '-c', 'shared-work');
     ana.write('data/processed/run/common.csv', 'base\n');
     ana.write('data/processed/run/base.csv', 'base\n');
     assertOk(await ana.just('put-results'), 'ana put-results (base)');
-    await ben.git('switch', '-q', '-c', 'shared-work');
+    ben.git('switch', '-q', '-c', 'shared-work');
     assertOk(await ben.just('get-results'), 'ben get-results (base)');
 
     const winners: string[] = [];
@@ -95,11 +97,11 @@ describe.each(REMOTE_KINDS)('%s remote: concurrent pushes to one branch space', 
   it('a push from a stale working copy is refused as a conflict, not as a delete-threshold matter', async () => {
     const { ana, ben, remote } = lab();
     const space = 'branches/shared-work/processed';
-    await ana.git('switch', '-q', '-c', 'shared-work');
+    ana.git('switch', '-q', '-c', 'shared-work');
     ana.write('data/processed/run/a.csv', 'a\n');
     ana.write('data/processed/run/b.csv', 'b\n');
     assertOk(await ana.just('put-results'), 'ana put-results (a, b)');
-    await ben.git('switch', '-q', '-c', 'shared-work');
+    ben.git('switch', '-q', '-c', 'shared-work');
     assertOk(await ben.just('get-results'), 'ben get-results');
 
     // Ana adds two files; ben, not having pulled, removes one file of his own.

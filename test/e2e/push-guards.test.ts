@@ -2,7 +2,9 @@
 // the remote. Every refusal must exit non-zero, say why, and leave the remote as it was —
 // journal included.
 import { describe, expect, it } from 'vitest';
-import { assertFailed, assertOk, hashed, REMOTE_KINDS, useLab } from '../support/lab.js';
+import { REMOTE_KINDS, useLab } from '../support/lab.js';
+import { assertFailed, assertOk } from '../support/run.js';
+import { hashed } from '../support/tree.js';
 
 describe.each(REMOTE_KINDS)('%s remote: who may push results where', (kind) => {
   const lab = useLab(kind);
@@ -27,7 +29,7 @@ describe.each(REMOTE_KINDS)('%s remote: who may push results where', (kind) => {
     expect(onMain.stderr).not.toMatch(/error: recipe/);
     expect(await remote.files()).toEqual(before);
 
-    await ana.git('checkout', '-q', '--detach');
+    ana.git('checkout', '-q', '--detach');
     const detached = assertFailed(await ana.just('put-results'), 'ana put-results on a detached HEAD');
     expect(detached.stderr).toMatch(/detached HEAD/);
     expect(await remote.files()).toEqual(before);
@@ -56,7 +58,7 @@ describe.each(REMOTE_KINDS)('%s remote: empty local layer', (kind) => {
 
   it('a push from an emptied or missing processed/ is refused; --force empties the remote', async () => {
     const { ana, remote } = lab();
-    await ana.git('switch', '-q', '-c', 'qc');
+    ana.git('switch', '-q', '-c', 'qc');
     ana.write('data/processed/qc/a.csv', 'a\n');
     ana.write('data/processed/qc/b.csv', 'b\n');
     assertOk(await ana.just('put-results'), 'ana put-results');
@@ -84,7 +86,7 @@ describe.each(REMOTE_KINDS)('%s remote: delete threshold', (kind) => {
 
   it('deleting more than half the remote files needs --force; half or fewer does not', async () => {
     const { ana, remote } = lab();
-    await ana.git('switch', '-q', '-c', 'cleanup');
+    ana.git('switch', '-q', '-c', 'cleanup');
     for (const n of ['a', 'b', 'c', 'd']) ana.write(`data/processed/run/${n}.csv`, `${n}\n`);
     assertOk(await ana.just('put-results'), 'ana put-results (4 files)');
     const before = await remote.files();

@@ -2,7 +2,9 @@
 // weaken the whole-space safety rules (SPEC §6.7): a pull of processed/RUN/ has not seen
 // the rest of the space, so a later full push must still notice a teammate's changes there.
 import { describe, expect, it } from 'vitest';
-import { assertOk, hashed, REMOTE_KINDS, useLab } from '../support/lab.js';
+import { REMOTE_KINDS, useLab } from '../support/lab.js';
+import { assertOk } from '../support/run.js';
+import { hashed } from '../support/tree.js';
 
 describe.each(REMOTE_KINDS)('%s remote: scoped recipes', (kind) => {
   const lab = useLab(kind);
@@ -10,11 +12,11 @@ describe.each(REMOTE_KINDS)('%s remote: scoped recipes', (kind) => {
   it('get-results-for and put-results-for touch only their run folder', async () => {
     const { ana, ben, remote } = lab();
     const space = 'branches/runs/processed';
-    await ana.git('switch', '-q', '-c', 'runs');
+    ana.git('switch', '-q', '-c', 'runs');
     ana.write('data/processed/run1/x.csv', 'x v1\n');
     ana.write('data/processed/run2/w.csv', 'w v1\n');
     assertOk(await ana.just('put-results'), 'ana put-results');
-    await ben.git('switch', '-q', '-c', 'runs');
+    ben.git('switch', '-q', '-c', 'runs');
     assertOk(await ben.just('get-results-for', 'run2'), 'ben get-results-for run2');
     expect(ben.texts('data/processed')).toEqual({ 'run2/w.csv': 'w v1\n' });
 
@@ -27,12 +29,11 @@ describe.each(REMOTE_KINDS)('%s remote: scoped recipes', (kind) => {
 
   it("a full push after a scoped pull does not silently revert a teammate's change outside that run", async () => {
     const { ana, ben, remote } = lab();
-    const space = 'branches/runs/processed';
-    await ana.git('switch', '-q', '-c', 'runs');
+    ana.git('switch', '-q', '-c', 'runs');
     ana.write('data/processed/run1/x.csv', 'x v1\n');
     ana.write('data/processed/run2/w.csv', 'w v1\n');
     assertOk(await ana.just('put-results'), 'ana put-results');
-    await ben.git('switch', '-q', '-c', 'runs');
+    ben.git('switch', '-q', '-c', 'runs');
     assertOk(await ben.just('get-results'), 'ben get-results');
 
     // Ben changes run1 and pushes; ana then pulls only run2, edits it, and pushes everything.
@@ -43,7 +44,7 @@ describe.each(REMOTE_KINDS)('%s remote: scoped recipes', (kind) => {
     const push = await ana.just('put-results');
 
     // Ana never saw ben's run1/x.csv: her stale copy must not replace it without --force.
-    expect((await remote.read(`${space}/run1/x.csv`))?.toString(), `ana's push:\n${push.stdout}${push.stderr}`).toBe('x v2 by ben\n');
+    expect((await remote.get('run1/x.csv', 'runs'))?.toString(), `ana's push:\n${push.stdout}${push.stderr}`).toBe('x v2 by ben\n');
     expect(push.exitCode, `ana's push:\n${push.stdout}${push.stderr}`).not.toBe(0);
     expect(push.stderr).toMatch(/changed since|someone else pushed/i);
   });

@@ -5,18 +5,11 @@
 // the lock, and a lock left by a kill -9 is taken over.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
-import {
-  assertOk,
-  describeRun,
-  fileRemote,
-  hubRemote,
-  removeTemps,
-  rounds,
-  s3Remote,
-  workingCopy,
-  type Remote,
-  type RunResult,
-} from '../support/reliability-kit.js';
+import { fileRemote, hubRemote, type Remote, s3Remote } from '../support/remote.js';
+import { rounds } from '../support/reliability-kit.js';
+import { assertOk, describeRun, type RunResult } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { workingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -64,7 +57,7 @@ describe.each(KINDS)('$kind: two working copies push one branch space at once', 
       expect([3, 4], detail).toContain(loser.r.exitCode);
       if (loser.r.exitCode === 4) expect(loser.r.stderr, detail).toMatch(REFUSED);
       else console.warn(`${kind} round ${round}: the loser was refused by a guard reading a half-pushed listing:\n${loser.r.stderr.trim().split('\n').filter((l) => !/NodeVersion|node >=22|upgrade|a\.co|trace-warnings|versions published|security updates|^$/.test(l)).join('\n')}`);
-      expect(await remote.files(BRANCH), `${kind} round ${round}: the remote must be exactly ${winner.user}'s folder\n${detail}`).toEqual(winner.processed());
+      expect(await remote.layer(BRANCH), `${kind} round ${round}: the remote must be exactly ${winner.user}'s folder\n${detail}`).toEqual(winner.processed());
 
       // The loser takes the winner's state (its edits go to the recycle folder) and both start the next round from one head.
       assertOk(await loser.wc.run(['get-results', '--force']), `${loser.wc.user} get-results --force`);
@@ -85,7 +78,7 @@ describe('one working copy: two runs are serialized by the lock', () => {
   const regionOf = (r: ProxiedRequest) => /Credential=[^/]+\/\d+\/([^/]+)\//.exec(String(r.headers.authorization ?? ''))?.[1];
 
   it('a second run waits for the first; none of its requests overlap the first run', async () => {
-    const remote = await s3Remote(inject('s3'), proxy.url);
+    const remote = await s3Remote(inject('s3'), { via: proxy.url });
     const wc = workingCopy(remote);
     for (let i = 0; i < 5; i++) wc.write(`data/processed/f${i}.csv`, `v1 ${i}\n`);
     assertOk(await wc.run(['put-results']));
@@ -112,7 +105,7 @@ describe('one working copy: two runs are serialized by the lock', () => {
   });
 
   it('a lock left by a run killed with -9 is taken over; the next run converges', async () => {
-    const remote = await s3Remote(inject('s3'), proxy.url);
+    const remote = await s3Remote(inject('s3'), { via: proxy.url });
     const wc = workingCopy(remote);
     wc.write('data/processed/a.csv', 'a\n');
     assertOk(await wc.run(['put-results']));
@@ -138,7 +131,7 @@ describe('one working copy: two runs are serialized by the lock', () => {
     const r: RunResult = await wc.run(['put-results'], { timeoutMs: 60_000 });
     assertOk(r, 'the run after the kill');
     expect(r.ms, 'the stale lock must be taken over within ~10 s').toBeLessThan(25_000);
-    expect(await remote.files()).toEqual(wc.processed());
+    expect(await remote.layer()).toEqual(wc.processed());
   });
 });
 

@@ -6,19 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import {
-  allOutput,
-  assertFailed,
-  assertOk,
-  fileRemote,
-  hubRemote,
-  removeTemps,
-  s3Remote,
-  tree,
-  workingCopy,
-  type Remote,
-  type WorkingCopy,
-} from '../support/reliability-kit.js';
+import { fileRemote, hubRemote, type Remote, s3Remote } from '../support/remote.js';
+import { assertFailed, assertOk } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { fileKeys } from '../support/tree.js';
+import { allOutput, workingCopy, type WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -89,7 +81,7 @@ describe('configuration mistakes: exit 2, the key named, nothing moved', () => {
   it.each(MISTAKES)('$what', async (m) => {
     const remote = fileRemote();
     const wc = track(workingCopy(remote));
-    wc.write('strata.yaml', m.yaml.replace(/REMOTE/g, `file://${remote.dir}`));
+    wc.write('strata.yaml', m.yaml.replace(/REMOTE/g, remote.url));
     if (m.dotenv) wc.write('.env', m.dotenv);
     wc.write('data/processed/result.csv', 'a result\n');
     for (const recipe of m.push ? [['config'], ['put-results']] : [['config']]) {
@@ -98,7 +90,7 @@ describe('configuration mistakes: exit 2, the key named, nothing moved', () => {
       expect(r.stderr).not.toMatch(/unexpected error/);
       for (const key of m.keys) expect(r.stderr, `${recipe[0]} must name ${key}`).toContain(key);
     }
-    expect(tree(remote.dir!)).toEqual({});
+    expect(await remote.files()).toEqual({});
   });
 });
 
@@ -116,7 +108,7 @@ describe('S3 credentials: wrong or missing keys fail before any change', () => {
     assertOk(await a.run(['put-results']));
     a.write('data/processed/new.csv', 'new\n');
     a.remove('data/processed/base.csv');
-    return { remote, a, before: await remote.listRaw!() };
+    return { remote, a, before: await remote.storeKeys() };
   }
 
   it('a wrong secret key: push and pull stop with exit 2 naming the credentials; nothing changed on either side', async () => {
@@ -128,7 +120,7 @@ describe('S3 credentials: wrong or missing keys fail before any change', () => {
       const r = assertFailed(await a.run([recipe], { env: { AWS_SECRET_ACCESS_KEY: wrong } }), `${recipe} with a wrong secret`);
       expect(r.exitCode, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/refused the credentials|credentials/i);
-      expect(await remote.listRaw!()).toEqual(before);
+      expect(await remote.storeKeys()).toEqual(before);
       expect(a.processed()).toEqual(local);
     }
   });
@@ -138,7 +130,7 @@ describe('S3 credentials: wrong or missing keys fail before any change', () => {
     secrets.add('AKIANOSUCHKEY0000000');
     const r = assertFailed(await a.run(['put-results'], { env: { AWS_ACCESS_KEY_ID: 'AKIANOSUCHKEY0000000' } }));
     expect(r.exitCode, r.stderr).toBe(2);
-    expect(await remote.listRaw!()).toEqual(before);
+    expect(await remote.storeKeys()).toEqual(before);
   });
 
   it('no keys at all (no profile, no variables): exit 2 saying so, quickly, nothing changed', async () => {
@@ -147,7 +139,7 @@ describe('S3 credentials: wrong or missing keys fail before any change', () => {
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/no AWS credentials/i);
     expect(r.ms).toBeLessThan(15_000);
-    expect(await remote.listRaw!()).toEqual(before);
+    expect(await remote.storeKeys()).toEqual(before);
   });
 
   it('an AWS_PROFILE that does not exist: exit 2 naming AWS_PROFILE, nothing changed', async () => {
@@ -158,7 +150,7 @@ describe('S3 credentials: wrong or missing keys fail before any change', () => {
     // It names the profile that is missing, not "set AWS_PROFILE" (it is set).
     expect(r.stderr).toMatch(/the AWS profile "no-such-profile" \(AWS_PROFILE\) was not found/);
     expect(r.stderr).not.toMatch(/Set AWS_PROFILE in \.env/);
-    expect(await remote.listRaw!()).toEqual(before);
+    expect(await remote.storeKeys()).toEqual(before);
   });
 });
 
@@ -173,7 +165,7 @@ describe('Hub token: wrong, missing or read-only tokens fail before any change',
     a.write('data/processed/base.csv', 'base\n');
     assertOk(await a.run(['put-results']));
     a.write('data/processed/new.csv', 'new\n');
-    return { remote, a, before: await remote.files() };
+    return { remote, a, before: await remote.layer() };
   }
 
   it('a wrong token: push and pull stop with exit 2; nothing changed', async () => {
@@ -185,7 +177,7 @@ describe('Hub token: wrong, missing or read-only tokens fail before any change',
       expect(r.exitCode, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/refused the token/i);
     }
-    expect(await remote.files()).toEqual(before);
+    expect(await remote.layer()).toEqual(before);
   });
 
   it('no token: exit 2 saying how to log in; nothing changed', async () => {
@@ -193,18 +185,18 @@ describe('Hub token: wrong, missing or read-only tokens fail before any change',
     const r = assertFailed(await a.run(['put-results'], { env: { HF_TOKEN: undefined } }));
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/no hugging face token/i);
-    expect(await remote.files()).toEqual(before);
+    expect(await remote.layer()).toEqual(before);
   });
 
   it('a read-only token: the push fails naming write access, on the branch and on a new branch; nothing changed', async () => {
     const { remote, a, before } = await seeded();
     const r = assertFailed(await a.run(['put-results'], { env: { HF_TOKEN: inject('hub').readToken } }));
     expect(r.stderr).toMatch(/may not write|write access|403/i);
-    expect(await remote.files()).toEqual(before);
+    expect(await remote.layer()).toEqual(before);
     a.git('switch', '-q', '-c', 'feature');
     const r2 = assertFailed(await a.run(['put-results'], { env: { HF_TOKEN: inject('hub').readToken } }));
     expect(r2.exitCode, r2.stderr).toBe(2);
-    expect(await remote.files('feature')).toEqual({});
+    expect(await remote.layer('feature')).toEqual({});
   });
 });
 
@@ -244,14 +236,12 @@ describe('no secret in output, logs, errors, state or journal', () => {
     for (const wc of copies) {
       for (const rel of ['.strata', 'data']) {
         const base = wc.path(rel);
-        for (const k of Object.keys(tree(base, { withTemp: true }))) haystacks.push({ where: `${wc.dir}/${rel}/${k}`, text: fs.readFileSync(path.join(base, k), 'latin1') });
+        for (const k of fileKeys(base, { withTemp: true })) haystacks.push({ where: `${wc.dir}/${rel}/${k}`, text: fs.readFileSync(path.join(base, k), 'latin1') });
       }
     }
-    for (const r of remotes) {
-      if (r.kind === 's3') {
-        for (const k of await r.listRaw!()) haystacks.push({ where: `s3://${r.bucket}/${k}`, text: (await r.getRaw!(k))!.toString('latin1') });
-      }
-      if (r.dir) for (const k of Object.keys(tree(r.dir, { withTemp: true }))) haystacks.push({ where: `${r.dir}/${k}`, text: fs.readFileSync(path.join(r.dir, k), 'latin1') });
+    // Every store whole: a bucket, a share, a Hub remote's share for its other layers.
+    for (const store of remotes.map((r) => (r.kind === 'hf' ? r.folder : r))) {
+      for (const k of await store.storeKeys()) haystacks.push({ where: `${store.url} ${k}`, text: (await store.storeRead(k))!.toString('latin1') });
     }
     const leaks: string[] = [];
     for (const s of secrets) {

@@ -7,19 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import {
-  assertFailed,
-  assertOk,
-  fileRemote,
-  hubRemote,
-  removeTemps,
-  s3Remote,
-  sha256,
-  tempFiles,
-  tree,
-  workingCopy,
-  type WorkingCopy,
-} from '../support/reliability-kit.js';
+import { fileRemote, hubRemote, s3Remote } from '../support/remote.js';
+import { assertFailed, assertOk } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { sha256, tempFiles, tree } from '../support/tree.js';
+import { workingCopy, type WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -31,7 +23,7 @@ const NFD = 'cafe\u0301.csv';
 function strayFiles(wc: WorkingCopy): string[] {
   const root = path.dirname(wc.dir);
   return Object.keys(tree(root, { withTemp: true })).filter(
-    (k) => !k.startsWith('project/data/processed/') && !k.startsWith('project/.strata/') && !k.startsWith('project/.git/') && !/^project\/(strata\.yaml|\.gitignore)$/.test(k),
+    (k) => !k.startsWith('project/data/processed/') && !k.startsWith('project/.strata/') && !k.startsWith('project/.git/') && !/^project\/(strata\.yaml|\.gitignore|Justfile)$/.test(k),
   );
 }
 
@@ -50,14 +42,13 @@ function expectRefusedByName(stderr: string, keys: string[]) {
 describe('S3: hostile keys written by another tool', () => {
   it('refuses each unsafe key by name, writes the safe ones, and nothing outside the layer folder', async () => {
     const remote = await s3Remote(inject('s3'));
-    const p = remote.storeKey('');
     const hostile = ['../escape.csv', 'sub/../../escape2.csv', '/abs.csv', 'back\\slash.csv', 'ctrl\u0001.csv', 'nl\nname.csv', `long/${'x'.repeat(300)}.csv`, NFC, NFD, 'Case.csv', 'case.csv', 'dir/inner.csv'];
     const safe = ['ok.csv', LONG_OK, 'dir'];
-    for (const k of [...hostile, ...safe]) await remote.putRaw!(p + k, `content of ${k}`);
+    for (const k of [...hostile, ...safe]) await remote.put(k, `content of ${k}`);
     // NUL: S3 allows any UTF-8 in a key; a store may refuse it. If it does, there is nothing to test.
     let nul = false;
     try {
-      await remote.putRaw!(p + 'nul\u0000.csv', 'nul');
+      await remote.put('nul\u0000.csv', 'nul');
       nul = true;
     } catch (e) {
       nul = false;
@@ -80,11 +71,10 @@ describe('S3: hostile keys written by another tool', () => {
 describe('plain folder remote: hostile names and symlinks on the share', () => {
   it('refuses unsafe names by name, never follows a symlink on the share', async () => {
     const remote = fileRemote();
-    const p = remote.storeKey('');
     const hostile = ['back\\slash.csv', 'ctrl\u0001.csv', 'nl\nname.csv', NFC, NFD, 'Case.csv', 'case.csv'];
-    for (const k of [...hostile, 'ok.csv']) await remote.putRaw!(p + k, `content of ${k}`);
-    const base = path.join(remote.dir!, 'processed');
-    const outside = path.join(path.dirname(remote.dir!), `outside-${path.basename(remote.dir!)}`);
+    for (const k of [...hostile, 'ok.csv']) await remote.put(k, `content of ${k}`);
+    const base = remote.abs(remote.space());
+    const outside = path.join(path.dirname(remote.dir), `outside-${path.basename(remote.dir)}`);
     fs.mkdirSync(outside, { recursive: true });
     fs.writeFileSync(path.join(outside, 'secret.txt'), 'outside the share\n');
     fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(base, 'link.csv'));
@@ -111,7 +101,7 @@ describe('Hub: hostile paths in a listing (injected by the proxy)', () => {
   });
 
   it('refuses each unsafe path by name and downloads none of them', async () => {
-    const remote = hubRemote(inject('hub'), proxy.url);
+    const remote = hubRemote(inject('hub'), { via: proxy.url });
     const a = workingCopy(remote);
     a.write('data/processed/ok.csv', 'ok\n');
     assertOk(await a.run(['put-results']));
@@ -154,7 +144,7 @@ describe('listing and object disagree (size or hash)', () => {
   });
 
   it('S3: a listed size or ETag that does not match the object → that file is refused by name, never kept', async () => {
-    const remote = await s3Remote(inject('s3'), s3Proxy.url);
+    const remote = await s3Remote(inject('s3'), { via: s3Proxy.url });
     const a = workingCopy(remote);
     a.write('data/processed/size.csv', 'size mismatch\n');
     a.write('data/processed/hash.csv', 'hash mismatch\n');
@@ -185,7 +175,7 @@ describe('listing and object disagree (size or hash)', () => {
   });
 
   it('Hub: a listed size or blob id that does not match the file → refused by name, never kept', async () => {
-    const remote = hubRemote(inject('hub'), hubProxy.url);
+    const remote = hubRemote(inject('hub'), { via: hubProxy.url });
     const a = workingCopy(remote);
     a.write('data/processed/size.csv', 'size mismatch\n');
     a.write('data/processed/hash.csv', 'hash mismatch\n');

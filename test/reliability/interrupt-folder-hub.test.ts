@@ -3,7 +3,6 @@
 // the delete), and at the Hub's preupload, LFS batch and commit (the fault proxy sees the
 // request) and mid-download. Checks: see test/support/kill-points.ts.
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
 import {
@@ -19,7 +18,11 @@ import {
   versions,
   type Files,
 } from '../support/kill-points.js';
-import { assertOk, fileRemote, hubRemote, removeTemps, tempFiles, workingCopy } from '../support/reliability-kit.js';
+import { fileRemote, hubRemote } from '../support/remote.js';
+import { assertOk } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { tempFiles } from '../support/tree.js';
+import { workingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -39,7 +42,7 @@ describe('kill -9 on a plain folder remote (inotify sees the temp file or the de
     v2['big.bin'] = randomBytes(96 * MiB);
     const { remote, a, b } = await setup(v1);
     setLocal(a, v2);
-    await runUntilKilled(null, a, ['put-results'], killWhenFileAppears(path.join(remote.dir!, 'processed'), (n) => n.startsWith('big.bin.') && n.endsWith('.strata-tmp')));
+    await runUntilKilled(null, a, ['put-results'], killWhenFileAppears(remote.abs(remote.space()), (n) => n.startsWith('big.bin.') && n.endsWith('.strata-tmp')));
     await expectPushRecovers(a, b, remote, v1, v2);
   });
 
@@ -48,11 +51,11 @@ describe('kill -9 on a plain folder remote (inotify sees the temp file or the de
     v2['big.bin'] = randomBytes(96 * MiB);
     const { remote, a } = await setup(v1);
     setLocal(a, v2);
-    await runUntilKilled(null, a, ['put-results'], killWhenFileAppears(path.join(remote.dir!, 'processed'), (n) => n.startsWith('big.bin.') && n.endsWith('.strata-tmp')));
-    const left = tempFiles(remote.dir!);
+    await runUntilKilled(null, a, ['put-results'], killWhenFileAppears(remote.abs(remote.space()), (n) => n.startsWith('big.bin.') && n.endsWith('.strata-tmp')));
+    const left = tempFiles(remote.dir);
     a.clearStaleLock();
     assertOk(await a.run(['put-results']));
-    expect(tempFiles(remote.dir!), `temp files on the share after the kill: ${left.join(', ')}`).toEqual([]);
+    expect(tempFiles(remote.dir), `temp files on the share after the kill: ${left.join(', ')}`).toEqual([]);
   });
 
   it('push killed mid-delete (the first of 300 deletes happened)', async () => {
@@ -62,8 +65,8 @@ describe('kill -9 on a plain folder remote (inotify sees the temp file or the de
     for (let i = 0; i < 300; i++) delete v2[`f/${String(i).padStart(4, '0')}.csv`];
     const { remote, a, b } = await setup(v1);
     setLocal(a, v2);
-    await runUntilKilled(null, a, ['put-results'], killWhenFileAppears(path.join(remote.dir!, 'processed', 'f'), (_n, event) => event === 'rename'));
-    const left = Object.keys(await remote.files()).length;
+    await runUntilKilled(null, a, ['put-results'], killWhenFileAppears(remote.abs(`${remote.space()}/f`), (_n, event) => event === 'rename'));
+    const left = Object.keys(await remote.layer()).length;
     expect(left, 'the kill should land during the deletes').toBeGreaterThan(400);
     await expectPushRecovers(a, b, remote, v1, v2);
   });
@@ -85,7 +88,7 @@ describe('kill -9 on the Hub (through the proxy)', () => {
 
   async function setup() {
     const { v1, v2 } = versions(3 * MiB);
-    const remote = hubRemote(inject('hub'), proxy.url);
+    const remote = hubRemote(inject('hub'), { via: proxy.url });
     const a = workingCopy(remote);
     setLocal(a, v1);
     assertOk(await a.run(['put-results']), 'v1 push');

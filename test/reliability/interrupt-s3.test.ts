@@ -26,7 +26,12 @@ import {
   versions,
   type Files,
 } from '../support/kill-points.js';
-import { assertOk, removeTemps, rounds, s3Client, s3Remote, tempFiles, workingCopy, type Running } from '../support/reliability-kit.js';
+import { s3Remote } from '../support/remote.js';
+import { rounds } from '../support/reliability-kit.js';
+import { assertOk, type Running } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { tempFiles } from '../support/tree.js';
+import { workingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -36,7 +41,7 @@ describe('kill -9 on S3 (through the proxy)', () => {
 
   async function setup(multipart = true) {
     const { v1, v2 } = multipart ? versions() : versions(1 * MiB, 1 * MiB);
-    const remote = await s3Remote(inject('s3'), proxy.url);
+    const remote = await s3Remote(inject('s3'), { via: proxy.url });
     const a = workingCopy(remote);
     setLocal(a, v1);
     assertOk(await a.run(['put-results']), 'v1 push');
@@ -84,7 +89,7 @@ describe('kill -9 on S3 (through the proxy)', () => {
     await runUntilKilled(proxy, a, ['put-results'], killAfterUploadBytes(isPart('big.bin'), 4 * MiB));
     a.clearStaleLock();
     assertOk(await a.run(['put-results']));
-    const uploads = await s3Client(inject('s3')).send(new ListMultipartUploadsCommand({ Bucket: remote.bucket! }));
+    const uploads = await remote.client.send(new ListMultipartUploadsCommand({ Bucket: remote.bucket }));
     expect((uploads.Uploads ?? []).map((u) => u.Key)).toEqual([]);
   });
 
@@ -102,10 +107,10 @@ describe('kill -9 on S3 (through the proxy)', () => {
       const r = await running.result;
       proxy.taps.length = 0;
       expectStateReadable(a);
-      expectOldOrNew(await remote.files(), versionsNow.old, versionsNow.next, `round ${round} (kill after ${at} bytes; ${r.signal ?? 'finished'})`);
+      expectOldOrNew(await remote.layer(), versionsNow.old, versionsNow.next, `round ${round} (kill after ${at} bytes; ${r.signal ?? 'finished'})`);
       a.clearStaleLock();
       assertOk(await a.run(['put-results']), `round ${round}: re-run`);
-      expect(await remote.files()).toEqual(hashes(versionsNow.next));
+      expect(await remote.layer()).toEqual(hashes(versionsNow.next));
       assertOk(await b.run(['get-results']), `round ${round}: reader`);
       expect(b.processed()).toEqual(hashes(versionsNow.next));
       // Next round: new contents for the changed files.

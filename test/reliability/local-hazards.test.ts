@@ -9,22 +9,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { childEnv } from '../support/env.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { runSync } from '../support/run.js';
-import {
-  assertFailed,
-  assertOk,
-  bytes,
-  fileRemote,
-  hubRemote,
-  removeTemps,
-  s3Remote,
-  sha256,
-  tempDir,
-  tempFiles,
-  tree,
-  workingCopy,
-  type WorkingCopy,
-} from '../support/reliability-kit.js';
+import { fileRemote, hubRemote, s3Remote } from '../support/remote.js';
+import { bytes } from '../support/reliability-kit.js';
+import { assertFailed, assertOk, runSync } from '../support/run.js';
+import { removeTemps, tempDir } from '../support/scratch.js';
+import { sha256, tempFiles, tree } from '../support/tree.js';
+import { workingCopy, type WorkingCopy } from '../support/working-copy.js';
 
 const MiB = 1024 * 1024;
 
@@ -80,7 +70,7 @@ describe('symlinks in the layer folder', () => {
     fs.symlinkSync(outside, wc.path('data/processed/linkdir'));
     const r = assertOk(await wc.run(['put-results']));
     for (const name of ['link-out.csv', 'link-in.csv', 'linkdir']) expect(r.stderr, `a warning naming ${name}`).toMatch(new RegExp(`${name}.*(symbolic )?link`, 'i'));
-    expect(Object.keys(await remote.files())).toEqual(['real.csv']);
+    expect(Object.keys(await remote.layer())).toEqual(['real.csv']);
     expect(tree(outside)).toEqual({ 'secret.txt': sha256('outside the project\n') });
   });
 
@@ -117,7 +107,7 @@ describe('a file changing while it uploads', () => {
   });
 
   it('S3 multipart: the remote never holds a mix of the old and new contents; the next push converges', async () => {
-    const remote = await s3Remote(inject('s3'), proxy.url);
+    const remote = await s3Remote(inject('s3'), { via: proxy.url });
     const wc = workingCopy(remote);
     const before = randomBytes(64 * MiB);
     const after = randomBytes(64 * MiB);
@@ -136,7 +126,7 @@ describe('a file changing while it uploads', () => {
     const r = await wc.run(['put-results']);
     proxy.taps.length = 0;
     expect(rewritten).toBe(true);
-    const stored = (await remote.files())['changing.bin'];
+    const stored = (await remote.layer())['changing.bin'];
     if (r.exitCode === 0) {
       expect([sha256(before), sha256(after)], `the push succeeded, so the remote must hold a whole version\n${r.stderr}`).toContain(stored);
     } else {
@@ -145,11 +135,11 @@ describe('a file changing while it uploads', () => {
       expect([undefined, sha256(before), sha256(after)]).toContain(stored);
     }
     assertOk(await wc.run(['put-results']), 'the next push');
-    expect(await remote.files()).toEqual({ 'changing.bin': sha256(after) });
+    expect(await remote.layer()).toEqual({ 'changing.bin': sha256(after) });
   });
 
   it('Hub: a file rewritten between hashing and upload is never committed with a wrong hash; the next push converges', async () => {
-    const remote = hubRemote(inject('hub'), hubProxy.url);
+    const remote = hubRemote(inject('hub'), { via: hubProxy.url });
     const wc = workingCopy(remote);
     wc.write('data/processed/first.csv', 'the repo exists before the test\n');
     assertOk(await wc.run(['put-results']));
@@ -162,10 +152,10 @@ describe('a file changing while it uploads', () => {
     });
     const r = await wc.run(['put-results']);
     hubProxy.taps.length = 0;
-    const stored = (await remote.files())['changing.bin'];
+    const stored = (await remote.layer())['changing.bin'];
     expect([undefined, sha256(bytes(3 * MiB, 'hub before')), sha256(bytes(3 * MiB + 10, 'hub after'))], r.stderr).toContain(stored);
     assertOk(await wc.run(['put-results']), 'the next push');
-    expect((await remote.files())['changing.bin']).toEqual(sha256(bytes(3 * MiB + 10, 'hub after')));
+    expect((await remote.layer())['changing.bin']).toEqual(sha256(bytes(3 * MiB + 10, 'hub after')));
   });
 
   it('Hub: a file rewritten while the push uploads it fails by name, as on S3 and folders; the other files are committed, no remote delete; the next push converges', async () => {
@@ -228,7 +218,7 @@ describe.skipIf(!CAN_DROP_ROOT)('permission denied (Strata runs as `nobody`; roo
     expect(r.exitCode, r.stderr).toBe(5);
     expect(r.stderr).toContain('secret.csv');
     expect(r.stderr).toMatch(/permission denied|EACCES/i);
-    const files = await remote.files();
+    const files = await remote.layer();
     expect(files['ok.csv']).toBe(sha256('ok\n'));
     expect(files['f0.csv'], 'no delete after a failed transfer').toBe(sha256('f0\n'));
   });
@@ -246,7 +236,7 @@ describe.skipIf(!CAN_DROP_ROOT)('permission denied (Strata runs as `nobody`; roo
     expect(r.stderr).toContain('same.csv');
     expect(r.stderr).toMatch(/permission denied|EACCES/i);
     expect(r.exitCode, `a file the user cannot read is not a bug in Strata:\n${r.stderr}`).not.toBe(70);
-    expect(await remote.files()).toEqual({ 'same.csv': sha256('version 1\n'), 'other.csv': sha256('other\n') });
+    expect(await remote.layer()).toEqual({ 'same.csv': sha256('version 1\n'), 'other.csv': sha256('other\n') });
   });
 
   it('push: an unreadable subfolder does not make Strata delete the remote copies of its files', async () => {
@@ -257,12 +247,12 @@ describe.skipIf(!CAN_DROP_ROOT)('permission denied (Strata runs as `nobody`; roo
     wc.write('data/processed/sub/b.csv', 'b\n');
     giveToNobody(wc);
     assertOk(await wc.run(['put-results'], { asUser: 'nobody' }));
-    const before = await remote.files();
+    const before = await remote.layer();
     fs.chmodSync(wc.path('data/processed/sub'), 0o000);
     const r = await wc.run(['put-results'], { asUser: 'nobody' });
     fs.chmodSync(wc.path('data/processed/sub'), 0o755);
     expect(r.stderr).toMatch(/sub/);
-    expect(await remote.files(), `files Strata could not read locally must not be deleted remotely\n${r.stdout}${r.stderr}`).toEqual(before);
+    expect(await remote.layer(), `files Strata could not read locally must not be deleted remotely\n${r.stdout}${r.stderr}`).toEqual(before);
   });
 
   it('pull: a folder Strata may not write to fails by name; other files land; nothing partial', async () => {
@@ -314,7 +304,7 @@ describe('a missing, empty or unmounted layer folder', () => {
     const wc = workingCopy(remote);
     for (let i = 0; i < 3; i++) wc.write(`data/processed/f${i}.csv`, `f${i}\n`);
     assertOk(await wc.run(['put-results']));
-    return { remote, wc, before: await remote.files() };
+    return { remote, wc, before: await remote.layer() };
   }
 
   it('missing: the push is refused (exit 3) and the remote is untouched', async () => {
@@ -323,7 +313,7 @@ describe('a missing, empty or unmounted layer folder', () => {
     const r = assertFailed(await wc.run(['put-results']));
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/does not exist|unmounted/i);
-    expect(await remote.files()).toEqual(before);
+    expect(await remote.layer()).toEqual(before);
   });
 
   it('empty: the push is refused (exit 3) and the remote is untouched', async () => {
@@ -333,7 +323,7 @@ describe('a missing, empty or unmounted layer folder', () => {
     const r = assertFailed(await wc.run(['put-results']));
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/empty/i);
-    expect(await remote.files()).toEqual(before);
+    expect(await remote.layer()).toEqual(before);
   });
 
   it.skipIf(!CAN_MOUNT)('unmounted share: the empty mount point is refused (exit 3) and the remote is untouched', async () => {
@@ -343,10 +333,10 @@ describe('a missing, empty or unmounted layer folder', () => {
     mountTmpfs(wc.path('data/processed'), '4m');
     for (let i = 0; i < 3; i++) wc.write(`data/processed/f${i}.csv`, `f${i}\n`);
     assertOk(await wc.run(['put-results']));
-    const before = await remote.files();
+    const before = await remote.layer();
     unmount(wc.path('data/processed'));
     const r = assertFailed(await wc.run(['put-results']));
     expect(r.exitCode).toBe(3);
-    expect(await remote.files()).toEqual(before);
+    expect(await remote.layer()).toEqual(before);
   });
 });

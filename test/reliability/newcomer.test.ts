@@ -6,7 +6,10 @@
 // changed.
 import fs from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { assertFailed, assertOk, fileRemote, hubRemote, removeTemps, s3Remote, workingCopy, type Remote, type WorkingCopy } from '../support/reliability-kit.js';
+import { fileRemote, hubRemote, type Remote, s3Remote } from '../support/remote.js';
+import { assertFailed, assertOk } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { workingCopy, type WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -15,7 +18,7 @@ function mistype(wc: WorkingCopy, remote: Remote) {
   const yaml = fs.readFileSync(wc.path('strata.yaml'), 'utf8');
   let wrong: string;
   if (remote.kind === 'file') wrong = yaml.replace(/remote: file:\/\/(\S+)/, (_m, dir: string) => `remote: file://${dir.slice(0, -1)}`);
-  else if (remote.kind === 's3') wrong = yaml.replace('projects/rel/datastore', 'projects/REL/datastore');
+  else if (remote.kind === 's3') wrong = yaml.replace(remote.prefix, remote.prefix.replace(/^projects\/([^/]+)/, (_m, project: string) => `projects/${project.toUpperCase()}`));
   else wrong = yaml.replace(/hub: hf:\/\/datasets\/(\S+)/, (_m, repo: string) => `hub: hf://datasets/${repo.slice(0, -1)}`);
   expect(wrong).not.toBe(yaml);
   fs.writeFileSync(wc.path('strata.yaml'), wrong);
@@ -112,7 +115,7 @@ describe('a deletion made here since the last sync is unshared work', () => {
     a.remove('data/processed/p1.csv');
     assertOk(await a.run(['get-results', '--keep']));
     assertOk(await a.run(['put-results']));
-    expect(Object.keys(await remote.files('qc')).sort()).toEqual(['p2.csv', 'p3.csv']);
+    expect(Object.keys(await remote.layer('qc')).sort()).toEqual(['p2.csv', 'p3.csv']);
     assertOk(await a.run(['get-results']));
     expect(a.read('data/processed/p1.csv')).toBeNull();
   });
@@ -126,7 +129,7 @@ describe('stray words', () => {
     const r = assertFailed(await ana.run(['put-results', 'dry-run']));
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/Unexpected word "dry-run": nothing was done[\s\S]*just put-results --dry-run/);
-    expect(await remote.files('qc')).toEqual({});
+    expect(await remote.layer('qc')).toEqual({});
     const g = assertFailed(await ana.run(['get-results', 'plate-42']));
     expect(g.stderr).toMatch(/just get-results-for plate-42/);
   });
@@ -142,7 +145,7 @@ describe('a folder pulled at a past revision', () => {
     ana.write('data/processed/fig1.csv', 'fig1 v2\n');
     ana.write('data/processed/fig2.csv', 'fig2 (new in v2)\n');
     assertOk(await ana.run(['put-results']));
-    const head = await remote.files('paper');
+    const head = await remote.layer('paper');
 
     assertOk(await ana.run(['get-results-at', 'paper-v1']));
     expect(Object.keys(ana.processed())).toEqual(['fig1.csv']);
@@ -152,7 +155,7 @@ describe('a folder pulled at a past revision', () => {
     const r = assertFailed(await ana.run(['put-results']), 'push from the old revision');
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/holds revision paper-v1 .*pushing it would roll .* back to that revision/);
-    expect(await remote.files('paper'), 'nothing was rolled back').toEqual(head);
+    expect(await remote.layer('paper'), 'nothing was rolled back').toEqual(head);
 
     assertOk(await ana.run(['get-results']), 'back to the head');
     expect(ana.processed()).toEqual(head);
@@ -169,13 +172,13 @@ describe('the layer table follows main', () => {
     const ana = workingCopy(remote, { branch: 'qc', user: 'ana' });
     // main moves processed/ to another remote; the branch has not merged it yet.
     ana.git('switch', '-q', 'main');
-    fs.appendFileSync(ana.path('strata.yaml'), `layers:\n  processed:\n    remote: file://${other.dir}\n`);
+    fs.appendFileSync(ana.path('strata.yaml'), `layers:\n  processed:\n    remote: ${other.url}\n`);
     ana.git('commit', '-qam', 'processed moves');
     ana.git('switch', '-q', 'qc');
     ana.write('data/processed/a.csv', 'a\n');
     const r = assertOk(await ana.run(['put-results']));
     expect(r.stderr).toMatch(/this branch's strata\.yaml places a layer somewhere other than main's does:\n\s+processed: here file:\/\/\S+\/processed; on main file:\/\/\S+\/processed/);
-    expect(r.stderr).toContain(`file://${other.dir}/processed`);
+    expect(r.stderr).toContain(`${other.url}/processed`);
     expect(r.stderr).toMatch(/Merge it \(git merge main\)/);
     const s = assertOk(await ana.run(['status']));
     expect(s.stderr).toMatch(/places a layer somewhere other than main's/);

@@ -5,7 +5,10 @@
 // and nothing changes; a maintainer's keys write everything.
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { assertFailed, assertOk, removeTemps, s3Client, s3Remote, workingCopy } from '../support/reliability-kit.js';
+import { s3Remote } from '../support/remote.js';
+import { assertFailed, assertOk } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { workingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -24,7 +27,7 @@ describe.skipIf(!users)('S3 roles enforced by the bucket policy (two real RGW us
     expect(printed.stderr).toMatch(/radosgw-admin user create --uid=lab-analyst/);
     expect(printed.stderr).toMatch(/put-bucket-policy --bucket/);
     const policy = JSON.parse(printed.stdout);
-    await s3Client(s3).send(new PutBucketPolicyCommand({ Bucket: remote.bucket!, Policy: JSON.stringify(policy) }));
+    await remote.client.send(new PutBucketPolicyCommand({ Bucket: remote.bucket, Policy: JSON.stringify(policy) }));
 
     // A maintainer seeds every layer on main.
     maya.write('data/external/plates.csv', 'plate,well\n');
@@ -34,7 +37,7 @@ describe.skipIf(!users)('S3 roles enforced by the bucket policy (two real RGW us
     assertOk(await maya.run(['put-inputs'], { env: keys(maintainer) }), 'maintainer put-inputs');
     assertOk(await maya.run(['put-interim'], { env: keys(maintainer) }), 'maintainer put-interim');
     assertOk(await maya.run(['put-results'], { env: keys(maintainer) }), 'maintainer put-results on main');
-    const seeded = await remote.listRaw!();
+    const seeded = await remote.storeKeys();
     expect(seeded.some((k) => k.endsWith('/external/plates.csv'))).toBe(true);
 
     // An analyst reads everything…
@@ -55,7 +58,7 @@ describe.skipIf(!users)('S3 roles enforced by the bucket policy (two real RGW us
       expect(r.stderr).toMatch(/bucket policy/);
       expect(r.stderr).not.toMatch(/unexpected error/);
       expect(r.stderr).not.toContain(analyst.secretAccessKey);
-      expect(await remote.listRaw!(), `${recipe}: nothing may change`).toEqual(seeded);
+      expect(await remote.storeKeys(), `${recipe}: nothing may change`).toEqual(seeded);
     }
 
     // On a branch, the analyst's results go through (the policy lets them write branch spaces and their journal).
@@ -80,7 +83,7 @@ describe.skipIf(!users)('S3 roles enforced by the bucket policy (two real RGW us
     expect(clean.stderr).toMatch(/could not be removed \(the space is only partly removed\)/);
     expect(clean.stderr).toMatch(/branches\/maya-x\/interim\/x\.csv: /);
     expect(clean.stdout).not.toMatch(/interim: removed/);
-    expect((await remote.listRaw!()).some((k) => k.endsWith('branches/maya-x/interim/x.csv'))).toBe(true);
+    expect((await remote.storeKeys()).some((k) => k.endsWith('branches/maya-x/interim/x.csv'))).toBe(true);
     maya.git('switch', '-q', 'main');
 
     // A maintainer's keys still write main (inputs included) after the analyst's attempts.

@@ -5,20 +5,12 @@
 // keep a partial file, and end with an error that names what did not transfer.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { attempts, hubError, hubResolve, hubTree, useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
-import {
-  assertFailed,
-  assertOk,
-  bytes,
-  describeRun,
-  hubRemote,
-  removeTemps,
-  seedPair,
-  sha256,
-  tempFiles,
-  workingCopy,
-  type Remote,
-  type WorkingCopy,
-} from '../support/reliability-kit.js';
+import { hubRemote, type Remote } from '../support/remote.js';
+import { bytes, seedPair } from '../support/reliability-kit.js';
+import { assertFailed, assertOk, describeRun } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { sha256, tempFiles } from '../support/tree.js';
+import { workingCopy, type WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -40,7 +32,7 @@ describe('Hub (emulator) behind the fault proxy', () => {
   useFaultProxy(() => inject('hub').url, (p) => (proxy = p));
 
   async function seeded() {
-    remote = hubRemote(inject('hub'), proxy.url);
+    remote = hubRemote(inject('hub'), { via: proxy.url });
     const pair = await seedPair(remote, SEED);
     a = pair.a;
     return { b: pair.b };
@@ -77,27 +69,27 @@ describe('Hub (emulator) behind the fault proxy', () => {
     expect(r.exitCode).toBe(5);
     expect(r.stderr).toContain('new.csv');
     expect(attempts(proxy, hubCommit, mark)).toHaveLength(1);
-    expect(await remote.files()).toMatchObject({ 'gone.csv': sha256('gone\n') });
+    expect(await remote.layer()).toMatchObject({ 'gone.csv': sha256('gone\n') });
     assertOk(await a.run(['put-results']), 're-run');
-    expect(await remote.files()).toEqual(a.processed());
+    expect(await remote.layer()).toEqual(a.processed());
   });
 
   it('a first push that created the repo (or the branch) and then failed: the re-run is not a false conflict', async () => {
     // New repo: Strata creates it, then the commit fails.
-    remote = hubRemote(inject('hub'), proxy.url);
+    remote = hubRemote(inject('hub'), { via: proxy.url });
     a = workingCopy(remote);
     a.write('data/processed/x.csv', 'x\n');
     proxy.faults.push({ match: hubCommit, action: { type: 'status', ...hubError(500) }, times: 1 });
     assertFailed(await a.run(['put-results']), 'first push, commit fails');
     assertOk(await a.run(['put-results']), 'the re-run (the repo is this working copy\'s own creation)');
-    expect(await remote.files()).toEqual(a.processed());
+    expect(await remote.layer()).toEqual(a.processed());
     // New branch: Strata creates it from main, then the commit fails.
     a.git('switch', '-q', '-c', 'feature');
     a.write('data/processed/y.csv', 'y\n');
     proxy.faults.push({ match: hubCommit, action: { type: 'status', ...hubError(500) }, times: 1 });
     assertFailed(await a.run(['put-results']), 'first push to the branch, commit fails');
     assertOk(await a.run(['put-results']), 'the re-run (the branch is this working copy\'s own creation)');
-    expect(await remote.files('feature')).toEqual(a.processed());
+    expect(await remote.layer('feature')).toEqual(a.processed());
   });
 
   it('the commit landed but its answer was lost: the re-run is not a false conflict', async () => {
@@ -105,7 +97,7 @@ describe('Hub (emulator) behind the fault proxy', () => {
     a.write('data/processed/new.csv', 'new\n');
     proxy.faults.push({ match: hubCommit, action: { type: 'drop-response' } });
     const first = assertFailed(await a.run(['put-results']), 'put-results whose commit answer was lost');
-    expect(await remote.files()).toEqual(a.processed()); // the commit did land
+    expect(await remote.layer()).toEqual(a.processed()); // the commit did land
     const again = await a.run(['put-results']);
     assertOk(again, `re-run after a lost commit answer (the head is this working copy's own commit)\nfirst run:\n${describeRun(first)}`);
   });
@@ -146,7 +138,7 @@ describe('pr-create', () => {
   }
 
   it('opens one pull request carrying the branch; a failed commit leaves no empty pull request behind', async () => {
-    const remote = hubRemote(inject('hub'), proxy.url);
+    const remote = hubRemote(inject('hub'), { via: proxy.url });
     const { a } = await seedPair(remote, SEED);
     a.git('switch', '-q', '-c', 'review-me');
     a.write('data/processed/new.csv', 'for review\n');
@@ -155,11 +147,11 @@ describe('pr-create', () => {
     proxy.faults.push({ match: hubCommit, action: { type: 'status', ...hubError(500) }, times: 1 });
     const failed = assertFailed(await a.run(['pr-create', 'Cell', 'counts']), 'pr-create with a failing commit');
     expect(failed.exitCode).not.toBe(0);
-    expect(await pullRequests(remote.repo!), 'no pull request without its commit').toEqual([]);
+    expect(await pullRequests(remote.repo), 'no pull request without its commit').toEqual([]);
 
     const ok = assertOk(await a.run(['pr-create', 'Cell', 'counts']), 'pr-create');
     expect(ok.stdout).toMatch(/Opened pull request #\d+ with 1 change\(s\) to processed\//);
-    const prs = await pullRequests(remote.repo!);
+    const prs = await pullRequests(remote.repo);
     expect(prs.map((p) => p.title)).toEqual(['Cell counts']);
   });
 });

@@ -5,19 +5,12 @@
 // keep a partial file, and end with an error that names what did not transfer.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { attempts, s3Error, s3Get, s3List, s3Put, useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
-import {
-  assertFailed,
-  assertOk,
-  bytes,
-  describeRun,
-  removeTemps,
-  s3Remote,
-  seedPair,
-  sha256,
-  tempFiles,
-  type Remote,
-  type WorkingCopy,
-} from '../support/reliability-kit.js';
+import { type Remote, s3Remote } from '../support/remote.js';
+import { bytes, seedPair } from '../support/reliability-kit.js';
+import { assertFailed, assertOk, describeRun } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { sha256, tempFiles } from '../support/tree.js';
+import type { WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -41,7 +34,7 @@ describe('S3 (Ceph RGW) behind the fault proxy', () => {
 
   /** A remote with keep.csv, big.bin (3 MiB), gone.csv and other.csv, pushed by `a`, and a second copy `b` that pulled them. */
   async function seeded() {
-    remote = await s3Remote(inject('s3'), proxy.url);
+    remote = await s3Remote(inject('s3'), { via: proxy.url });
     const pair = await seedPair(remote, SEED);
     a = pair.a;
     return { b: pair.b };
@@ -59,7 +52,7 @@ describe('S3 (Ceph RGW) behind the fault proxy', () => {
     // Backoff: the attempts are spread out, not hammered back to back.
     const gaps = tries.slice(1).map((t, i) => t.startedAt - tries[i].endedAt!);
     expect(gaps.reduce((x, y) => x + y, 0)).toBeGreaterThan(50);
-    expect(await remote.files()).toMatchObject({ 'new.csv': sha256('new\n') });
+    expect(await remote.layer()).toMatchObject({ 'new.csv': sha256('new\n') });
   });
 
   it('503 on listings and 500 on downloads are retried; the pull succeeds', async () => {
@@ -91,7 +84,7 @@ describe('S3 (Ceph RGW) behind the fault proxy', () => {
     const mark = proxy.log.length;
     assertOk(await a.run(['put-results']), 'put-results through a reset upload');
     expect(attempts(proxy, s3Put('up.bin'), mark).length).toBeGreaterThanOrEqual(2);
-    expect((await remote.files())['up.bin']).toBe(sha256(bytes(2 * MiB, 'up')));
+    expect((await remote.layer())['up.bin']).toBe(sha256(bytes(2 * MiB, 'up')));
   });
 
   it('a connection reset part-way through a download is retried, and the pull succeeds', async () => {
@@ -143,7 +136,7 @@ describe('S3 (Ceph RGW) behind the fault proxy', () => {
     a.remove('data/processed/gone.csv');
     a.write('data/processed/bad.csv', 'cannot upload\n');
     a.write('data/processed/good.csv', 'uploads fine\n');
-    const before = await remote.files();
+    const before = await remote.layer();
     proxy.faults.push({ match: s3Put('bad.csv'), action: { type: 'status', ...s3Error(500, 'InternalError') }, times: Infinity });
     const mark = proxy.log.length;
     const r = assertFailed(await a.run(['put-results']), 'put-results with one failing upload');
@@ -152,12 +145,12 @@ describe('S3 (Ceph RGW) behind the fault proxy', () => {
     expect(r.stderr).toMatch(/did not transfer/);
     expect(r.stderr).toMatch(/delete/);
     expect(attempts(proxy, s3Delete, mark)).toEqual([]);
-    const after = await remote.files();
+    const after = await remote.layer();
     expect(after['gone.csv']).toBe(before['gone.csv']);
     expect(after['bad.csv']).toBeUndefined();
     proxy.faults.length = 0;
     assertOk(await a.run(['put-results']), 're-run after the fault');
-    expect(await remote.files()).toEqual(a.processed());
+    expect(await remote.layer()).toEqual(a.processed());
   });
 
   it('a persistent download failure: exit 5 naming the key, no local recycle, and a re-run converges', async () => {
@@ -185,7 +178,7 @@ describe('S3 (Ceph RGW) behind the fault proxy', () => {
     const r = await a.run(['put-results']);
     const second = r.exitCode === 0 ? r : await a.run(['put-results']);
     assertOk(second, 'the re-run continues its own claim');
-    expect(await remote.files()).toEqual(a.processed());
+    expect(await remote.layer()).toEqual(a.processed());
     assertOk(r, 'put-results whose claim answer was lost (its own record must not read as "someone else pushed")');
   });
 

@@ -10,21 +10,12 @@
 // (its figures are in docs/reliability.md). STRATA_SOAK_SEED replays a run's random choices.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hubError, s3Error, startFaultProxy, type FaultProxy, type FaultRule, type ProxiedRequest } from '../support/fault-proxy.js';
-import {
-  bytes,
-  describeRun,
-  hubRemote,
-  removeTemps,
-  rounds,
-  SOAK,
-  s3Remote,
-  tempFiles,
-  tree,
-  workingCopy,
-  type Remote,
-  type RunResult,
-  type WorkingCopy,
-} from '../support/reliability-kit.js';
+import { hubRemote, type Remote, s3Remote } from '../support/remote.js';
+import { bytes, rounds, SOAK } from '../support/reliability-kit.js';
+import { describeRun, type RunResult } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { tempFiles, tree } from '../support/tree.js';
+import { workingCopy, type WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -99,7 +90,7 @@ interface World {
 async function world(kind: 's3' | 'hf'): Promise<World> {
   const upstream = kind === 's3' ? inject('s3').endpoint : inject('hub').url;
   const proxy = await startFaultProxy(upstream);
-  const remote = kind === 's3' ? await s3Remote(inject('s3'), proxy.url) : hubRemote(inject('hub'), proxy.url);
+  const remote = kind === 's3' ? await s3Remote(inject('s3'), { via: proxy.url }) : hubRemote(inject('hub'), { via: proxy.url });
   const wcs: [WorkingCopy, WorkingCopy] = [workingCopy(remote, { branch: BRANCH, user: 'ana' }), workingCopy(remote, { branch: BRANCH, user: 'ben' })];
   return { kind, proxy, remote, wcs, counter: 0 };
 }
@@ -194,7 +185,7 @@ async function round(w: World, rng: Rng, i: number): Promise<Scenario> {
     // Converged: the remote is exactly the winner's folder, and both working copies equal it.
     const other = pusher === x ? y : x;
     await until(other, ['get-results'], log, []);
-    const remote = await w.remote.files(BRANCH);
+    const remote = await w.remote.layer(BRANCH);
     expect(remote, `the remote is exactly ${pusher.user}'s folder\n${log.join('\n')}`).toEqual(pusher.processed());
     expect(other.processed(), `${other.user} equals the remote\n${log.join('\n')}`).toEqual(remote);
     for (const wc of w.wcs) {

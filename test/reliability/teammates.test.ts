@@ -4,7 +4,10 @@
 // with an exclude pattern; layer folders that would collide are refused before anything runs.
 import fs from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { assertFailed, assertOk, fileRemote, hubRemote, removeTemps, s3Remote, workingCopy, type Remote } from '../support/reliability-kit.js';
+import { fileRemote, hubRemote, type Remote, s3Remote } from '../support/remote.js';
+import { assertFailed, assertOk } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { workingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -33,7 +36,7 @@ describe.each(KINDS)('$kind: a push refuses names a teammate could not pull', ({
     const ana = workingCopy(remote, { branch: 'ana-qc', user: 'ana' });
     ana.write('data/processed/good/a.csv', 'a\n');
     assertOk(await ana.run(['put-results']), 'first push');
-    const before = await remote.files('ana-qc');
+    const before = await remote.layer('ana-qc');
 
     ana.write('data/processed/good/b.csv', 'b\n');
     for (const [i, name] of Object.values(UNPULLABLE).entries()) ana.write(`data/processed/${name}`, `file ${i}\n`);
@@ -48,10 +51,10 @@ describe.each(KINDS)('$kind: a push refuses names a teammate could not pull', ({
     expect(r.stderr).toMatch(/Unicode twin.*keep one of the two files/);
     expect(r.stderr).toMatch(/exclude:/);
     // Nothing moved: not even the good new file.
-    expect(await remote.files('ana-qc')).toEqual(before);
+    expect(await remote.layer('ana-qc')).toEqual(before);
     // --force does not push them either.
     expect((await ana.run(['put-results', '--force'])).exitCode).toBe(3);
-    expect(await remote.files('ana-qc')).toEqual(before);
+    expect(await remote.layer('ana-qc')).toEqual(before);
     // status says so before anyone tries.
     const status = assertOk(await ana.run(['status', '--layer', 'processed']));
     expect(status.stdout).toMatch(/put would be refused: 8 local names cannot be pushed/);
@@ -73,8 +76,8 @@ describe.each(KINDS)('$kind: a push refuses names a teammate could not pull', ({
 describe('a key another tool put on the remote', () => {
   it('is reported on every pull until an exclude pattern in strata.yaml acknowledges it; the push then leaves it alone', async () => {
     const remote = await s3Remote(inject('s3'));
-    await remote.putRaw!(remote.storeKey('ok.csv'), 'ok\n');
-    await remote.putRaw!(remote.storeKey('tricky/tab\tname.txt'), 'from rclone\n');
+    await remote.put('ok.csv', 'ok\n');
+    await remote.put('tricky/tab\tname.txt', 'from rclone\n');
     const ben = workingCopy(remote, { user: 'ben' });
     for (let i = 0; i < 2; i++) {
       const r = assertFailed(await ben.run(['get-results']), `pull ${i + 1}`);
@@ -90,6 +93,6 @@ describe('a key another tool put on the remote', () => {
     // A maintainer's push from this folder does not delete the excluded key either.
     ben.write('data/processed/new.csv', 'new\n');
     assertOk(await ben.run(['put-results']), 'push with the exclude');
-    expect(await remote.getRaw!(remote.storeKey('tricky/tab\tname.txt'))).not.toBeNull();
+    expect(await remote.get('tricky/tab\tname.txt')).not.toBeNull();
   });
 });

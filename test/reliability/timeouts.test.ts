@@ -5,7 +5,12 @@
 // wait out their 20 s run limit and fail.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hubResolve, hubTree, s3Get, s3List, useFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { assertOk, bytes, hubRemote, removeTemps, s3Remote, seedPair, tempFiles, type Remote, type WorkingCopy } from '../support/reliability-kit.js';
+import { hubRemote, type Remote, s3Remote } from '../support/remote.js';
+import { bytes, seedPair } from '../support/reliability-kit.js';
+import { assertOk } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { tempFiles } from '../support/tree.js';
+import type { WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -22,7 +27,7 @@ describe('S3 (Ceph RGW) behind the fault proxy', () => {
   useFaultProxy(() => inject('s3').endpoint, (p) => (proxy = p));
 
   async function seeded() {
-    remote = await s3Remote(inject('s3'), proxy.url);
+    remote = await s3Remote(inject('s3'), { via: proxy.url });
     const pair = await seedPair(remote, SEED);
     a = pair.a;
     return { b: pair.b };
@@ -69,7 +74,7 @@ describe('Hub (emulator) behind the fault proxy', () => {
   useFaultProxy(() => inject('hub').url, (p) => (proxy = p));
 
   async function seeded() {
-    remote = hubRemote(inject('hub'), proxy.url);
+    remote = hubRemote(inject('hub'), { via: proxy.url });
     const pair = await seedPair(remote, SEED);
     a = pair.a;
     return { b: pair.b };

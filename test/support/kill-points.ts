@@ -6,7 +6,11 @@
 import fs from 'node:fs';
 import { expect } from 'vitest';
 import type { FaultProxy, ProxiedRequest, Tap } from './fault-proxy.js';
-import { assertOk, bytes, describeRun, sha256, type Remote, type RunResult, type Running, type WorkingCopy } from './reliability-kit.js';
+import type { Remote } from './remote.js';
+import { bytes } from './reliability-kit.js';
+import { assertOk, describeRun, type Running, type RunResult } from './run.js';
+import { sha256 } from './tree.js';
+import type { WorkingCopy } from './working-copy.js';
 
 export const MiB = 1024 * 1024;
 export type Files = Record<string, Buffer>;
@@ -146,10 +150,10 @@ export async function runUntilKilled(proxy: FaultProxy | null, wc: WorkingCopy, 
 export async function expectPushRecovers(a: WorkingCopy, b: WorkingCopy, remote: Remote, v1: Files, v2: Files) {
   expectStateReadable(a);
   expect(a.processed(), 'a push never changes local files').toEqual(hashes(v2));
-  expectOldOrNew(await remote.files(), v1, v2, 'remote after the kill');
+  expectOldOrNew(await remote.layer(), v1, v2, 'remote after the kill');
   a.clearStaleLock();
   const again = assertOk(await a.run(['put-results']), 're-run of put-results after the kill');
-  expect(await remote.files(), describeRun(again)).toEqual(hashes(v2));
+  expect(await remote.layer(), describeRun(again)).toEqual(hashes(v2));
   const third = assertOk(await a.run(['put-results']), 'third put-results');
   expect(third.stdout).toMatch(SUMMARY_NOTHING);
   assertOk(await b.run(['get-results']), 'a reader pulls after the recovery');

@@ -4,33 +4,25 @@
 // would, and checks that it stops at the guard — and, so that the row can fail, that the very
 // same variable does reach Strata when process.env is passed as it is.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ENV_KEYS, loadConfig } from '../../scripts/lib/config/load.js';
 import { hubToken } from '../../scripts/lib/remotes/hf.js';
-import { childEnv, inProcessEnv, NO_HF_HOME, STEERING } from '../support/env.js';
-import { openInProcess } from '../support/in-process.js';
-import { assertOk, runSync } from '../support/run.js';
+import { childEnv, NO_HF_HOME, STEERING } from '../support/env.js';
+import { fileRemote } from '../support/remote.js';
+import { removeTemps, tempDir } from '../support/scratch.js';
+import { workingCopy, type WorkingCopy } from '../support/working-copy.js';
 
-const dirs: string[] = [];
 afterEach(() => {
   vi.unstubAllEnvs();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  removeTemps();
 });
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-env-'));
-  dirs.push(d);
-  return d;
-}
 
-/** A project on a folder remote, committed once (openProject reads the git context). */
-function project(): string {
-  const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'strata.yaml'), 'remote: file:///srv/lab-share/projects/x/datastore\n');
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'init']]) assertOk(runSync('git', args, { cwd: dir, env: childEnv() }));
-  return dir;
-}
+/** A working copy on a folder remote, as in-process tests make them. */
+const project = () => workingCopy(fileRemote(), { role: 'analyst', user: 'tester' });
+
+/** What the config may hold for `key`: what the test itself passed, or nothing (HF_HOME: the folder with no token). */
+const passed = (wc: WorkingCopy, key: string) => (key === 'HF_HOME' ? NO_HF_HOME : wc.settings()[key]);
 
 /** A value for each variable Strata reads, as a developer's shell might hold it (valid, so that loadConfig accepts it). */
 const DEVELOPER: Record<(typeof ENV_KEYS)[number], string> = {
@@ -63,32 +55,38 @@ describe('a developer variable in process.env', () => {
 
   it.each(ROWS)('%s does not reach the config of an in-process test', async (key, value) => {
     vi.stubEnv(key, value);
-    const dir = project();
+    const wc = project();
     // The row can fail: passed as it is, process.env carries the value into the config.
-    expect(loadConfig(dir, {}, process.env).env[key]).toBe(value);
+    expect(loadConfig(wc.dir, {}, process.env).env[key]).toBe(value);
 
-    const ctx = await openInProcess(dir);
-    expect(ctx.config.env[key]).toBe(key === 'HF_HOME' ? NO_HF_HOME : undefined);
-    expect(Object.values(ctx.config.origins).filter((o) => o.includes(key))).toEqual([]);
-    expect(ctx.config.layers.map((l) => l.remote)).toEqual(Array(4).fill('file:///srv/lab-share/projects/x/datastore'));
-    expect(ctx.config.role).toBe('analyst');
-    expect(ctx.config.mainBranch).toBe('main');
+    const { config } = await wc.open();
+    expect(config.env[key]).toBe(passed(wc, key));
+    expect(config.env[key]).not.toBe(value);
+    // Where each layer syncs: strata.yaml's places, as with no environment at all.
+    expect(config.layers.map((l) => l.remote)).toEqual(loadConfig(wc.dir, {}, {}).layers.map((l) => l.remote));
+    expect(config.layers.map((l) => l.remote)).not.toContain(value);
+    expect([config.role, config.user, config.mainBranch, config.transfers]).toEqual(['analyst', 'tester', 'main', 16]);
   });
 
   it.each(ROWS)('%s does not reach a program a test starts', (key, value) => {
     vi.stubEnv(key, value);
     expect(process.env[key]).toBe(value);
     expect(childEnv()[key]).toBeUndefined();
+    const wc = project();
+    expect(wc.env()[key]).toBe(wc.settings()[key]);
   });
 
-  it.each([['GIT_DIR', '/home/dev/other/.git'], ['npm_config_registry', 'https://registry.dev.example.org'], ['NODE_OPTIONS', '--require /home/dev/hook.js'], ['RCLONE_CONFIG', '/home/dev/.config/rclone/rclone.conf'], ['HUGGING_FACE_HUB_TOKEN', 'hf_old_name']])(
-    '%s (not read by Strata, but by the programs it starts) does not reach a child either',
-    (key, value) => {
-      vi.stubEnv(key, value);
-      expect(STEERING.test(key)).toBe(true);
-      expect(childEnv()[key]).toBeUndefined();
-    },
-  );
+  it.each([
+    ['GIT_DIR', '/home/dev/other/.git'],
+    ['npm_config_registry', 'https://registry.dev.example.org'],
+    ['NODE_OPTIONS', '--require /home/dev/hook.js'],
+    ['RCLONE_CONFIG', '/home/dev/.config/rclone/rclone.conf'],
+    ['HUGGING_FACE_HUB_TOKEN', 'hf_old_name'],
+  ])('%s (not read by Strata, but by the programs it starts) does not reach a child either', (key, value) => {
+    vi.stubEnv(key, value);
+    expect(STEERING.test(key)).toBe(true);
+    expect(childEnv()[key]).toBeUndefined();
+  });
 
   it("the developer's Hub token file is not read: HF_HOME points where no token is", async () => {
     const home = tempDir();
@@ -97,17 +95,15 @@ describe('a developer variable in process.env', () => {
     vi.stubEnv('HOME', home);
     // The row can fail: with process.env as it is, Strata finds the token file under HOME.
     expect(hubToken({})).toBe('hf_from_the_token_file');
-    const ctx = await openInProcess(project());
-    expect(hubToken(ctx.config.env)).toBeUndefined();
+    const { config } = await project().open();
+    expect(hubToken(config.env)).toBeUndefined();
     expect(fs.existsSync(NO_HF_HOME)).toBe(false);
   });
 
   it('what the test passes does reach the config, named as the environment', async () => {
-    vi.stubEnv('AWS_ACCESS_KEY_ID', DEVELOPER.AWS_ACCESS_KEY_ID);
-    const ctx = await openInProcess(project(), { AWS_ACCESS_KEY_ID: 'test-key', STRATA_ROLE: 'maintainer' });
-    expect(ctx.config.env.AWS_ACCESS_KEY_ID).toBe('test-key');
-    expect(ctx.config.role).toBe('maintainer');
-    expect(ctx.config.origins.role).toBe('environment (STRATA_ROLE)');
-    expect(inProcessEnv({ HF_TOKEN: 'hf_test' }).HF_TOKEN).toBe('hf_test');
+    vi.stubEnv('STRATA_ROLE', 'analyst');
+    const { config } = await workingCopy(fileRemote(), { role: 'maintainer' }).open();
+    expect(config.role).toBe('maintainer');
+    expect(config.origins.role).toBe('environment (STRATA_ROLE)');
   });
 });
