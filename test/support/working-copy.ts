@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigFlags } from '../../scripts/lib/config/load.js';
 import type { RunContext } from '../../scripts/lib/context.js';
+import type { LayerState } from '../../scripts/lib/listing/state.js';
 import type { Prepared } from '../../scripts/lib/sync.js';
 import { childEnv } from './env.js';
 import type { PullOptions, PushOptions } from './in-process.js';
@@ -197,7 +198,7 @@ export class WorkingCopy {
     return out;
   }
   /** The state record of a layer, parsed (throws when it is not valid JSON); null when absent. */
-  state(layer = 'processed'): { version: number; files: Record<string, unknown>; spaces: Record<string, { head: string | null; pending?: unknown; remote: Record<string, unknown> }> } | null {
+  state(layer = 'processed'): LayerState | null {
     const file = this.path(`.strata/state/${layer}.json`);
     if (!fs.existsSync(file)) return null;
     return JSON.parse(fs.readFileSync(file, 'utf8'));
