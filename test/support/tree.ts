@@ -1,4 +1,4 @@
-// The one tree helper of the tests: what a folder holds, as forward-slash keys relative to
+// The one folder walker of the tests: what a folder holds, as forward-slash keys relative to
 // it, for comparing a working copy, a folder remote or any other folder with what a test
 // expects. Folders are walked, never followed through a symbolic link; a missing folder holds
 // nothing. Strata's temp files (*.strata-tmp) and .gitkeep are left out unless asked for: a
