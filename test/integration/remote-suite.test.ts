@@ -9,7 +9,7 @@ import { ConflictError } from '../../scripts/lib/errors.js';
 import { prepare, pull, type Prepared } from '../../scripts/lib/sync.js';
 import { openBackend } from '../../scripts/lib/remotes/index.js';
 import type { TransferEvents } from '../../scripts/lib/remotes/types.js';
-import { layerByName } from '../../scripts/lib/config/load.js';
+import { layerByName } from '../../scripts/lib/config/layers.js';
 import { spaceFor } from '../../scripts/lib/space.js';
 import { S3Store } from '../../scripts/lib/remotes/s3.js';
 import { startFaultProxy } from '../support/fault-proxy.js';

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retryingFetch, type RetryOptions } from '../../scripts/lib/remotes/retry-fetch.js';
+import { BACKOFF, TRIES } from '../../scripts/lib/remotes/retry-policy.js';
 
 /** What the server does with one request. */
 type Answer =
@@ -48,13 +49,13 @@ interface Row {
 }
 
 const OK = { status: 200, body: 'done' } as const;
-// Short waits: the rows are about which attempts happen, not how long backoff takes.
-const FAST: RetryOptions = { baseMs: 5, maxMs: 20, timeoutMs: 400 };
+// A short timeout: the rows are about which attempts happen. The waits between them are the
+// one retry rule's (retry-policy.ts); a Retry-After over its cap is tested in unit/backoff.
+const FAST: RetryOptions = { timeoutMs: 400 };
 
 const ROWS: Row[] = [
   { what: 'success on the first try', method: 'GET', answers: [OK], tries: 1, outcome: OK, retried: [] },
-  { what: '429 with Retry-After: 1 waits a second, then succeeds', method: 'GET', answers: [{ status: 429, retryAfter: '1' }, OK], options: { ...FAST, maxMs: 5_000 }, tries: 2, outcome: OK, retried: [429], waits: [1000], waitedAtLeastMs: 950 },
-  { what: 'Retry-After longer than the cap waits the cap', method: 'GET', answers: [{ status: 429, retryAfter: '600' }, OK], tries: 2, outcome: OK, retried: [429], waits: [20] },
+  { what: '429 with Retry-After: 1 waits a second, then succeeds', method: 'GET', answers: [{ status: 429, retryAfter: '1' }, OK], tries: 2, outcome: OK, retried: [429], waits: [1000], waitedAtLeastMs: 950 },
   { what: '429 on a POST is retried (the server refused it)', method: 'POST', body: 'string', answers: [{ status: 429 }, OK], tries: 2, outcome: OK, retried: [429] },
   { what: '503 twice on a GET, then success', method: 'GET', answers: [{ status: 503 }, { status: 503 }, OK], tries: 3, outcome: OK, retried: [503, 503] },
   { what: '503 on a POST is retried (SlowDown: nothing was done)', method: 'POST', body: 'string', answers: [{ status: 503 }, OK], tries: 2, outcome: OK, retried: [503] },
@@ -69,9 +70,9 @@ const ROWS: Row[] = [
   { what: 'no answer on a POST: the timeout fails it, not retried', method: 'POST', body: 'string', answers: ['stall', OK], tries: 1, outcome: { error: /no answer from http:\/\/127\.0\.0\.1:\d+\/x for 0\.4 s/ }, retried: [] },
   { what: 'half a body, then silence: reading it fails after the timeout', method: 'GET', answers: ['stall-body', OK], tries: 1, outcome: { status: 200, bodyError: /no data for 400 ms/ }, retried: [] },
   { what: 'a slow body that never goes silent for the timeout is not cut, however long it takes', method: 'GET', answers: ['trickle'], tries: 1, outcome: { status: 200, body: 'abcdefghij' }, retried: [] },
-  { what: 'success after five failures (503, 500, drop, timeout, 429), on the sixth and last try', method: 'GET', answers: [{ status: 503 }, { status: 500 }, 'drop', 'stall', { status: 429 }, OK], tries: 6, outcome: OK, retried: [503, 500, 'connection error', 'timeout', 429] },
-  { what: 'six failures: the last answer is returned', method: 'GET', answers: [{ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503, body: 'still busy' }, OK], tries: 6, outcome: { status: 503, body: 'still busy' }, retried: [503, 503, 503, 503, 503] },
-  { what: 'dropped connections up to the attempt limit: the error is thrown', method: 'GET', answers: ['drop', 'drop', 'drop', OK], options: { ...FAST, attempts: 3 }, tries: 3, outcome: { error: /fetch failed|socket|closed/i }, retried: ['connection error', 'connection error'] },
+  { what: `success after ${TRIES - 1} failures (503, 500, drop, timeout), on the last try`, method: 'GET', answers: [{ status: 503 }, { status: 500 }, 'drop', 'stall', OK], tries: TRIES, outcome: OK, retried: [503, 500, 'connection error', 'timeout'] },
+  { what: `${TRIES} failures: the last answer is returned`, method: 'GET', answers: [...Array.from({ length: TRIES - 1 }, () => ({ status: 503 })), { status: 503, body: 'still busy' }, OK], tries: TRIES, outcome: { status: 503, body: 'still busy' }, retried: Array.from({ length: TRIES - 1 }, () => 503) },
+  { what: 'dropped connections up to a caller\'s fewer tries: the error is thrown', method: 'GET', answers: ['drop', 'drop', 'drop', OK], options: { ...FAST, tries: 3 }, tries: 3, outcome: { error: /fetch failed|socket|closed/i }, retried: ['connection error', 'connection error'] },
   { what: 'a streamed body cannot be sent twice: a 503 is returned, not retried', method: 'PUT', body: 'stream', answers: [{ status: 503 }, OK], tries: 1, outcome: { status: 503 }, retried: [] },
 ];
 
@@ -160,7 +161,7 @@ describe('retryingFetch: one row per server behaviour', () => {
     expect(arrivals.length, `requests that reached the server (arrived at ${arrivals.join(', ')} ms)`).toBe(row.tries);
     expect(retried, 'what onRetry reported').toEqual(row.retried);
     // Every wait stays within the cap, Retry-After included.
-    const cap = row.options?.maxMs ?? FAST.maxMs!;
+    const cap = BACKOFF.maxMs;
     for (const w of waits) expect(w).toBeLessThanOrEqual(cap);
     if (row.waits) expect(waits, 'the announced waits').toEqual(row.waits);
     if (row.waitedAtLeastMs) expect(arrivals[1]! - arrivals[0]!, 'the wait before the second attempt').toBeGreaterThanOrEqual(row.waitedAtLeastMs);

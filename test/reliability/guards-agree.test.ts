@@ -8,11 +8,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { assertFailed, assertOk, fileRemote, hubRemote, removeTemps, workingCopy, type RunOptions, type RunResult, type WorkingCopy } from '../support/reliability-kit.js';
+import { fileRemote, hubRemote, type FolderRemote } from '../support/remote.js';
+import { assertFailed, assertOk, type RunResult } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { workingCopy, type StrataRunOptions, type WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
-const ANALYST = { env: { STRATA_ROLE: 'analyst' } };
+const ANALYST: StrataRunOptions = { role: 'analyst' };
 
 /** Files for a layer that has been pushed once from `wc`. */
 function fill(wc: WorkingCopy, n: number, folder = 'data/processed') {
@@ -22,7 +25,7 @@ function fill(wc: WorkingCopy, n: number, folder = 'data/processed') {
 /** The message lines of a refusal as the real run printed them (without "recipe: layer: " and the hint). */
 function messageLines(r: RunResult, recipe: string, layer: string): string[] {
   const text = r.stderr.slice(r.stderr.indexOf(`${recipe}: `));
-  const lines = text.split('\n');
+  const lines: string[] = text.split('\n');
   const end = lines.findIndex((l) => l.startsWith('→ '));
   const msg = lines.slice(0, end === -1 ? undefined : end);
   msg[0] = msg[0]!.slice(`${recipe}: `.length).replace(new RegExp(`^${layer}: `), '');
@@ -37,7 +40,7 @@ interface Row {
   layer?: string;
   exit: 3 | 4;
   /** Puts a working copy where the recipe is refused; returns it (and how to run it). */
-  setup: () => Promise<{ wc: WorkingCopy; opts?: RunOptions }>;
+  setup: () => Promise<{ wc: WorkingCopy; opts?: StrataRunOptions }>;
   /** A rule the row must show (the first refusal's words). */
   shows: RegExp;
   /** Words the real run may not show. */
@@ -266,7 +269,7 @@ describe('status shows what the real run says, row by row', () => {
     fill(wc, 6);
     wc.write('data/processed/sub/a.csv', 'a\n');
     fs.chmodSync(path.dirname(wc.dir), 0o755);
-    execFileSync('chown', ['-R', 'nobody:nogroup', wc.dir, wc.home, wc.remote.dir!]);
+    execFileSync('chown', ['-R', 'nobody:nogroup', wc.dir, wc.home, (wc.remote as FolderRemote).dir]);
     const nobody = { asUser: 'nobody' };
     assertOk(await wc.run(['put-results'], nobody));
     fs.chmodSync(wc.path('data/processed/sub'), 0o000);

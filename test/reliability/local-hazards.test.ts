@@ -159,7 +159,7 @@ describe('a file changing while it uploads', () => {
   });
 
   it('Hub: a file rewritten while the push uploads it fails by name, as on S3 and folders; the other files are committed, no remote delete; the next push converges', async () => {
-    const remote = hubRemote(inject('hub'), hubProxy.url);
+    const remote = hubRemote(inject('hub'), { via: hubProxy.url });
     const wc = workingCopy(remote);
     wc.write('data/processed/first.csv', 'the repo exists before the test\n');
     wc.write('data/processed/old.csv', 'deleted locally during the test\n');
@@ -186,13 +186,13 @@ describe('a file changing while it uploads', () => {
     expect(r.exitCode, `a file that changed while uploading fails the push as a transfer failure\n${r.stdout}${r.stderr}`).toBe(5);
     expect(r.stderr).toMatch(/changing\.bin changed while being uploaded \(\d+ → \d+ bytes\); not uploaded/);
     expect(r.stderr, 'only the changed file failed').not.toMatch(/keep\.csv:/);
-    expect(await remote.files(), 'the other file is committed; no delete after a failure; the changed file is not on the remote').toEqual({
+    expect(await remote.layer(), 'the other file is committed; no delete after a failure; the changed file is not on the remote').toEqual({
       'first.csv': sha256('the repo exists before the test\n'),
       'old.csv': sha256('deleted locally during the test\n'),
       'keep.csv': sha256('keep\n'),
     });
     assertOk(await wc.run(['put-results']), 'the next push');
-    expect(await remote.files()).toEqual({
+    expect(await remote.layer()).toEqual({
       'first.csv': sha256('the repo exists before the test\n'),
       'keep.csv': sha256('keep\n'),
       'changing.bin': sha256(after),

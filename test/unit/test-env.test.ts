@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ENV_KEYS, loadConfig } from '../../scripts/lib/config/load.js';
-import { hubToken } from '../../scripts/lib/remotes/hf.js';
+import { ENV_KEYS } from '../../scripts/lib/config/env.js';
+import { loadConfig } from '../../scripts/lib/config/load.js';
+import { hubToken } from '../../scripts/lib/remotes/hub-token.js';
 import { childEnv, NO_HF_HOME, STEERING } from '../support/env.js';
 import { fileRemote } from '../support/remote.js';
 import { removeTemps, tempDir } from '../support/scratch.js';
