@@ -192,7 +192,8 @@ export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean
       p.state.files[item.key] = { size: w.size, mtimeMs: w.mtimeMs, digests: w.digests };
     }
   }
-  for (const key of result.recycled) delete p.state.files[key];
+  // A removed file leaves the hash cache; a replaced one keeps the hashes its download just gave.
+  for (const key of result.recycled) if (!result.written.has(key)) delete p.state.files[key];
   if (result.failed.length) {
     // Keys this run did not get to keep what the last sync knew, so a re-run does not take
     // files it never touched for unshared work.

@@ -53,11 +53,6 @@ interface Expected {
   revision?: string;
   /** The call ends with this error (its class name). */
   throws?: string;
-  /**
-   * Where the code does not do what the row documents yet: what it does now. The row checks
-   * that, and fails once the defect is fixed, to be updated then.
-   */
-  defect?: { files: string[]; why: string };
 }
 
 interface Row {
@@ -78,12 +73,6 @@ async function seed(w: World, files: Record<string, string>) {
   await w.a.pullLayer();
 }
 
-// sync.ts pull(): a file a download replaced is in result.recycled (its old version went to the
-// recycle folder), and the loop that drops recycled keys from the hash cache runs after the one
-// that cached the new file's hashes — so the new file loses them and is hashed again later
-// (state.ts: "a file is re-hashed only when its size or mtime changes").
-const REPLACED_LOSES_CACHE = 'a file replaced by a pull loses its freshly cached hashes';
-
 const ROWS: Row[] = [
   // ─── pull ──────────────────────────────────────────────────────────────────────────
   {
@@ -103,7 +92,7 @@ const ROWS: Row[] = [
       await w.b.pushLayer();
     },
     when: () => ({ op: 'pull', opts: { scope: 'run1' } }),
-    then: { head: 'before', scopeHeads: ['run1'], basis: 'before', pending: false, remote: { 'run1/x.csv': 'x2', 'run2/y.csv': 'y1' }, files: ['run1/x.csv', 'run2/y.csv'], fileContents: { 'run2/y.csv': 'y1' }, syncedAt: 'updated', defect: { files: ['run2/y.csv'], why: REPLACED_LOSES_CACHE } },
+    then: { head: 'before', scopeHeads: ['run1'], basis: 'before', pending: false, remote: { 'run1/x.csv': 'x2', 'run2/y.csv': 'y1' }, files: ['run1/x.csv', 'run2/y.csv'], fileContents: { 'run2/y.csv': 'y1' }, syncedAt: 'updated' },
   },
   {
     transition: "pull whose download fails: head, basis and time stay; what it got is recorded, the rest as the last sync saw it",
@@ -116,7 +105,7 @@ const ROWS: Row[] = [
     },
     // Planned with z.csv, which another tool removes before the download.
     when: (w) => ({ op: 'pull', opts: { beforeApply: async () => void (await removeFromRemote(w, 'z.csv')) } }),
-    then: { head: 'before', basis: 'before', pending: false, remote: { 'x.csv': 'x2', 'y.csv': 'y1' }, files: ['x.csv', 'y.csv'], fileContents: { 'y.csv': 'y1' }, syncedAt: 'before', defect: { files: ['y.csv'], why: REPLACED_LOSES_CACHE } },
+    then: { head: 'before', basis: 'before', pending: false, remote: { 'x.csv': 'x2', 'y.csv': 'y1' }, files: ['x.csv', 'y.csv'], fileContents: { 'y.csv': 'y1' }, syncedAt: 'before' },
   },
   {
     transition: "pull of the whole space after a pull of one run folder: the folder's own head goes",
@@ -127,7 +116,7 @@ const ROWS: Row[] = [
       await w.a.pullLayer('processed', { scope: 'run1' });
     },
     when: () => ({ op: 'pull' }),
-    then: { head: 'remote', basis: 'this space', pending: false, remote: { 'run1/x.csv': 'x1', 'run2/y.csv': 'y2' }, files: ['run1/x.csv', 'run2/y.csv'], fileContents: { 'run1/x.csv': 'x1' }, syncedAt: 'updated', defect: { files: ['run1/x.csv'], why: REPLACED_LOSES_CACHE } },
+    then: { head: 'remote', basis: 'this space', pending: false, remote: { 'run1/x.csv': 'x1', 'run2/y.csv': 'y2' }, files: ['run1/x.csv', 'run2/y.csv'], fileContents: { 'run1/x.csv': 'x1' }, syncedAt: 'updated' },
   },
   {
     transition: 'pull that recycles a file the remote no longer has: its key leaves the record and the hash cache',
@@ -252,7 +241,7 @@ const ROWS: Row[] = [
       await w.a.pullLayer('processed', { revision: v1 });
     },
     when: () => ({ op: 'pull' }),
-    then: { head: 'remote', basis: 'this space', pending: false, remote: { 'x.csv': 'v2' }, files: ['x.csv'], syncedAt: 'updated', defect: { files: [], why: REPLACED_LOSES_CACHE } },
+    then: { head: 'remote', basis: 'this space', pending: false, remote: { 'x.csv': 'v2' }, files: ['x.csv'], syncedAt: 'updated' },
   },
   {
     transition: 'a forced push from a past revision (the branch rolled back to it): the mark goes',
@@ -336,8 +325,7 @@ describe('state record: one row per transition', () => {
     if (t.pending) expect(now.pending).toMatchObject({ seq: expect.any(Number), id: expect.any(String) });
     expect(Object.keys(now.remote).sort(), 'keys the remote holds').toEqual(Object.keys(t.remote).sort());
     for (const [key, content] of Object.entries(t.remote)) expect(names(now.remote[key]!.digests, content), `the record says the remote's ${key} is "${content}": ${JSON.stringify(now.remote[key])}`).toBe(true);
-    if (t.defect) expect(t.defect.files, `the defect row documents a change: ${t.defect.why}`).not.toEqual(t.files);
-    expect(Object.keys(after.files).sort(), t.defect ? `hash cache (known defect: ${t.defect.why}; fixed? then drop the defect note)` : 'hash cache').toEqual([...(t.defect?.files ?? t.files)].sort());
+    expect(Object.keys(after.files).sort(), 'hash cache').toEqual([...t.files].sort());
     for (const [key, content] of Object.entries(t.fileContents ?? {})) expect(names(after.files[key]!.digests, content), `the cached hash of ${key} is "${content}": ${JSON.stringify(after.files[key])}`).toBe(true);
     if (t.syncedAt === 'updated') expect(now.syncedAt, 'syncedAt').not.toBe(was.syncedAt);
     else expect(now.syncedAt, 'syncedAt').toBe(was.syncedAt);

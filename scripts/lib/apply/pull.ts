@@ -48,8 +48,10 @@ export async function applyPull(
           const dest = localPath(item);
           await folders.ready(path.dirname(dest));
           const { tmp, digests } = await downloadVerified(backend, space, item.remote!, dest, opts.events.bytes, opts.events.info, localDisk);
+          // The old version goes to the recycle folder and stays in place until the new one
+          // is renamed over it: the file is never missing, even if the run is killed here.
           if (item.local) {
-            await recycler.recycle(dest, item.key);
+            await recycler.keep(dest, item.key);
             recycled.push(item.key);
           }
           if (localDisk) fs.renameSync(tmp, dest);

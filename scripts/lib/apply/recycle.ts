@@ -28,6 +28,27 @@ export class Recycler {
     this.count++;
     return dest;
   }
+
+  /**
+   * keep puts the current version of `file` into the recycle folder and leaves it in place
+   * (a hard link: instant, no space; a copy where the disk has none), for a file a download is
+   * about to replace: the new version is then renamed over it in one step, so the key is never
+   * missing — a run killed in between leaves the old version in place, not a hole that the
+   * next pull would take for a deletion made here.
+   */
+  async keep(file: string, key: string): Promise<string> {
+    const dest = path.join(this.folder, ...key.split('/'));
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    try {
+      await fs.promises.link(file, dest);
+    } catch (e) {
+      // Another disk than the recycle folder, or a file system without hard links.
+      if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      await fs.promises.copyFile(file, dest, fs.constants.COPYFILE_EXCL);
+    }
+    this.count++;
+    return dest;
+  }
 }
 
 /** recycleStamp: sortable and safe as a folder name on every OS. */
