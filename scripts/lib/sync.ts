@@ -19,7 +19,7 @@ import { loadState, saveState, sharedDigests, type LayerState, type RemoteRecord
 import { match } from './plan/match.js';
 import { buildPlan, changes, digestsWanted, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
-import type { Backend, RemoteListing, TransferEvents } from './remotes/types.js';
+import type { Backend, Baseline, RemoteListing, TransferEvents } from './remotes/types.js';
 import { atRevision, branchCollides, spaceFor, type Space } from './space.js';
 
 export interface Prepared {
@@ -54,58 +54,102 @@ export interface PrepareOptions {
 
 const HASHERS = 4;
 
+/**
+ * prepare runs the stages of a sync up to the plan: choose the space → read the state record
+ * and the head → list both sides → hash what a size match leaves in doubt → plan. Nothing is
+ * changed; `status` stops here, the recipes go on to the guards and pull() or push().
+ */
 export async function prepare(ctx: RunContext, layer: Layer, direction: Direction, opts: PrepareOptions): Promise<Prepared> {
   const { config } = ctx;
-  const scope = (opts.scope ?? '').replace(/^\/+|\/+$/g, '');
-  if (scope && scope.split('/').some((s) => s === '..' || s === '.' || s === '')) {
-    throw new StrataError(`"${opts.scope}" is not a folder inside the layer.`, 'Give a run folder name like `plate-42` or `2026-11-run3`.', 2);
-  }
-  const collision = layer.kind === 'result' && !layer.remote.startsWith('hf:') && opts.branch !== config.mainBranch && branchCollides(opts.branch, config.layers.map((l) => l.path));
-  if (collision) throw new StrataError(`The branch name "${opts.branch}" cannot name a remote space: ${collision}.`, 'Rename the branch (git branch -m NEW-NAME).', 2);
-  let space = spaceFor(layer, opts.branch, config.mainBranch);
-  if (opts.revision) {
-    if (space.remote.scheme !== 'hf') throw new StrataError(`${layer.name} is not a versioned layer (its remote is ${space.remote.url}): it has no past revisions.`, 'Only layers on a Hub dataset keep history.', 2);
-    space = atRevision(space, opts.revision);
-  }
-  const backend = await openBackend(space.remote, config);
-  let fellBackFrom: Space | undefined;
-  if (direction === 'pull' && opts.fallbackToMain && !space.isMain && !(await backend.exists(space))) {
-    fellBackFrom = space;
-    space = spaceFor(layer, config.mainBranch, config.mainBranch);
-  }
+  const scope = runScope(opts.scope);
+  const { space, backend, fellBackFrom } = await chooseSpace(ctx, layer, direction, opts);
   const state = loadState(config.projectRoot, layer.name);
   const head = await backend.head(space);
-  const localRoot = path.join(config.projectRoot, layer.local);
-  const exclude = excludeMatcher(config.excludes);
-  const local = listLocal(localRoot, exclude, state, scope);
-  // An excluded key is acknowledged: a refused key another tool put there stops being reported.
-  const visible = (listing: RemoteListing): RemoteListing => ({
-    entries: listing.entries.filter((e) => !exclude(e.key)),
-    refused: listing.refused.filter((r) => !exclude(normaliseKey(r.key))),
-  });
-  let remote = visible(await backend.list(space, scope, local.entries));
   if (opts.revision && head === null) {
     throw new StrataError(`${space.remote.url} has no revision "${opts.revision}".`, 'Use a commit id from `just log`, a tag, or a branch name.', 2);
   }
-  let seedHead: string | null | undefined;
-  let seedSpace: Space | undefined;
-  let seed: Entry[] | undefined;
-  if (direction === 'push' && head === null && !space.isMain) {
-    // A new space: what it starts from is the backend's to say (the Hub: main's files; S3
-    // and folders: main's files to copy inside the store).
-    const base = await backend.baseline(space, spaceFor(layer, config.mainBranch, config.mainBranch), scope, remote);
-    if (base.remote) remote = visible(base.remote);
-    ({ seedHead, seedSpace, seed } = base);
-    if (seed && seedSpace) reuseRemoteDigests(seed, state, seedSpace);
-  }
-  reuseRemoteDigests(remote.entries, state, space);
+  const localRoot = path.join(config.projectRoot, layer.local);
+  const exclude = excludeMatcher(config.excludes);
+  const local = listLocal(localRoot, exclude, state, scope);
+  const { remote, seedHead, seedSpace, seed } = await listRemote(ctx, backend, space, head, direction, scope, local.entries, state, exclude);
 
-  await fillRemoteDigests(backend, space, local.entries, remote.entries);
   const shared = (key: string) => sharedDigests(state, key);
   // One merge of the listings serves both the hashing stage and the planner (entries are
   // shared objects, so digests filled in between are seen by the planner).
   const pairs = match(local.entries, remote.entries);
   const wanted = digestsWanted({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, pairs });
+  await hashInDoubt(layer, localRoot, state, wanted);
+  // What the folder was made equal to last: a deletion is a key that basis had and the folder lacks.
+  const basis = state.spaces[state.basis ?? space.id] ?? state.spaces[space.id];
+  const synced = (key: string) => basis?.remote[key];
+  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, synced, refused: direction === 'push' ? local.refused : remote.refused, pairs });
+  return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
+}
+
+/** runScope: a run folder inside the layer, without leading or trailing slashes ('' for the whole layer). */
+function runScope(given: string | undefined): string {
+  const scope = (given ?? '').replace(/^\/+|\/+$/g, '');
+  if (scope && scope.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+    throw new StrataError(`"${given}" is not a folder inside the layer.`, 'Give a run folder name like `plate-42` or `2026-11-run3`.', 2);
+  }
+  return scope;
+}
+
+/**
+ * chooseSpace: the branch's space (main's for inputs), at a past revision when asked (only a
+ * versioned remote has them), or main's for a pull when the branch has none yet.
+ */
+async function chooseSpace(ctx: RunContext, layer: Layer, direction: Direction, opts: PrepareOptions): Promise<{ space: Space; backend: Backend; fellBackFrom?: Space }> {
+  const { config } = ctx;
+  const collision = layer.kind === 'result' && !layer.remote.startsWith('hf:') && opts.branch !== config.mainBranch && branchCollides(opts.branch, config.layers.map((l) => l.path));
+  if (collision) throw new StrataError(`The branch name "${opts.branch}" cannot name a remote space: ${collision}.`, 'Rename the branch (git branch -m NEW-NAME).', 2);
+  let space = spaceFor(layer, opts.branch, config.mainBranch);
+  const backend = await openBackend(space.remote, config);
+  if (opts.revision) {
+    if (!backend.versioned) throw new StrataError(`${layer.name} is not a versioned layer (its remote is ${space.remote.url}): it has no past revisions.`, 'Only layers on a Hub dataset keep history.', 2);
+    space = atRevision(space, opts.revision);
+  }
+  if (direction === 'pull' && opts.fallbackToMain && !space.isMain && !(await backend.exists(space))) {
+    return { space: spaceFor(layer, config.mainBranch, config.mainBranch), backend, fellBackFrom: space };
+  }
+  return { space, backend };
+}
+
+/**
+ * listRemote: what the space holds (excluded keys left out), with the digests a previous
+ * sync knew; for a push to a space with no history yet, what it starts from (the backend's
+ * baseline: main's files on the Hub, main's files to copy inside the store on S3 and folders).
+ */
+async function listRemote(
+  ctx: RunContext,
+  backend: Backend,
+  space: Space,
+  head: string | null,
+  direction: Direction,
+  scope: string,
+  local: Entry[],
+  state: LayerState,
+  exclude: (key: string) => boolean,
+): Promise<{ remote: RemoteListing; seedHead?: string | null; seedSpace?: Space; seed?: Entry[] }> {
+  // An excluded key is acknowledged: a refused key another tool put there stops being reported.
+  const visible = (listing: RemoteListing): RemoteListing => ({
+    entries: listing.entries.filter((e) => !exclude(e.key)),
+    refused: listing.refused.filter((r) => !exclude(normaliseKey(r.key))),
+  });
+  let remote = visible(await backend.list(space, scope, local));
+  let base: Baseline = {};
+  if (direction === 'push' && head === null && !space.isMain) {
+    base = await backend.baseline(space, spaceFor(space.layer, ctx.config.mainBranch, ctx.config.mainBranch), scope, remote);
+    if (base.remote) remote = visible(base.remote);
+    if (base.seed && base.seedSpace) reuseRemoteDigests(base.seed, state, base.seedSpace);
+  }
+  reuseRemoteDigests(remote.entries, state, space);
+  await fillRemoteDigests(backend, space, local, remote.entries);
+  return { remote, seedHead: base.seedHead, seedSpace: base.seedSpace, seed: base.seed };
+}
+
+/** hashInDoubt hashes the local files the planner cannot decide on by size (HASHERS at a time) and caches the hashes. */
+async function hashInDoubt(layer: Layer, localRoot: string, state: LayerState, wanted: ReturnType<typeof digestsWanted>): Promise<void> {
   const limit = pLimit(HASHERS);
   await Promise.all(
     wanted.map(({ entry, names }) =>
@@ -121,11 +165,6 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
       }),
     ),
   );
-  // What the folder was made equal to last: a deletion is a key that basis had and the folder lacks.
-  const basis = state.spaces[state.basis ?? space.id] ?? state.spaces[space.id];
-  const synced = (key: string) => basis?.remote[key];
-  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, synced, refused: direction === 'push' ? local.refused : remote.refused, pairs });
-  return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
 }
 
 // A remote file whose change tag is what it was at the last sync has the content it had then.
