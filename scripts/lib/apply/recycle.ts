@@ -15,8 +15,7 @@ export class Recycler {
 
   /** recycle moves `file` (layer key `key`) into the recycle folder; same-disk rename, so it is instant. */
   async recycle(file: string, key: string): Promise<string> {
-    const dest = path.join(this.folder, ...key.split('/'));
-    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    const dest = await this.place(key);
     try {
       await fs.promises.rename(file, dest);
     } catch (e) {
@@ -37,8 +36,7 @@ export class Recycler {
    * next pull would take for a deletion made here.
    */
   async keep(file: string, key: string): Promise<string> {
-    const dest = path.join(this.folder, ...key.split('/'));
-    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    const dest = await this.place(key);
     try {
       await fs.promises.link(file, dest);
     } catch (e) {
@@ -47,6 +45,13 @@ export class Recycler {
       await fs.promises.copyFile(file, dest, fs.constants.COPYFILE_EXCL);
     }
     this.count++;
+    return dest;
+  }
+
+  /** Where a key goes in the recycle folder (its folders made). */
+  private async place(key: string): Promise<string> {
+    const dest = path.join(this.folder, ...key.split('/'));
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
     return dest;
   }
 }
