@@ -6,7 +6,6 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Layer } from './config/layers.js';
 import { StrataError, TransferError } from './errors.js';
-import { checkPull } from './guards.js';
 import { changeRecord, type RunContext } from './context.js';
 import { applyPull } from './apply/pull.js';
 import { Recycler } from './apply/recycle.js';
@@ -206,10 +205,8 @@ export function keepUnshared(p: Prepared): void {
   };
 }
 
-/** pull applies a prepared, checked pull plan (unless dryRun). */
-export async function pull(ctx: RunContext, p: Prepared, opts: { dryRun: boolean; force: boolean; events: TransferEvents }): Promise<Outcome> {
-  if (!opts.dryRun) checkPull(ctx, p, opts.force);
-  if (opts.dryRun) return { prepared: p, failed: [] };
+/** pull applies a prepared pull plan that the guards (checkPull) have passed: it decides nothing. */
+export async function pull(ctx: RunContext, p: Prepared, opts: { events: TransferEvents }): Promise<Outcome> {
   // Temp files of a killed run: under the lock, none of them is being written now.
   for (const tmp of p.local.temps) await fs.promises.rm(tmp, { force: true });
   const recycler = new Recycler(ctx.config.projectRoot, ctx.config.recycleDir, p.layer.name);

@@ -185,7 +185,7 @@ describe('remote: s3 only', () => {
       const ctx = await a.open();
       proxy.log.length = 0;
       const p = await prepare(ctx, layerByName(ctx.config, 'processed'), 'pull', { branch: 'main' });
-      await pull(ctx, p, { dryRun: false, force: false, events: quiet });
+      await pull(ctx, p, { events: quiet });
       expect(p.plan.items.every((i) => i.kind === 'skip')).toBe(true);
       expect(proxy.log.map((r) => `${r.method} ${r.path.replace(/\?.*/, '')}${/[?&]list-type=2/.test(r.path) ? ' (list)' : ''}`)).toEqual([`GET /${bucket} (list)`, `GET /${bucket} (list)`]);
     } finally {

@@ -1,7 +1,7 @@
 // Strata's library called in-process, as the recipes call it, for tests that need its return
 // values (plans, spaces, errors as objects). The configuration never reads process.env: it
 // reads inProcessEnv (test/support/env.ts) plus what the test passes.
-import { checkPush } from '../../scripts/lib/guards.js';
+import { checkPull, checkPush } from '../../scripts/lib/guards.js';
 import { layerByName } from '../../scripts/lib/config/layers.js';
 import type { ConfigFlags } from '../../scripts/lib/config/load.js';
 import { openProject, type RunContext } from '../../scripts/lib/context.js';
@@ -53,7 +53,8 @@ export interface PullOptions extends SyncOptions {
 export async function pullLayer(ctx: RunContext, layer: string, opts: PullOptions = {}): Promise<Prepared> {
   const p = await prepare(ctx, layerByName(ctx.config, layer), 'pull', { branch: opts.branch ?? ctx.git.branch ?? 'main', scope: opts.scope, revision: opts.revision, fallbackToMain: !opts.revision });
   if (opts.keep) keepUnshared(p);
+  checkPull(ctx, p, !!opts.force);
   await opts.beforeApply?.(p);
-  await pull(ctx, p, { dryRun: false, force: !!opts.force, events: quiet });
+  await pull(ctx, p, { events: quiet });
   return p;
 }

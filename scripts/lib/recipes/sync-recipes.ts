@@ -158,7 +158,7 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
         title: `${p.layer.name} ← ${describeSpace(p.space)}`,
         layer: p.layer.name,
         run: async (events) => {
-          const outcome = await pull(ctx, p, { dryRun: false, force: args.force, events });
+          const outcome = await pull(ctx, p, { events });
           out.totals.unchanged += p.plan.items.filter((i) => i.kind === 'skip' && !i.kept).length;
           if (outcome.recycleFolder) recycled.push(outcome.recycleFolder);
           if (outcome.failed.length) {
