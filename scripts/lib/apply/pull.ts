@@ -1,6 +1,6 @@
 // applyPull carries out a pull plan: downloads (new and replacing files) in parallel, then
 // the recycles of files the remote no longer has — last, and not at all after a failed
-// download (apply/removals-last.ts, the rule the object-store push shares), so a re-run
+// download (plan/removals-last.ts, the rule the object-store push shares), so a re-run
 // converges and nothing is lost.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import type { Space } from '../space.js';
 import { downloadVerified } from './download.js';
 import { inFlight } from './in-flight.js';
 import { onLocalDisk } from './local-disk.js';
-import { removalsMayRun } from './removals-last.js';
+import { removalsMayRun } from '../plan/removals-last.js';
 import type { Recycler } from './recycle.js';
 
 export interface PullResult {

@@ -2,12 +2,12 @@
 // of commits above the Hub's 1,000 operations), each carrying the push's id and built on
 // `parentCommit`, so a teammate's push in between is a conflict, never an overwrite. A file
 // must stay the file it was hashed as (listing/unchanged.ts), and deletions never follow a
-// failed file (apply/removals-last.ts), as in the object-store push (object-push.ts).
+// failed file (plan/removals-last.ts), as in the object-store push (object-push.ts).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { commit, type CommitOperation } from '@huggingface/hub';
-import { removalsMayRun } from '../apply/removals-last.js';
+import { removalsMayRun } from '../plan/removals-last.js';
 import { ConflictError } from '../errors.js';
 import { hashFile } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
@@ -57,7 +57,7 @@ export async function commitPlan(hub: HubRepo, space: Space, plan: Plan, ctx: Pu
     written.set(item.key, digests);
     ops.push({ op: { operation: 'addOrUpdate', path: `${space.root}/${item.key}`, content }, item, file, stamp });
   }
-  // Deletions ride in the commits with the uploads: after a failed file they stay out (apply/removals-last.ts).
+  // Deletions ride in the commits with the uploads: after a failed file they stay out (plan/removals-last.ts).
   let deletesSkipped = 0;
   const removalsAllowed = () => removalsMayRun(failed.length, deletes.length, { removing: 'deleting', side: 'remote', transfer: 'transfer' }, (m) => ctx.events.info(m));
   if (removalsAllowed()) for (const item of deletes) ops.push({ op: { operation: 'delete', path: `${space.root}/${item.remote!.name ?? item.key}` }, item });

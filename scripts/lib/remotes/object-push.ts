@@ -1,11 +1,11 @@
 // The push executor over an object store (S3, folders): claim the next journal record, clear
 // what dead pushes left, transfer (uploads and server-side copies in parallel, large files
 // one at a time), then delete — last, and not at all after a failed transfer
-// (apply/removals-last.ts, the rule the pull shares) — and mark the record done.
+// (plan/removals-last.ts, the rule the pull shares) — and mark the record done.
 import crypto from 'node:crypto';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { removalsMayRun } from '../apply/removals-last.js';
+import { removalsMayRun } from '../plan/removals-last.js';
 import type { Digests } from '../listing/state.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
