@@ -5,6 +5,7 @@ import { changeRecord, openProject, withLock, type RunContext } from '../context
 import { RefusedError, StrataError } from '../errors.js';
 import type { Args } from '../cli.js';
 import { describeCommit } from '../git.js';
+import { changes } from '../plan/plan.js';
 import { promotePlan } from '../plan/promote.js';
 import { openBackend } from '../remotes/index.js';
 import type { VersionedBackend } from '../remotes/types.js';
@@ -35,7 +36,7 @@ async function versionsOf(ctx: RunContext, space: Space): Promise<VersionedBacke
 /** refuseUnpushed: tags and PRs describe the remote branch, so the local layer must equal it. */
 async function refuseUnpushed(ctx: RunContext, layer: Layer, branch: string, recipe: string) {
   const p = await prepare(ctx, layer, 'push', { branch });
-  const pending = p.plan.items.filter((i) => i.kind !== 'skip');
+  const pending = changes(p.plan);
   if (pending.length) {
     throw new RefusedError(
       `${layer.local}/ has ${pending.length} change(s) not pushed to branch "${branch}" (e.g. ${pending[0].key}); the ${recipe === 'tag' ? 'tag' : 'pull request'} would not show them.`,
@@ -145,9 +146,9 @@ export async function runPromote(args: Args): Promise<void> {
       const source = (await backend.list(from)).entries;
       const target = (await backend.list(to)).entries;
       const plan = promotePlan({ layer: layer.name, branch, space: to.id, source, target, tagsMeanContent: backend.kind === 's3' });
-      const changes = plan.items.filter((i) => i.kind !== 'skip');
-      out.say(`${layer.name}: ${describeSpace(from)} → ${describeSpace(to)}: ${changes.filter((i) => i.kind === 'copy').length} copied, ${changes.filter((i) => i.kind === 'delete').length} deleted`);
-      if (args.dryRun || !changes.length) continue;
+      const moving = changes(plan);
+      out.say(`${layer.name}: ${describeSpace(from)} → ${describeSpace(to)}: ${moving.filter((i) => i.kind === 'copy').length} copied, ${moving.filter((i) => i.kind === 'delete').length} deleted`);
+      if (args.dryRun || !moving.length) continue;
       const head = await backend.head(to);
       const result = await backend.push(to, plan, {
         localRoot: ctx.config.projectRoot,
