@@ -4,6 +4,8 @@
 // Strata's own part size would not give — that get-inputs must pull byte for byte, then
 // leave alone; and what Strata uploads must be plain objects to rclone.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REMOTE_KINDS, useLab } from '../support/lab.js';
 import { assertOk } from '../support/run.js';
@@ -70,5 +72,38 @@ describe.each(REMOTE_KINDS)('%s remote: a prefix written by rclone', (kind) => {
     expect(cat.stdout).toBe(results['run-1/summary.csv']);
     // Byte-for-byte comparison of the whole folder (--download: no trust in hashes).
     assertOk(await l.rclone('check', '--download', '--exclude', '.gitkeep', ana.path('data/processed'), where), 'rclone check --download');
+  });
+});
+
+describe.each(REMOTE_KINDS)('%s remote: modification times travel with rclone', (kind) => {
+  const lab = useLab(kind);
+  // Times a pipeline could have left: distinct, out of name order, with sub-second parts.
+  const times: Record<string, number> = { 'a.csv': Date.UTC(2026, 0, 5, 9, 0, 0, 250), 'b.csv': Date.UTC(2025, 6, 1, 12, 30, 0, 125), 'sub/c.csv': Date.UTC(2026, 2, 9, 18, 45, 30, 500) };
+  const setTimes = (dir: string) => {
+    for (const [k, ms] of Object.entries(times)) fs.utimesSync(path.join(dir, k), ms / 1000, ms / 1000);
+  };
+  const readTimes = (dir: string) => Object.fromEntries(Object.keys(times).map((k) => [k, fs.statSync(path.join(dir, k)).mtimeMs]));
+
+  it('a pull gives each file the time rclone recorded when it uploaded', async () => {
+    const l = lab();
+    const src = l.mia.path('rclone-src');
+    for (const k of Object.keys(times)) l.mia.write(`rclone-src/${k}`, `${k}\n`);
+    setTimes(src);
+    assertOk(await l.rclone('copy', src, l.remote.rclonePath('external')), 'rclone copy');
+    assertOk(await l.ana.just('get-inputs'), 'get-inputs');
+    const got = readTimes(l.ana.path('data/external'));
+    for (const [k, ms] of Object.entries(times)) expect(Math.abs(got[k]! - ms), `${k}: ${new Date(got[k]!).toISOString()}`).toBeLessThan(1);
+  });
+
+  it('rclone reads the times Strata recorded when it pushed', async () => {
+    const l = lab();
+    const { ana } = l;
+    ana.git('switch', '-q', '-c', 'times');
+    for (const k of Object.keys(times)) ana.write(`data/processed/${k}`, `${k}\n`);
+    setTimes(ana.path('data/processed'));
+    assertOk(await ana.just('put-results'), 'put-results');
+    const listed = assertOk(await l.rclone('lsjson', '-R', '--files-only', l.remote.rclonePath('branches/times/processed')), 'rclone lsjson');
+    const byPath = Object.fromEntries((JSON.parse(listed.stdout) as { Path: string; ModTime: string }[]).map((e) => [e.Path, Date.parse(e.ModTime)]));
+    for (const [k, ms] of Object.entries(times)) expect(Math.abs(byPath[k]! - ms), `${k}: rclone says ${new Date(byPath[k]!).toISOString()}`).toBeLessThan(1);
   });
 });

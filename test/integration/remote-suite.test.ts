@@ -201,7 +201,7 @@ describe('remote: s3 only', () => {
     // ASCII, accented, CJK and astral-plane keys: UTF-8 byte order differs from JavaScript's.
     // Characters URL-encoded listings and XML must carry intact: + and space, %, &, <, quotes.
     const keys = ['a.csv', 'b/1.csv', 'b/2.csv', 'b/é.csv', 'b/z.csv', 'c/日本.csv', 'c/\u{1F52C}.csv', 'c/\uFF5E.csv', 'd.csv', 'e/a+b c.csv', 'e/100%25 & <x> "q" \'s\'.csv', 'outside-prefix'];
-    for (const k of keys) await store.put(k === 'outside-prefix' ? 'q/x' : `p/${k}`, f, { size: 1, meta: {} });
+    for (const k of keys) await store.put(k === 'outside-prefix' ? 'q/x' : `p/${k}`, f, { size: 1, mtimeMs: fs.statSync(f).mtimeMs, meta: {} });
     const plain = await store.list('p');
     expect(plain.map((o) => o.key).sort()).toEqual(keys.filter((k) => k !== 'outside-prefix').sort());
     for (const splits of [['b/2.csv'], ['b/2.csv', 'c/日本.csv'], ['a', 'b/é.csv', 'c/\u{1F52C}.csv'], ['0', 'zz'], ['b/1.csv', 'b/1.csv0', 'c/\uFF5E.csv']]) {

@@ -50,7 +50,7 @@ export async function downloadVerified(
   onBytes: (n: number) => void,
   onRetry: (message: string) => void,
   localDisk = false,
-): Promise<{ tmp: string; digests: Digests }> {
+): Promise<Downloaded> {
   return withRetries(async () => {
     try {
       return await download(backend, space, entry, dest, onBytes, localDisk);
@@ -64,11 +64,19 @@ export async function downloadVerified(
   });
 }
 
+/** A verified temp file for the caller to rename, with the time the remote keeps for it. */
+export interface Downloaded {
+  tmp: string;
+  digests: Digests;
+  mtimeMs?: number;
+}
+
 /**
- * download fetches `entry` into a verified temp file and returns its path and digests; the
- * caller renames it. `localDisk`: write small files synchronously (see local-disk.ts).
+ * download fetches `entry` into a verified temp file and returns its path, digests and the
+ * remote's time for it; the caller sets that time and renames it. `localDisk`: write small
+ * files synchronously (see local-disk.ts).
  */
-export async function download(backend: Backend, space: Space, entry: Entry, dest: string, onBytes: (n: number) => void, localDisk = false): Promise<{ tmp: string; digests: Digests }> {
+export async function download(backend: Backend, space: Space, entry: Entry, dest: string, onBytes: (n: number) => void, localDisk = false): Promise<Downloaded> {
   const tmp = tempName(dest);
   inFlight.add(tmp);
   // The hashes the remote listed are the ones to check (hashing one more costs a pass over
@@ -81,14 +89,14 @@ export async function download(backend: Backend, space: Space, entry: Entry, des
       // Small files (most of a lab's files) are taken whole: one buffer, hashed once, one
       // write — a stream pipeline per file costs more CPU than the bytes do.
       const chunks: Buffer[] = [];
-      // An empty file needs no transfer (and some servers answer range probes of one oddly).
-      if (entry.size > 0) {
-        for await (const chunk of await backend.openRead(space, entry)) {
-          chunks.push(chunk as Buffer);
-          size += (chunk as Buffer).length;
-          if (size > entry.size) break;
-        }
+      // An empty file is read too: its time comes with the answer.
+      const remote = await backend.openRead(space, entry);
+      for await (const chunk of remote.body) {
+        chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size > entry.size) break;
       }
+      const mtimeMs = remote.mtimeMs;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       digester.update(body);
       const digests = digester.digests();
@@ -96,10 +104,11 @@ export async function download(backend: Backend, space: Space, entry: Entry, des
       if (localDisk) fs.writeFileSync(tmp, body, { flag: 'wx' });
       else await fs.promises.writeFile(tmp, body, { flag: 'wx' });
       onBytes(size);
-      return { tmp, digests };
+      return { tmp, digests, mtimeMs };
     }
+    const remote = await backend.openRead(space, entry);
     await pipeline(
-      await backend.openRead(space, entry),
+      remote.body,
       new Transform({
         transform(chunk: Buffer, _enc, cb) {
           digester.update(chunk);
@@ -112,7 +121,7 @@ export async function download(backend: Backend, space: Space, entry: Entry, des
     );
     const digests = digester.digests();
     checkReceived(entry, size, digests);
-    return { tmp, digests };
+    return { tmp, digests, mtimeMs: remote.mtimeMs };
   } catch (e) {
     await fs.promises.rm(tmp, { force: true });
     inFlight.delete(tmp);

@@ -9,9 +9,11 @@ import { Transform } from 'node:stream';
 import { byKey } from '../listing/entry.js';
 import { createDigester, hashFile } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
+import { setMtime } from '../listing/mtime.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { inFlight } from '../apply/in-flight.js';
 import type { ObjectStore, PutOptions, StoredObject } from './object-store.js';
+import type { RemoteRead } from './types.js';
 
 export class FileStore implements ObjectStore {
   readonly kind = 'file' as const;
@@ -37,7 +39,7 @@ export class FileStore implements ObjectStore {
         if (d.isDirectory()) await walk(path.join(dir, d.name), key);
         else if (d.isFile() && !d.name.endsWith('.strata-tmp')) {
           const st = await fs.promises.stat(path.join(dir, d.name));
-          out.push({ key, size: st.size, tag: `${st.size}:${st.mtimeMs}`, digests: {} });
+          out.push({ key, size: st.size, tag: changeTag(st), digests: {} });
         }
       }
     };
@@ -45,8 +47,11 @@ export class FileStore implements ObjectStore {
     return out.sort(byKey);
   }
 
-  async read(key: string) {
-    return fs.createReadStream(this.abs(key));
+  async read(key: string): Promise<RemoteRead> {
+    // The stored file keeps the pushed file's time (put and copy set it).
+    const file = this.abs(key);
+    const { mtimeMs } = await fs.promises.stat(file);
+    return { body: fs.createReadStream(file), mtimeMs };
   }
 
   async put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag: string }> {
@@ -69,6 +74,7 @@ export class FileStore implements ObjectStore {
         fs.createWriteStream(tmp),
       );
       assertUnchanged(file, before, 'while being copied');
+      await keepTime(tmp, opts.mtimeMs);
       await fs.promises.rename(tmp, dest);
     } catch (e) {
       await fs.promises.rm(tmp, { force: true });
@@ -78,16 +84,18 @@ export class FileStore implements ObjectStore {
     }
     const st = await fs.promises.stat(dest);
     if (st.size !== opts.size) throw new Error(`${file} changed size while being copied (${opts.size} → ${st.size} bytes)`);
-    return { digests: digester.digests(), tag: `${st.size}:${st.mtimeMs}` };
+    return { digests: digester.digests(), tag: changeTag(st) };
   }
 
-  async copy(from: string, to: string): Promise<void> {
+  async copy(from: string, to: string, _meta: Record<string, string>, mtimeMs?: number): Promise<void> {
     const dest = this.abs(to);
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });
     const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
     inFlight.add(tmp);
     try {
       await fs.promises.copyFile(this.abs(from), tmp);
+      // A copy is the same file: it keeps the source's time.
+      await keepTime(tmp, mtimeMs ?? (await fs.promises.stat(this.abs(from))).mtimeMs);
       await fs.promises.rename(tmp, dest);
     } finally {
       inFlight.delete(tmp);
@@ -161,4 +169,18 @@ export class FileStore implements ObjectStore {
   async digests(key: string): Promise<Digests> {
     return hashFile(this.abs(key), ['md5']);
   }
+}
+
+/** keepTime gives a stored file the modification time of the file it holds (listing/mtime.ts). */
+async function keepTime(file: string, mtimeMs: number): Promise<void> {
+  await setMtime(file, mtimeMs);
+}
+
+/**
+ * changeTag: what tells a stored file's versions apart without reading it. The modification
+ * time is the pushed file's (kept on purpose), so two versions can share one; the change time
+ * cannot be set, and moves with every write and rename.
+ */
+function changeTag(st: fs.Stats): string {
+  return `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }

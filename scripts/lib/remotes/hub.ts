@@ -16,7 +16,7 @@ import { parseCommit, pushIdLine } from './hub-commit-message.js';
 import { commitPlan } from './hub-push.js';
 import { HubRepo, type HubUrl } from './hub-repo.js';
 import { HubVersions } from './hub-versions.js';
-import type { Backend, Baseline, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
+import type { Backend, Baseline, LogEntry, PushContext, PushResult, RemoteListing, RemoteRead } from './types.js';
 
 export class HubBackend implements Backend {
   readonly kind = 'hf' as const;
@@ -57,7 +57,9 @@ export class HubBackend implements Backend {
     return this.hub.listAt(rev, space.root, scope);
   }
 
-  async openRead(space: Space, entry: Entry): Promise<Readable> {
+  // Files on the Hub carry no modification time of their own; the record of times pushed with
+  // the data is not written yet, so a pulled file keeps the time of its download.
+  async openRead(space: Space, entry: Entry): Promise<RemoteRead> {
     const rev = this.heads.get(space.id) ?? space.revision ?? space.branch;
     let body: ReadableStream<Uint8Array> | null;
     try {
@@ -66,7 +68,7 @@ export class HubBackend implements Backend {
       throw this.hub.explain(`download ${space.root}/${entry.key}`, e);
     }
     if (!body) throw new Error(`${space.root}/${entry.key} is not on ${this.remote.url}@${rev}`);
-    return Readable.fromWeb(body as import('node:stream/web').ReadableStream);
+    return { body: Readable.fromWeb(body as import('node:stream/web').ReadableStream) };
   }
 
   async push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult> {

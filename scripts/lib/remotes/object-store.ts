@@ -1,7 +1,7 @@
 // ObjectStore is what S3 and a plain folder have in common: keys, bytes, create-only
 // writes. The object backend builds spaces and the push journal on top of it once, for both.
-import type { Readable } from 'node:stream';
 import type { Digests } from '../listing/state.js';
+import type { RemoteRead } from './types.js';
 
 /** Files up to this size are read into memory and sent in one request; larger ones stream in parts. */
 export const SMALL_FILE = 4 * 1024 * 1024;
@@ -10,7 +10,7 @@ export interface StoredObject {
   /** Key relative to the listed prefix. */
   key: string;
   size: number;
-  /** Change token: ETag (S3) or size+mtime (folder). */
+  /** Change token: ETag (S3) or size, mtime and ctime (folder). */
   tag: string;
   /** Digests the listing gives for free (S3 ETag). */
   digests: Digests;
@@ -19,6 +19,8 @@ export interface StoredObject {
 
 export interface PutOptions {
   size: number;
+  /** The local file's modification time, kept with the stored object (listing/mtime.ts). */
+  mtimeMs: number;
   /** Metadata stored with the object (S3 user metadata): the git SHA that produced it. */
   meta: Record<string, string>;
   onBytes?: (n: number) => void;
@@ -31,11 +33,13 @@ export interface ObjectStore {
    * keys, byte order) cut the listing into ranges a store may list in parallel.
    */
   list(prefix: string, splits?: string[]): Promise<StoredObject[]>;
-  read(key: string): Promise<Readable>;
+  /** The object's bytes and the modification time kept with it (recorded at push, else the store's own). */
+  read(key: string): Promise<RemoteRead>;
   /** Upload a local file; returns the digests of what was stored (verified against the server's) and its new change tag. */
   put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag?: string }>;
   /** Copy inside the store, no bytes through this machine. */
-  copy(from: string, to: string, meta: Record<string, string>): Promise<void>;
+  /** `mtimeMs`: the time to keep with the copy (a copy is the same file: the source's time). */
+  copy(from: string, to: string, meta: Record<string, string>, mtimeMs?: number): Promise<void>;
   delete(keys: string[]): Promise<{ key: string; error: string }[]>;
   /** Create-only write: false when the key already exists (the compare-and-swap behind the journal). */
   putIfAbsent(key: string, body: string): Promise<boolean>;

@@ -17,9 +17,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { createDigester, etagDigests } from '../listing/digest.js';
 import type { Digests } from '../listing/state.js';
+import { httpDateMs, mtimeMeta, MTIME_META, parseMtimeMeta } from '../listing/mtime.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { SMALL_FILE, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 import { connectS3, explainS3Error, type S3Connection } from './s3-client.js';
+import type { RemoteRead } from './types.js';
 import { S3Http, type ListPage } from './s3-http.js';
 import { byteOrder } from '../listing/keys.js';
 
@@ -96,15 +98,19 @@ export class S3Store implements ObjectStore {
     };
   }
 
-  async read(key: string): Promise<Readable> {
-    if (this.http) return this.call(`read s3://${this.bucket}/${key}`, () => this.http!.get(key));
+  async read(key: string): Promise<RemoteRead> {
+    // The GET answers the time too (no extra request): rclone's metadata, else Last-Modified.
+    if (this.http) {
+      const res = await this.call(`read s3://${this.bucket}/${key}`, () => this.http!.get(key));
+      return { body: res, mtimeMs: parseMtimeMeta(res.headers[`x-amz-meta-${MTIME_META}`]) ?? httpDateMs(res.headers['last-modified']) };
+    }
     // Tried once (the reader client): the download (apply/download.ts) retries the whole file.
     const res = await this.call(`read s3://${this.bucket}/${key}`, () => this.connection.reader.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
-    return res.Body as Readable;
+    return { body: res.Body as Readable, mtimeMs: parseMtimeMeta(res.Metadata?.[MTIME_META]) ?? httpDateMs(res.LastModified) };
   }
 
   async put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag: string }> {
-    const Metadata = opts.meta;
+    const Metadata = { ...opts.meta, [MTIME_META]: mtimeMeta(opts.mtimeMs) };
     const before = stampOf(file);
     if (opts.size <= SMALL_FILE) {
       const body = await fs.promises.readFile(file);
@@ -170,10 +176,11 @@ export class S3Store implements ObjectStore {
     return { digests, tag: etag || expected! };
   }
 
-  async copy(from: string, to: string, meta: Record<string, string>): Promise<void> {
+  async copy(from: string, to: string, meta: Record<string, string>, mtimeMs?: number): Promise<void> {
     const source = `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
+    const Metadata = mtimeMs === undefined ? meta : { ...meta, [MTIME_META]: mtimeMeta(mtimeMs) };
     await this.call(`copy s3://${this.bucket}/${from}`, () =>
-      this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: source, MetadataDirective: 'REPLACE', Metadata: meta })),
+      this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: source, MetadataDirective: 'REPLACE', Metadata })),
     );
   }
 

@@ -7,6 +7,15 @@ import type { Digests } from '../listing/state.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
 
+/**
+ * A remote file opened for reading: its bytes, and the modification time the remote keeps for
+ * it (recorded at push, or the remote's own time of the change), set on the file a pull writes.
+ */
+export interface RemoteRead {
+  body: Readable;
+  mtimeMs?: number;
+}
+
 export interface RemoteListing {
   /** Sorted by key, keys normalised (NFC, forward slashes), layer-relative. */
   entries: Entry[];
@@ -139,7 +148,7 @@ export interface Backend {
   baseline(space: Space, mainSpace: Space, scope: string, own: RemoteListing): Promise<Baseline>;
   /** Whether the space exists at all (history or data): a branch without one falls back to main. */
   exists(space: Space): Promise<boolean>;
-  openRead(space: Space, entry: Entry): Promise<Readable>;
+  openRead(space: Space, entry: Entry): Promise<RemoteRead>;
   /** Content hashes of a remote file whose listing carries none (plain folders). */
   remoteDigests?(space: Space, entry: Entry): Promise<Digests>;
   push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult>;

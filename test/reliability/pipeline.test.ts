@@ -1,0 +1,76 @@
+// Pulled data the pipeline trusts: a maintainer runs a real Snakemake pipeline and pushes
+// every layer; a teammate's fresh clone pulls inputs and results, and `snakemake -n` must
+// have nothing to do — whatever order the downloads finish in (a proxy delays each response
+// at random). On a folder remote and on S3. (The Hub keeps no times yet: see
+// docs/user-guide.md, "Snakemake and modification times".)
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { downstreamOfPlate, haveSnakemake, runPipeline, writePipeline, wouldRun } from '../support/pipeline.js';
+import { rounds } from '../support/reliability-kit.js';
+import { fileRemote, s3Remote, type Remote } from '../support/remote.js';
+import { assertOk } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
+import { workingCopy } from '../support/working-copy.js';
+
+afterAll(removeTemps);
+
+const proxies: FaultProxy[] = [];
+afterAll(async () => {
+  for (const p of proxies.splice(0)) await p.stop();
+});
+
+/** A proxy in front of `target` that holds every response for 0–40 ms, so parallel downloads finish out of order. */
+async function shuffling(target: string): Promise<string> {
+  const proxy = await startFaultProxy(target);
+  proxy.taps.push({ match: () => true, beforeForward: () => sleep(Math.random() * 40) });
+  proxies.push(proxy);
+  return proxy.url;
+}
+
+const ROUNDS = rounds(20, 20);
+
+describe.runIf(haveSnakemake).each([
+  { kind: 'file', remote: async (): Promise<Remote> => fileRemote() },
+  // Every request through a proxy that shuffles the order in which answers arrive.
+  { kind: 's3', remote: async (): Promise<Remote> => s3Remote(inject('s3'), { via: await shuffling(inject('s3').endpoint) }) },
+])('$kind: a fresh clone trusts pulled data', ({ remote: makeRemote }) => {
+  it(`snakemake -n has nothing to do after get-inputs and get-results (${ROUNDS} rounds)`, async () => {
+    const remote = await makeRemote();
+    const mia = workingCopy(remote, { user: 'mia' });
+    writePipeline(mia.dir, { inputs: true });
+    runPipeline(mia.dir);
+    expect(wouldRun(mia.dir), 'the maintainer is up to date').toEqual([]);
+    for (const recipe of ['put-inputs', 'put-interim', 'put-results']) assertOk(await mia.run([recipe]), recipe);
+
+    const spurious: string[][] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const ana = workingCopy(remote, { user: 'ana' });
+      writePipeline(ana.dir);
+      assertOk(await ana.run(['get-inputs']), 'get-inputs');
+      assertOk(await ana.run(['get-results']), 'get-results');
+      const jobs = wouldRun(ana.dir);
+      if (jobs.length) spurious.push(jobs);
+    }
+    expect(spurious, `rounds where snakemake wanted to re-run something: ${spurious.length} of ${ROUNDS}`).toEqual([]);
+  });
+
+  it('a changed input pushed alone re-runs exactly its downstream jobs', async () => {
+    const remote = await makeRemote();
+    const mia = workingCopy(remote, { user: 'mia' });
+    writePipeline(mia.dir, { inputs: true });
+    runPipeline(mia.dir);
+    for (const recipe of ['put-inputs', 'put-interim', 'put-results']) assertOk(await mia.run([recipe]), recipe);
+    const ana = workingCopy(remote, { user: 'ana' });
+    writePipeline(ana.dir);
+    assertOk(await ana.run(['get-inputs']));
+    assertOk(await ana.run(['get-results']));
+    expect(wouldRun(ana.dir)).toEqual([]);
+
+    await sleep(20);
+    mia.write('data/raw/profiles/p03.csv', 'p03,changed\n');
+    assertOk(await mia.run(['put-inputs']));
+    assertOk(await ana.run(['get-inputs']));
+    expect(wouldRun(ana.dir)).toEqual(downstreamOfPlate('p03'));
+  });
+});
