@@ -1,14 +1,15 @@
 // Pulled data the pipeline trusts: a maintainer runs a real Snakemake pipeline and pushes
 // every layer; a teammate's fresh clone pulls inputs and results, and `snakemake -n` must
 // have nothing to do — whatever order the downloads finish in (a proxy delays each response
-// at random). On a folder remote and on S3. (The Hub keeps no times yet: see
-// docs/user-guide.md, "Snakemake and modification times".)
+// at random). On a folder remote, on S3, and with processed/ on the Hub (the other layers on a
+// folder).
+import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { downstreamOfPlate, haveSnakemake, runPipeline, writePipeline, wouldRun } from '../support/pipeline.js';
 import { rounds } from '../support/reliability-kit.js';
-import { fileRemote, s3Remote, type Remote } from '../support/remote.js';
+import { fileRemote, hubRemote, s3Remote, type Remote } from '../support/remote.js';
 import { assertOk } from '../support/run.js';
 import { removeTemps } from '../support/scratch.js';
 import { workingCopy } from '../support/working-copy.js';
@@ -34,6 +35,7 @@ describe.runIf(haveSnakemake).each([
   { kind: 'file', remote: async (): Promise<Remote> => fileRemote() },
   // Every request through a proxy that shuffles the order in which answers arrive.
   { kind: 's3', remote: async (): Promise<Remote> => s3Remote(inject('s3'), { via: await shuffling(inject('s3').endpoint) }) },
+  { kind: 'hf', remote: async (): Promise<Remote> => hubRemote(inject('hub'), { via: await shuffling(inject('hub').url) }) },
 ])('$kind: a fresh clone trusts pulled data', ({ remote: makeRemote }) => {
   it(`snakemake -n has nothing to do after get-inputs and get-results (${ROUNDS} rounds)`, async () => {
     const remote = await makeRemote();
@@ -72,5 +74,28 @@ describe.runIf(haveSnakemake).each([
     assertOk(await mia.run(['put-inputs']));
     assertOk(await ana.run(['get-inputs']));
     expect(wouldRun(ana.dir)).toEqual(downstreamOfPlate('p03'));
+  });
+});
+
+describe('hf: a file no Strata push recorded a time for', () => {
+  it('gets the time of the commit that last changed it, never the moment its download ended', async () => {
+    const remote = hubRemote(inject('hub'));
+    const mia = workingCopy(remote, { user: 'mia' });
+    mia.write('data/processed/pushed.csv', 'pushed by Strata\n');
+    fs.utimesSync(mia.path('data/processed/pushed.csv'), 1_700_000_000, 1_700_000_000.25);
+    assertOk(await mia.run(['put-results']));
+    const before = Date.now();
+    await remote.put('uploaded.csv', 'uploaded by another tool\n');
+    const after = Date.now();
+    await sleep(2_500);
+    const ana = workingCopy(remote, { user: 'ana' });
+    const pullStart = Date.now();
+    assertOk(await ana.run(['get-results']));
+    expect(fs.statSync(ana.path('data/processed/pushed.csv')).mtimeMs).toBeCloseTo(1_700_000_000_250, 0);
+    const t = fs.statSync(ana.path('data/processed/uploaded.csv')).mtimeMs;
+    // Commit dates have whole seconds.
+    expect(t, new Date(t).toISOString()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(t, new Date(t).toISOString()).toBeLessThanOrEqual(after);
+    expect(t).toBeLessThan(pullStart);
   });
 });

@@ -16,6 +16,7 @@ import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import { commitDescription, commitTitle, pushIdLine } from './hub-commit-message.js';
 import { OPS_PER_COMMIT, type HubRepo } from './hub-repo.js';
+import { readTimes, timesContent, timesPath } from './hub-times.js';
 import type { PushContext, PushResult } from './types.js';
 
 /** The Hub's recommended maximum of files in one folder. */
@@ -63,9 +64,21 @@ export async function commitPlan(hub: HubRepo, space: Space, plan: Plan, ctx: Pu
   if (removalsAllowed()) for (const item of deletes) ops.push({ op: { operation: 'delete', path: `${space.root}/${item.remote!.name ?? item.key}` }, item });
   else deletesSkipped = deletes.length;
 
+  // The layer's record of times rides in the last commit (hub-times.ts), so each batch leaves it room.
+  const timesBefore = ops.length ? await readTimes(hub, space.root, parent) : {};
+  const perCommit = OPS_PER_COMMIT - 1;
   const batches: Op[][] = [];
-  for (let i = 0; i < ops.length; i += OPS_PER_COMMIT) batches.push(ops.slice(i, i + OPS_PER_COMMIT));
-  if (batches.length > 1) ctx.events.info(`pushing in ${batches.length} commits of at most ${OPS_PER_COMMIT} files (the Hub's per-commit limit)`);
+  for (let i = 0; i < ops.length; i += perCommit) batches.push(ops.slice(i, i + perCommit));
+  /** The record as the push leaves it: what it wrote gets its local time, what it deleted goes. */
+  const timesOp = (): CommitOperation => {
+    const times = { ...timesBefore };
+    for (const o of batches.flat()) {
+      if (o.op.operation === 'delete') delete times[o.item.key];
+      else if (written.has(o.item.key)) times[o.item.key] = o.item.local!.mtimeMs!;
+    }
+    return { operation: 'addOrUpdate', path: timesPath(space.root), content: new Blob([timesContent(times)]) };
+  };
+  if (batches.length > 1) ctx.events.info(`pushing in ${batches.length} commits of at most ${perCommit} files (the Hub's per-commit limit of ${OPS_PER_COMMIT} operations, one kept for the record of times)`);
   let head = parent;
   let landed = false;
   for (let n = 0; n < batches.length; n++) {
@@ -79,7 +92,7 @@ export async function commitPlan(hub: HubRepo, space: Space, plan: Plan, ctx: Pu
           parentCommit: head,
           title: commitTitle(ctx.record) + suffix,
           description: `${commitDescription(ctx.record, { ...plan, items: batches.flat().map((o) => o.item) })}\n${pushIdLine(pushId)}`,
-          operations: batches[n].map((b) => b.op),
+          operations: [...batches[n].map((b) => b.op), ...(n === batches.length - 1 ? [timesOp()] : [])],
           useXet: false,
           ...creds,
         });

@@ -5,6 +5,7 @@ import { StrataError } from '../errors.js';
 import type { Entry } from '../listing/entry.js';
 import { commitCounts } from './hub-commit-message.js';
 import { OPS_PER_COMMIT, type HubRepo } from './hub-repo.js';
+import { readTimes, timesContent, timesPath } from './hub-times.js';
 import type { StateCommit, VersionedBackend } from './types.js';
 
 export class HubVersions implements VersionedBackend {
@@ -48,17 +49,25 @@ export class HubVersions implements VersionedBackend {
     const ops: ({ write: Entry } | { del: Entry })[] = [...writes.map((write) => ({ write })), ...deletes.map((del) => ({ del }))];
     const changed = ops.length;
     if (changed === 0) return { oid: opts.parentCommit, changed };
-    const batches = Math.ceil(ops.length / OPS_PER_COMMIT);
+    // One operation of the last commit is the record of times.
+    const perCommit = OPS_PER_COMMIT - 1;
+    const batches = Math.ceil(ops.length / perCommit);
     let parent = opts.parentCommit;
     let rev = opts.targetRev;
     let pullRequest: { num: number; url: string } | undefined;
     for (let b = 0; b < batches; b++) {
-      const batch = ops.slice(b * OPS_PER_COMMIT, (b + 1) * OPS_PER_COMMIT);
+      const batch = ops.slice(b * perCommit, (b + 1) * perCommit);
       // Each commit's own counts, which `just log` shows (one line per commit).
       const written = batch.flatMap((op) => ('write' in op ? [op.write] : []));
       const counts = commitCounts(written.length, batch.length - written.length, written.reduce((n, e) => n + e.size, 0));
       const summary = batches > 1 ? `${opts.title} (${b + 1}/${batches})` : opts.title;
       const lines = [JSON.stringify({ key: 'header', value: { summary, description: `${opts.description}\n${counts}`, parentCommit: parent } })];
+      if (b === batches - 1) {
+        // The layer's times come along with its files (hub-times.ts).
+        const source = await readTimes(this.hub, opts.layerPath, opts.sourceRev);
+        const kept = Object.fromEntries(Object.entries(source).filter(([k]) => sourceKeys.has(k)));
+        lines.push(JSON.stringify({ key: 'file', value: { path: timesPath(opts.layerPath), content: Buffer.from(timesContent(kept)).toString('base64'), encoding: 'base64' } }));
+      }
       for (const op of batch) {
         if ('del' in op) {
           lines.push(JSON.stringify({ key: 'deletedFile', value: { path: `${opts.layerPath}/${op.del.name ?? op.del.key}` } }));

@@ -15,6 +15,7 @@ import type { Space } from '../space.js';
 import { parseCommit, pushIdLine } from './hub-commit-message.js';
 import { commitPlan } from './hub-push.js';
 import { HubRepo, type HubUrl } from './hub-repo.js';
+import { lastChangeMs, readTimes, type Times } from './hub-times.js';
 import { HubVersions } from './hub-versions.js';
 import type { Backend, Baseline, LogEntry, PushContext, PushResult, RemoteListing, RemoteRead } from './types.js';
 
@@ -24,6 +25,8 @@ export class HubBackend implements Backend {
   readonly versioned: HubVersions;
   /** Heads read by head(): listings and downloads read that exact commit (a consistent snapshot). */
   private readonly heads = new Map<string, string>();
+  /** Each layer's record of modification times, by `layer@commit` (hub-times.ts). */
+  private readonly times = new Map<string, Promise<Times>>();
 
   constructor(remote: HubUrl, config: Config) {
     this.hub = new HubRepo(remote, config);
@@ -57,8 +60,6 @@ export class HubBackend implements Backend {
     return this.hub.listAt(rev, space.root, scope);
   }
 
-  // Files on the Hub carry no modification time of their own; the record of times pushed with
-  // the data is not written yet, so a pulled file keeps the time of its download.
   async openRead(space: Space, entry: Entry): Promise<RemoteRead> {
     const rev = this.heads.get(space.id) ?? space.revision ?? space.branch;
     let body: ReadableStream<Uint8Array> | null;
@@ -68,7 +69,20 @@ export class HubBackend implements Backend {
       throw this.hub.explain(`download ${space.root}/${entry.key}`, e);
     }
     if (!body) throw new Error(`${space.root}/${entry.key} is not on ${this.remote.url}@${rev}`);
-    return { body: Readable.fromWeb(body as import('node:stream/web').ReadableStream) };
+    const file = `${space.root}/${entry.name ?? entry.key}`;
+    const mtimeMs = (await this.timesAt(space.root, rev))[entry.key] ?? (await lastChangeMs(this.hub, file, rev).catch(() => undefined));
+    return { body: Readable.fromWeb(body as import('node:stream/web').ReadableStream), mtimeMs };
+  }
+
+  /** The layer's record of times at a commit, read once per pull (only a pull that downloads reads it). */
+  private timesAt(layerRoot: string, rev: string): Promise<Times> {
+    const key = `${layerRoot}@${rev}`;
+    let times = this.times.get(key);
+    if (!times) {
+      times = readTimes(this.hub, layerRoot, rev).catch(() => ({}));
+      this.times.set(key, times);
+    }
+    return times;
   }
 
   async push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult> {
