@@ -2,8 +2,12 @@
 // PREFIX/.strata/journal/<branch>/<layer>/. A push first claims the next sequence number with
 // a create-only write; of two pushers that start from the same head, exactly one claim
 // succeeds, before either moves a byte. A `.done` record beside it marks the push finished.
-// The head of a space is its latest record; `just log` reads the records back.
+// The head of a space is its latest record; `just log` and `just which` read the records back,
+// newest first.
+import pLimit from 'p-limit';
 import { ConflictError } from '../errors.js';
+import { atOrUnder } from '../listing/keys.js';
+import type { Digests } from '../listing/state.js';
 import type { PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import type { ObjectStore } from './object-store.js';
@@ -29,20 +33,40 @@ export interface JournalDone {
   copied: number;
   deleted: number;
   bytes: number;
+  /**
+   * What each written key held when the push finished (one digest, see keptDigest), so that
+   * `just which` can tell a file this push wrote from one another tool replaced since.
+   * Records written before this field existed lack it.
+   */
+  written?: Record<string, Digests>;
 }
+
+/** One push as the journal holds it: its record, and its done mark when it finished. */
+export interface JournalEntry {
+  record: JournalRecord;
+  done: JournalDone | null;
+}
+
+/** Records read at once when reading the journal back. */
+const READERS = 8;
 
 export class Journal {
   constructor(private readonly store: ObjectStore) {}
 
-  private async seqs(space: Space, withDone = false): Promise<number[]> {
-    const keys = await this.store.list(space.journalRoot);
-    const re = withDone ? /^(\d+)\.done\.json$/ : /^(\d+)\.json$/;
-    return keys.map((k) => re.exec(k.key)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((a, b) => a - b);
+  /** One listing of the journal: the record numbers, ascending, and which of them are done. */
+  private async seqs(space: Space): Promise<{ seqs: number[]; done: Set<number> }> {
+    const seqs: number[] = [];
+    const done = new Set<number>();
+    for (const { key } of await this.store.list(space.journalRoot)) {
+      const m = /^(\d+)(\.done)?\.json$/.exec(key);
+      if (m) (m[2] ? done.add(Number(m[1])) : seqs.push(Number(m[1])));
+    }
+    return { seqs: seqs.sort((a, b) => a - b), done };
   }
 
   /** The space's head: its latest sequence number, or null when nothing was ever pushed. */
   async head(space: Space): Promise<string | null> {
-    const seqs = await this.seqs(space);
+    const { seqs } = await this.seqs(space);
     return seqs.length ? String(seqs[seqs.length - 1]) : null;
   }
 
@@ -70,8 +94,8 @@ export class Journal {
     }
   }
 
-  /** finish marks a claimed push done, with what it moved. */
-  async finish(space: Space, seq: number, id: string, items: readonly PlanItem[]): Promise<void> {
+  /** finish marks a claimed push done, with what it moved and what each written key now holds. */
+  async finish(space: Space, seq: number, id: string, items: readonly PlanItem[], written: ReadonlyMap<string, Digests>): Promise<void> {
     const done: JournalDone = {
       seq,
       id,
@@ -80,6 +104,7 @@ export class Journal {
       copied: items.filter((i) => i.kind === 'copy').length,
       deleted: items.filter((i) => i.kind === 'delete').length,
       bytes: items.filter((i) => i.kind === 'upload').reduce((n, i) => n + i.bytes, 0),
+      written: Object.fromEntries([...written].map(([key, d]) => [key, keptDigest(d)])),
     };
     await this.store.putIfAbsent(doneKey(space, seq), JSON.stringify(done));
   }
@@ -91,28 +116,30 @@ export class Journal {
     return !!text && (JSON.parse(text) as JournalRecord).id === pending.id;
   }
 
-  async log(space: Space, limit: number): Promise<LogEntry[]> {
-    const seqs = await this.seqs(space);
-    const done = new Set(await this.seqs(space, true));
-    const wanted = seqs.slice(-limit).reverse();
+  /**
+   * newestFirst reads the space's pushes back from the newest, READERS at a time (record and
+   * done mark each read once), for as long as the caller keeps asking.
+   */
+  async *newestFirst(space: Space, batch = READERS): AsyncGenerator<JournalEntry> {
+    const { seqs, done } = await this.seqs(space);
+    const limit = pLimit(READERS);
+    const read = async (seq: number): Promise<JournalEntry | null> => {
+      const [text, doneText] = await Promise.all([this.store.getText(seqKey(space, seq)), done.has(seq) ? this.store.getText(doneKey(space, seq)) : null]);
+      return text ? { record: JSON.parse(text) as JournalRecord, done: doneText ? (JSON.parse(doneText) as JournalDone) : null } : null;
+    };
+    for (let end = seqs.length; end > 0; end -= batch) {
+      const page = await Promise.all(seqs.slice(Math.max(0, end - batch), end).reverse().map((seq) => limit(() => read(seq))));
+      for (const entry of page) if (entry) yield entry;
+    }
+  }
+
+  /** log: the newest `limit` pushes, or with `path` the newest that put, copied or deleted a key at or under it. */
+  async log(space: Space, limit: number, path?: string): Promise<LogEntry[]> {
     const out: LogEntry[] = [];
-    for (const seq of wanted) {
-      const text = await this.store.getText(seqKey(space, seq));
-      if (!text) continue;
-      const r = JSON.parse(text) as JournalRecord;
-      const doneText = done.has(seq) ? await this.store.getText(doneKey(space, seq)) : null;
-      const d = doneText ? (JSON.parse(doneText) as JournalDone) : null;
-      const puts = r.changes.filter((c) => c.op !== 'delete');
-      out.push({
-        ...r,
-        id: `#${seq}`,
-        time: d?.finishedAt ?? r.startedAt,
-        title: `${r.recipe} ${r.layer}`,
-        status: d ? 'done' : 'interrupted',
-        uploaded: puts.length,
-        deleted: r.changes.length - puts.length,
-        bytes: puts.reduce((n, c) => n + (c.size ?? 0), 0),
-      });
+    for await (const entry of this.newestFirst(space, path === undefined ? Math.min(limit, READERS * 2) : READERS * 2)) {
+      if (path !== undefined && !entry.record.changes.some((c) => atOrUnder(c.key, path))) continue;
+      out.push(logEntry(entry));
+      if (out.length >= limit) break;
     }
     return out;
   }
@@ -121,4 +148,38 @@ export class Journal {
   async keys(space: Space): Promise<string[]> {
     return (await this.store.list(space.journalRoot)).map((f) => `${space.journalRoot}/${f.key}`);
   }
+}
+
+/** logEntry is one push as a history line (`just log`, `just which`). */
+export function logEntry({ record, done }: JournalEntry): LogEntry {
+  const { recipe, layer, branch, gitSha, dirty, user, host, tool, changes } = record;
+  const puts = changes.filter((c) => c.op !== 'delete');
+  return {
+    recipe,
+    layer,
+    branch,
+    gitSha,
+    dirty,
+    user,
+    host,
+    tool,
+    id: `#${record.seq}`,
+    time: done?.finishedAt ?? record.startedAt,
+    title: `${recipe} ${layer}`,
+    status: done ? 'done' : 'interrupted',
+    uploaded: puts.length,
+    deleted: changes.length - puts.length,
+    bytes: puts.reduce((n, c) => n + (c.size ?? 0), 0),
+  };
+}
+
+/**
+ * keptDigest: the one digest a done record keeps of a written key, enough to compare with
+ * what a listing gives later: the MD5 (a folder's hash, a single-part S3 ETag), else the
+ * multipart ETag (for the part size it was uploaded with), else what there is.
+ */
+function keptDigest(d: Digests): Digests {
+  if (d.md5) return { md5: d.md5 };
+  const etags = Object.entries(d).filter(([name]) => name.startsWith('etag:'));
+  return etags.length ? Object.fromEntries(etags) : { ...d };
 }

@@ -79,7 +79,7 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
       } else ctx.events.done(d);
     }
   }
-  if (!failed.length) await journal.finish(space, seq, id, items);
+  if (!failed.length) await journal.finish(space, seq, id, items, written);
   return { head: String(seq), written, tags, failed, deletesSkipped: 0 };
 }
 
