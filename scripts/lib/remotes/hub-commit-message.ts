@@ -39,6 +39,11 @@ export function pushIdLine(pushId: string): string {
   return `strata-push-id: ${pushId}`;
 }
 
+/** isStrataCommit: the message carries Strata's description (every push, promote and pull request writes one). */
+export function isStrataCommit(message: string): boolean {
+  return /^tool: strata\b/m.test(message);
+}
+
 /** parseCommit reads a Strata commit back into a log line; other commits keep their title and author. */
 export function parseCommit(oid: string, title: string, message: string, date: Date | string, authors: string): LogEntry {
   const field = (k: string) => new RegExp(`^${k}: (.*)$`, 'm').exec(message)?.[1];

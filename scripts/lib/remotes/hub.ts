@@ -4,7 +4,8 @@
 // with parentCommit = the head this working copy last synced, so a teammate's push in
 // between is a 412 and a clear conflict, never a silent overwrite. The commits are made by
 // hub-push.ts; what only a versioned remote can do (tags, pull requests, server-side state
-// commits) is in hub-versions.ts.
+// commits) is in hub-versions.ts; the history of paths (`just which`, `just log --path`) is
+// in hub-path-history.ts.
 import { Readable } from 'node:stream';
 import { createBranch, createRepo, deleteBranch, listCommits } from '@huggingface/hub';
 import type { Config } from '../config/load.js';
@@ -13,11 +14,12 @@ import type { Entry } from '../listing/entry.js';
 import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import { parseCommit, pushIdLine } from './hub-commit-message.js';
+import { hubOrigins, hubPathLog } from './hub-path-history.js';
 import { commitPlan } from './hub-push.js';
 import { HubRepo, type HubUrl } from './hub-repo.js';
 import { lastChangeMs, readTimes, type Times } from './hub-times.js';
 import { HubVersions } from './hub-versions.js';
-import type { Backend, Baseline, LogEntry, PushContext, PushResult, RemoteListing, RemoteRead } from './types.js';
+import type { Backend, Baseline, LogEntry, Origin, PushContext, PushResult, RemoteListing, RemoteRead } from './types.js';
 
 export class HubBackend implements Backend {
   readonly kind = 'hf' as const;
@@ -133,7 +135,8 @@ export class HubBackend implements Backend {
     return base;
   }
 
-  async log(space: Space, limit: number): Promise<LogEntry[]> {
+  async log(space: Space, limit: number, path?: string): Promise<LogEntry[]> {
+    if (path !== undefined) return hubPathLog(this.hub, space.branch, space.root, path, limit);
     const out: LogEntry[] = [];
     try {
       for await (const c of listCommits({ repo: this.hub.repo, revision: encodeURIComponent(space.branch), batchSize: Math.min(limit, 100), ...this.hub.credentials() })) {
@@ -145,6 +148,11 @@ export class HubBackend implements Backend {
       throw this.hub.explain(`read the history of ${this.remote.url}@${space.branch}`, e);
     }
     return out;
+  }
+
+  /** The commit that last changed each file, as the Hub knows it at `head`. */
+  origins(space: Space, head: string | null, files: readonly Entry[]): Promise<Map<string, Origin>> {
+    return hubOrigins(this.hub, head, space.root, files);
   }
 
   async removeSpace(space: Space): Promise<number> {

@@ -8,9 +8,10 @@ import type { Digests } from '../listing/state.js';
 import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import { Journal } from './journal.js';
+import { journalOrigins } from './journal-origins.js';
 import { pushObjects } from './object-push.js';
 import type { ObjectStore } from './object-store.js';
-import type { Backend, Baseline, LogEntry, PushContext, PushResult, RemoteListing } from './types.js';
+import type { Backend, Baseline, LogEntry, Origin, PushContext, PushResult, RemoteListing } from './types.js';
 
 export class ObjectBackend implements Backend {
   private readonly journal: Journal;
@@ -55,8 +56,13 @@ export class ObjectBackend implements Backend {
     return pushObjects(this.store, this.journal, space, plan, ctx);
   }
 
-  log(space: Space, limit: number): Promise<LogEntry[]> {
-    return this.journal.log(space, limit);
+  log(space: Space, limit: number, path?: string): Promise<LogEntry[]> {
+    return this.journal.log(space, limit, path);
+  }
+
+  /** The journal, newest first, as far as it takes to name the push behind every file. */
+  origins(space: Space, _head: string | null, files: readonly Entry[]): Promise<Map<string, Origin>> {
+    return journalOrigins(this.journal.newestFirst(space), files, (file) => this.remoteDigests(space, file));
   }
 
   /** ownsHead: the journal record at the head is this working copy's unfinished claim. */

@@ -46,6 +46,19 @@ export interface LogEntry extends ChangeRecord {
   bytes: number;
 }
 
+/**
+ * Which push made the content a space holds at one key (`just which`): a journal record (S3,
+ * folders) or a Hub commit. `foreign` says when no Strata push wrote that content.
+ */
+export interface Origin {
+  /** The push that wrote this content; on the Hub also a commit made by another tool (then `foreign` is set). */
+  push?: LogEntry;
+  /** Why the content is not a Strata push's: another tool wrote it, or changed it after the push named. */
+  foreign?: string;
+  /** A doubt worth saying about `push` (known by size only, an interrupted push). */
+  note?: string;
+}
+
 export interface PushContext {
   /** The local layer folder the plan's keys are relative to. */
   localRoot: string;
@@ -152,7 +165,13 @@ export interface Backend {
   /** Content hashes of a remote file whose listing carries none (plain folders). */
   remoteDigests?(space: Space, entry: Entry): Promise<Digests>;
   push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult>;
-  log(space: Space, limit: number): Promise<LogEntry[]>;
+  /** The newest `limit` pushes; with `path` (layer-relative, '' for all), only those that changed a file at or under it. */
+  log(space: Space, limit: number, path?: string): Promise<LogEntry[]>;
+  /**
+   * For each of `files` (entries of the space's listing at `head`), the push that made the
+   * content it holds. The history is read once for all of them, never once per file.
+   */
+  origins(space: Space, head: string | null, files: readonly Entry[]): Promise<Map<string, Origin>>;
   /** Whether the space's head is this working copy's own unfinished push (so a re-run may continue). */
   ownsHead?(space: Space, pending: { seq: number; id: string }, head: string): Promise<boolean>;
   /** Delete every file and record of a (non-main) space; returns how many files were removed. */
