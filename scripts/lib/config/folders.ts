@@ -29,7 +29,7 @@ export function normaliseFolder(value: string): string {
 }
 
 /** realFolder resolves symlinks in the part of `abs` that exists and keeps the rest as written. */
-function realFolder(abs: string): string {
+export function realFolder(abs: string): string {
   const rest: string[] = [];
   let dir = abs;
   for (;;) {
