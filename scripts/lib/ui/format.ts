@@ -54,6 +54,11 @@ export function countsText(plan: Plan): string {
   return parts.join(', ');
 }
 
+/** when shows a record's ISO time to the second: "2026-11-23 04:33:49Z". */
+export function when(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
 /** scrub hides the user-info part of any URL (https://user:secret@host) in a message. */
 export function scrub(text: string): string {
   return text.replace(/(\w+:\/\/)[^/\s@]+@/g, '$1••••@');
