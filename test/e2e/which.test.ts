@@ -159,3 +159,29 @@ describe.each(KINDS)('$kind remote: which push made this file', ({ kind, remote:
     expect(outside.stderr).toContain('data/processed/ (processed)');
   });
 });
+
+describe('folder remote: which on a branch with no space yet, and on an input layer', () => {
+  it("compares with main's space, as get-results reads it, and names the pushes made there", async () => {
+    const remote = fileRemote();
+    const mia = workingCopy(remote, { user: 'mia.maintainer', role: 'maintainer' });
+    mia.write('data/external/plate-map.csv', 'well\nA01\n');
+    mia.write('data/processed/summary.csv', 'n\n3\n');
+    const miaSha = mia.git('rev-parse', 'HEAD');
+    assertOk(await mia.just('put-inputs'), 'mia publishes inputs');
+    assertOk(await mia.just('put-results'), 'mia pushes results on main');
+    const carl = workingCopy(remote, { branch: 'fresh', user: 'carl' });
+    assertOk(await carl.just('get-inputs'), 'carl pulls inputs');
+    assertOk(await carl.just('get-results'), 'carl pulls main’s results');
+
+    const out = assertOk(await carl.just('which', 'data/processed/summary.csv', 'data/external/plate-map.csv'), 'which in two layers').stdout;
+    expect(out).toContain(`(branch "fresh" has no processed space yet: compared with main's, as get-results reads it)`);
+    expect(block(out, 'data/processed/summary.csv')).toEqual([
+      '  data/processed/summary.csv  same as the remote',
+      expect.stringMatching(/^push #1 · .* · mia\.maintainer@\S+ · branch main · put-results$/),
+      `git ${miaSha}`,
+    ]);
+    expect(block(out, 'data/external/plate-map.csv')[1]).toMatch(/^push #1 · .* · mia\.maintainer@\S+ · branch main · put-inputs$/);
+    // The layers in the layer table's order.
+    expect(out.indexOf('external · ')).toBeLessThan(out.indexOf('processed · '));
+  });
+});

@@ -31,7 +31,7 @@ async function firstCommits(hub: HubRepo, revision: string, n: number): Promise<
 function asOrigin(c: CommitData): Origin {
   const push = parseCommit(c.oid, c.title, c.message, c.date, c.authors.map((a) => a.username).join(', '));
   if (isStrataCommit(c.message)) return { push };
-  return { push, foreign: `commit ${push.id} ("${c.title}", by ${push.user}) was made by another tool (the hf CLI, the web editor), not by a Strata push` };
+  return { push, foreign: 'another tool (the hf CLI, the web editor) made the commit that last changed it; its message has no Strata record' };
 }
 
 /**
