@@ -136,7 +136,8 @@ export class Journal {
   /** log: the newest `limit` pushes, or with `path` the newest that put, copied or deleted a key at or under it. */
   async log(space: Space, limit: number, path?: string): Promise<LogEntry[]> {
     const out: LogEntry[] = [];
-    for await (const entry of this.newestFirst(space, path === undefined ? Math.min(limit, READERS * 2) : READERS * 2)) {
+    // Unnarrowed, exactly `limit` records are wanted: one page of them.
+    for await (const entry of this.newestFirst(space, path === undefined ? limit : READERS * 2)) {
       if (path !== undefined && !entry.record.changes.some((c) => atOrUnder(c.key, path))) continue;
       out.push(logEntry(entry));
       if (out.length >= limit) break;
