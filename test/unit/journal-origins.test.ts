@@ -93,6 +93,16 @@ describe('journalOrigins', () => {
     expect(hashed).toEqual(['b.csv']);
   });
 
+  it('takes an empty kept digest (a folder’s copy inside the store) for none: matched by size, nothing hashed', async () => {
+    const copy = push(4, 'mia', [{ op: 'copy', key: 'e.csv', size: 3 }]);
+    copy.done!.written = { 'e.csv': {} };
+    const hashed: string[] = [];
+    const { gen } = history([copy]);
+    const origins = await journalOrigins(gen, [stored('e.csv', 'ee\n', false)], async (f) => (hashed.push(f.key), {}));
+    expect(origins.get('e.csv')).toMatchObject({ push: { id: '#4', user: 'mia' }, note: 'matched by size only (the record keeps no content hash)' });
+    expect(hashed).toEqual([]);
+  });
+
   it('reads the history only as far as it takes', async () => {
     const { gen, read } = history([p2, p1]);
     await journalOrigins(gen, [stored('b.csv', 'b2\n')], async () => ({}));

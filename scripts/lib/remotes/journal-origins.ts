@@ -48,7 +48,7 @@ async function judge(entry: JournalEntry, change: JournalRecord['changes'][numbe
   }
   const kept = entry.done?.written?.[change.key];
   let same: boolean | null = null;
-  if (kept) {
+  if (kept && Object.keys(kept).length) {
     if (!Object.keys(file.digests).length) Object.assign(file.digests, await contentOf(file));
     same = sameContent(kept, file.digests);
   }

@@ -104,7 +104,8 @@ export class Journal {
       copied: items.filter((i) => i.kind === 'copy').length,
       deleted: items.filter((i) => i.kind === 'delete').length,
       bytes: items.filter((i) => i.kind === 'upload').reduce((n, i) => n + i.bytes, 0),
-      written: Object.fromEntries([...written].map(([key, d]) => [key, keptDigest(d)])),
+      // A folder's copy inside the store knows no digest: nothing is kept for it (its size is in the record).
+      written: Object.fromEntries([...written].map(([key, d]) => [key, keptDigest(d)]).filter(([, d]) => Object.keys(d).length)),
     };
     await this.store.putIfAbsent(doneKey(space, seq), JSON.stringify(done));
   }
