@@ -31,6 +31,8 @@ async function shuffling(target: string): Promise<string> {
 }
 
 const ROUNDS = rounds(20, 20);
+// Twenty fresh clones and as many Snakemake runs: minutes on a busy machine.
+const ROUNDS_TIMEOUT = 600_000;
 
 describe.runIf(haveSnakemake).each([
   { kind: 'file', remote: async (): Promise<Remote> => fileRemote() },
@@ -56,7 +58,7 @@ describe.runIf(haveSnakemake).each([
       if (jobs.length) spurious.push(jobs);
     }
     expect(spurious, `rounds where snakemake wanted to re-run something: ${spurious.length} of ${ROUNDS}`).toEqual([]);
-  });
+  }, ROUNDS_TIMEOUT);
 
   it('a changed input pushed alone re-runs exactly its downstream jobs', async () => {
     const remote = await makeRemote();
@@ -99,7 +101,7 @@ describe.runIf(haveSnakemake)("s3: a bucket the lab's rclone recipes wrote", () 
       if (jobs.length) spurious.push(jobs);
     }
     expect(spurious, `rounds where snakemake wanted to re-run something: ${spurious.length} of ${ROUNDS}`).toEqual([]);
-  });
+  }, ROUNDS_TIMEOUT);
 });
 
 describe('hf: a file no Strata push recorded a time for', () => {
