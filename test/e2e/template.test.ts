@@ -10,80 +10,37 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { cephS3Client, createBucket, type S3Access } from '../support/ceph.js';
-import { childEnv } from '../support/env.js';
+import { createBucket } from '../support/ceph.js';
+import {
+  DOCUMENTED_SOURCE,
+  NOTHING_MOVED,
+  STRATA_ROOT,
+  bucketListing,
+  documentedBlock,
+  git,
+  npxJust,
+  projectEnv,
+  s3Env,
+  npmInstall as installStep,
+  step as documentedStep,
+  withoutStrataRecords,
+  write,
+} from '../support/lab-project.js';
 import { assertOk, run, type RunResult } from '../support/run.js';
 import { sha256, tree } from '../support/tree.js';
 
-const STRATA_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TEMPLATE = path.join(STRATA_ROOT, 'templates', 'lab-project');
 const RCLONE_JUSTFILE = path.join(STRATA_ROOT, 'test', 'fixtures', 'rclone-lab', 'Justfile');
 const COOKIECUTTER = '/usr/bin/cookiecutter';
 const RCLONE = '/usr/bin/rclone';
-// The Strata source the docs name; the tests install this checkout instead.
-const DOCUMENTED_SOURCE = 'git+https://github.com/YOUR-LAB/strata.git';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────
-
-/**
- * The environment of every child (test/support/env.ts; vitest under `npm test` inherits
- * npm_config_* settings, which the rule drops), with npm kept quiet.
- */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return childEnv({
-    npm_config_audit: 'false',
-    npm_config_fund: 'false',
-    npm_config_update_notifier: 'false',
-    ...extra,
-  });
-}
-
-/** The S3 settings a lab member would put in .env, for the test server. */
-function s3Env(s3: S3Access): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    AWS_REGION: s3.region,
-  };
-}
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  return assertOk(await run('git', args, { cwd, env: cleanEnv() }), `git ${args.join(' ')}`).stdout.trim();
-}
-
-function write(dir: string, rel: string, content: string | Buffer): void {
-  const file = path.join(dir, ...rel.split('/'));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content);
-}
 
 /** key → sha256 of every file under dir/rel (recursive), .gitkeep left out. */
 function localFiles(dir: string, rel: string): Record<string, string> {
   return tree(path.join(dir, ...rel.split('/')), { withTemp: true });
 }
-
-/** key (relative to prefix) → ETag of every object under s3://bucket/prefix/. */
-async function bucketListing(s3: S3Access, bucket: string, prefix: string): Promise<Record<string, string>> {
-  const client = cephS3Client(s3);
-  const out: Record<string, string> = {};
-  try {
-    let token: string | undefined;
-    do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + '/', ContinuationToken: token }));
-      for (const o of page.Contents ?? []) out[o.Key!.slice(prefix.length + 1)] = (o.ETag ?? '').replace(/"/g, '');
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  } finally {
-    client.destroy();
-  }
-  return out;
-}
-
-const withoutStrataRecords = (listing: Record<string, string>) => Object.fromEntries(Object.entries(listing).filter(([k]) => !k.startsWith('.strata/')));
 
 const tempRoots: string[] = [];
 function tempRoot(tag: string): string {
@@ -105,32 +62,15 @@ afterAll(() => {
 /** renders templates/lab-project with the real cookiecutter into root; returns the project folder. */
 async function render(root: string, vars: Record<string, string>): Promise<string> {
   const args = ['--no-input', '-o', root, TEMPLATE, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)];
-  const r = assertOk(await run(COOKIECUTTER, args, { cwd: root, env: cleanEnv() }), 'cookiecutter');
+  const r = assertOk(await run(COOKIECUTTER, args, { cwd: root, env: projectEnv() }), 'cookiecutter');
   timings.push(`cookiecutter render: ${r.ms} ms`);
   return path.join(root, vars.project_slug);
 }
 
-/**
- * The environment of an install into a project whose Strata source is this checkout. npm links
- * a local folder (node_modules/strata → the checkout) and may run its `prepare` script (the
- * build) in place: that would rebuild dist/ under the running suite. The suite runs after
- * `npm run build`, so the checkout is built already; installs from a git URL build in npm's
- * own temporary clone instead.
- */
-const INSTALL_ENV = { npm_config_ignore_scripts: 'true' };
-
-/** The one install step, as documented. */
+/** The one install step, as documented, timed for the log. */
 async function npmInstall(dir: string, what: string): Promise<void> {
-  const r = assertOk(await run('npm', ['install'], { cwd: dir, env: cleanEnv(INSTALL_ENV), timeoutMs: 300_000 }), `${what}: npm install`);
-  timings.push(`${what}: npm install ${r.ms} ms`);
+  timings.push(`${what}: npm install ${(await installStep(dir, what)).ms} ms`);
 }
-
-/** `npx just ARGS…` in a project, as the docs say to run it. */
-function npxJust(dir: string, env: Record<string, string>, ...args: string[]): Promise<RunResult> {
-  return run('npx', ['--no-install', 'just', ...args], { cwd: dir, env: cleanEnv(env), timeoutMs: 120_000 });
-}
-
-const NOTHING_MOVED = /Summary: up 0 \(0 B\), down 0 \(0 B\)/;
 
 // ─── (a) the template ───────────────────────────────────────────────────────────────────
 
@@ -163,7 +103,7 @@ describe('templates/lab-project rendered by cookiecutter', () => {
     );
 
     // Before the install step the menu still works, and says what is missing.
-    const before = assertOk(await run(path.join(STRATA_ROOT, 'node_modules', '.bin', 'just'), [], { cwd: proj, env: cleanEnv() }), 'just before npm install');
+    const before = assertOk(await run(path.join(STRATA_ROOT, 'node_modules', '.bin', 'just'), [], { cwd: proj, env: projectEnv() }), 'just before npm install');
     expect(before.stdout).toMatch(/Strata is not installed.*npm install/);
     expect(before.stdout).toMatch(/setup/);
     expect(before.stdout).not.toMatch(/get-inputs/);
@@ -298,15 +238,7 @@ describe('templates/lab-project rendered by cookiecutter', () => {
 // ─── (b) adopting Strata in an rclone project ───────────────────────────────────────────
 
 /** The commands of the block docs/new-project.md marks `<!-- test:adopt`, one per line. */
-function documentedAdoptSteps(): string[] {
-  const doc = fs.readFileSync(path.join(STRATA_ROOT, 'docs', 'new-project.md'), 'utf8');
-  const m = /<!-- test:adopt[^>]*-->\s*```sh\n([\s\S]*?)```/.exec(doc);
-  if (!m) throw new Error('docs/new-project.md has no <!-- test:adopt --> block');
-  return m[1]
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-}
+const documentedAdoptSteps = () => documentedBlock('docs/new-project.md', 'test:adopt');
 
 /**
  * rcloneProject builds a project as it is before Strata: the lab's rclone Justfile (for a
@@ -337,12 +269,12 @@ async function rcloneProject() {
     RCLONE_S3_UPLOAD_CUTOFF: '1M',
     RCLONE_S3_CHUNK_SIZE: '5M',
   };
-  const rcloneVersion = assertOk(await run(RCLONE, ['version'], { cwd: root, env: cleanEnv() }), 'rclone version');
+  const rcloneVersion = assertOk(await run(RCLONE, ['version'], { cwd: root, env: projectEnv() }), 'rclone version');
   expect(rcloneVersion.stdout).toMatch(/^rclone v1\./);
   // Debian's rclone (/usr/bin) must be the one the old recipes run.
   const pathEnv = { PATH: `/usr/bin:${process.env.PATH ?? ''}` };
   const justBin = path.join(STRATA_ROOT, 'node_modules', '.bin', 'just');
-  const oldJust = (dir: string, ...args: string[]) => run(justBin, args, { cwd: dir, env: cleanEnv({ ...rcloneEnv, ...pathEnv }), timeoutMs: 180_000 });
+  const oldJust = (dir: string, ...args: string[]) => run(justBin, args, { cwd: dir, env: projectEnv({ ...rcloneEnv, ...pathEnv }), timeoutMs: 180_000 });
 
   // The project as it is today: the old Justfile (for this bucket), layer folders, git.
   const origin = path.join(root, 'origin.git');
@@ -408,12 +340,10 @@ function writeDotenv(dir: string, values: Record<string, string>): void {
   write(dir, '.env', Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join(''));
 }
 
-/** Runs one documented shell line in dir, with this checkout as the Strata source. */
+/** Runs one documented shell line in dir, with this checkout as the Strata source, timed for the log. */
 async function step(dir: string, line: string, env: Record<string, string> = {}): Promise<RunResult> {
-  const cmd = line.replace(DOCUMENTED_SOURCE, STRATA_ROOT);
-  const r = assertOk(await run('bash', ['-c', cmd], { cwd: dir, env: cleanEnv({ ...INSTALL_ENV, ...env }), timeoutMs: 300_000 }), `documented step: ${cmd}`);
-  timings.push(`adopt step "${cmd}": ${r.ms} ms`);
-  if (process.env.STRATA_TEST_VERBOSE) console.log(`=== ${cmd}\n${r.stdout}${r.stderr}`);
+  const r = await documentedStep(dir, line, env);
+  timings.push(`adopt step "${r.command.replace(/^bash -c /, '')}": ${r.ms} ms`);
   return r;
 }
 
@@ -435,7 +365,7 @@ describe('adopting Strata in a project with the lab rclone recipes', () => {
     // The adopt script found the bucket prefix through the rclone remote and kept the old Justfile.
     expect(fs.readFileSync(path.join(ana, 'strata.yaml'), 'utf8')).toMatch(new RegExp(`^remote: s3://${bucket}/${prefix}$`, 'm'));
     expect(fs.readFileSync(path.join(ana, 'Justfile.rclone'), 'utf8')).toBe(oldJustfile);
-    const summary = assertOk(await run('npx', ['--no-install', 'just', '--summary'], { cwd: ana, env: cleanEnv() }), 'just --summary').stdout.split(/\s+/);
+    const summary = assertOk(await run('npx', ['--no-install', 'just', '--summary'], { cwd: ana, env: projectEnv() }), 'just --summary').stdout.split(/\s+/);
     for (const r of ['run', 'dry', 'list-s3', 'get-inputs', 'get-results', 'put-results', 'put-inputs', 'put-interim', 'status', 'log']) expect(summary, r).toContain(r);
 
     // status: every layer would download nothing. get-inputs and get-results: down 0.
@@ -520,7 +450,7 @@ describe('templates/adopt/adopt.mjs on unusual Justfiles', () => {
     return dir;
   }
   const adopt = (dir: string, ...args: string[]) =>
-    run('node', [path.join(dir, 'node_modules', 'strata', 'templates', 'adopt', 'adopt.mjs'), ...args], { cwd: dir, env: cleanEnv() });
+    run('node', [path.join(dir, 'node_modules', 'strata', 'templates', 'adopt', 'adopt.mjs'), ...args], { cwd: dir, env: projectEnv() });
   const unchanged = (dir: string, justfile: string) => {
     expect(fs.readFileSync(path.join(dir, 'Justfile'), 'utf8')).toBe(justfile);
     expect(fs.existsSync(path.join(dir, 'Justfile.rclone'))).toBe(false);
@@ -589,7 +519,7 @@ describe('templates/adopt/adopt.mjs on unusual Justfiles', () => {
     );
     expect(fs.readFileSync(path.join(dir, 'Justfile.rclone'), 'utf8')).toBe(justfile);
     expect(fs.readFileSync(path.join(dir, 'strata.yaml'), 'utf8')).toMatch(/^remote: s3:\/\/lab-bucket\/projects\/cp\/datastore$/m);
-    const report = assertOk(await run(path.join(STRATA_ROOT, 'node_modules', '.bin', 'just'), ['report'], { cwd: dir, env: cleanEnv() }), 'just report');
+    const report = assertOk(await run(path.join(STRATA_ROOT, 'node_modules', '.bin', 'just'), ['report'], { cwd: dir, env: projectEnv() }), 'just report');
     expect(report.stdout).toBe('one\ntwo\n');
   });
 
@@ -663,7 +593,7 @@ describe("README's two commands from a fresh clone", () => {
       const root = tempRoot('readme');
       const clone = path.join(root, 'strata');
       await git(root, 'clone', '-q', STRATA_ROOT, clone);
-      const r = await run('bash', ['-c', commands[0]], { cwd: clone, env: cleanEnv(), timeoutMs: 1_500_000 });
+      const r = await run('bash', ['-c', commands[0]], { cwd: clone, env: projectEnv(), timeoutMs: 1_500_000 });
       timings.push(`fresh clone: "${commands[0]}" ${r.ms} ms`);
       assertOk(r, commands[0]);
       const m = /(\d+) of (\d+) steps behaved as expected/.exec(r.stdout);
@@ -678,7 +608,7 @@ describe("README's two commands from a fresh clone", () => {
 
 describe('the installed package', () => {
   it('contains strata.just, the built scripts and the adopt script (what `npm install <git url>` gets)', async () => {
-    const r = assertOk(await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: STRATA_ROOT, env: cleanEnv() }), 'npm pack --dry-run');
+    const r = assertOk(await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: STRATA_ROOT, env: projectEnv() }), 'npm pack --dry-run');
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
     expect(files).toContain('dist/scripts/strata.js');
     expect(files).toContain('templates/adopt/adopt.mjs');
