@@ -607,11 +607,13 @@ describe("README's two commands from a fresh clone", () => {
 // ─── the package a git or registry install gets ─────────────────────────────────────────
 
 describe('the installed package', () => {
-  it('contains strata.just, the built scripts and the adopt script (what `npm install <git url>` gets)', async () => {
+  it('contains strata.just, the built scripts and the adopt step with what it reads (what `npm install <git url>` gets)', async () => {
     const r = assertOk(await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: STRATA_ROOT, env: projectEnv() }), 'npm pack --dry-run');
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
     expect(files).toContain('dist/scripts/strata.js');
-    expect(files).toContain('templates/adopt/adopt.mjs');
+    for (const f of ['adopt.mjs', 'common.mjs', 'rclone.mjs', 'ccds.mjs']) expect(files).toContain(`templates/adopt/${f}`);
+    // ccds.mjs copies the lab template's .env.example into a project.
+    expect(files).toContain('templates/lab-project/{{cookiecutter.project_slug}}/.env.example');
     expect(files).toContain('strata.just');
   });
 });
