@@ -35,6 +35,7 @@ const ROUNDS = rounds(20, 20);
 const ROUNDS_TIMEOUT = 600_000;
 
 describe.runIf(haveSnakemake).each([
+  // A folder has no proxy: its parallel copies finish in whatever order they do.
   { kind: 'file', remote: async (): Promise<Remote> => fileRemote() },
   // Every request through a proxy that shuffles the order in which answers arrive.
   { kind: 's3', remote: async (): Promise<Remote> => s3Remote(inject('s3'), { via: await shuffling(inject('s3').endpoint) }) },
