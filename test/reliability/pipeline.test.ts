@@ -127,3 +127,23 @@ describe('hf: a file no Strata push recorded a time for', () => {
     expect(t).toBeLessThan(pullStart);
   });
 });
+
+describe('the times cost nothing on a pull with nothing to do', () => {
+  it('hf: a no-op pull reads no record of times (only a pull that downloads does, once per layer)', async () => {
+    const proxy = await startFaultProxy(inject('hub').url);
+    proxies.push(proxy);
+    const remote = hubRemote(inject('hub'), { via: proxy.url });
+    const mia = workingCopy(remote, { user: 'mia' });
+    for (let i = 0; i < 5; i++) mia.write(`data/processed/f${i}.csv`, `f${i}\n`);
+    assertOk(await mia.run(['put-results']));
+    const ana = workingCopy(remote, { user: 'ana' });
+    const recordReads = (from: number) => proxy.log.slice(from).filter((r) => decodeURIComponent(r.path).includes('/.strata/mtimes/')).length;
+    let mark = proxy.log.length;
+    assertOk(await ana.run(['get-results']));
+    expect(recordReads(mark), 'a pull that downloads 5 files reads the record once').toBe(1);
+    mark = proxy.log.length;
+    const again = assertOk(await ana.run(['get-results']));
+    expect(again.stdout).toMatch(/down 0 /);
+    expect(recordReads(mark), 'a pull with nothing to do reads no record').toBe(0);
+  });
+});
