@@ -568,10 +568,10 @@ describe("README's two commands from a fresh clone", () => {
     'the install-and-demo command passes in a clean clone; the second command is what CI runs, and it installs what the tests need',
     async () => {
       const readme = fs.readFileSync(path.join(STRATA_ROOT, 'README.md'), 'utf8');
-      const block = /## Two commands\s*```sh\n([\s\S]*?)```/.exec(readme);
-      expect(block, 'README has a "Two commands" sh block').toBeTruthy();
-      const commands = block![1]
-        .split('\n')
+      const section = /## Two commands\n([\s\S]*?)\n## /.exec(readme);
+      expect(section, 'README has a "Two commands" section').toBeTruthy();
+      const commands = [...section![1].matchAll(/```sh\n([\s\S]*?)```/g)]
+        .flatMap((m) => m[1]!.split('\n'))
         .map((l) => l.replace(/#.*$/, '').trim())
         .filter(Boolean);
       // The first installs and runs the demo; the second installs what the tests need and runs them.
