@@ -9,7 +9,7 @@ import type { Digests } from '../listing/state.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Backend, TransferEvents } from '../remotes/types.js';
 import type { Space } from '../space.js';
-import { setMtime } from '../listing/mtime.js';
+import { setMtime, setMtimeSync } from '../listing/mtime.js';
 import { downloadVerified } from './download.js';
 import { inFlight } from './in-flight.js';
 import { onLocalDisk } from './local-disk.js';
@@ -52,7 +52,7 @@ export async function applyPull(
           // The remote's time for the file, never the moment its download finished: the order
           // in which parallel downloads end must not tell Snakemake what to re-run.
           if (mtimeMs !== undefined) {
-            if (localDisk) fs.utimesSync(tmp, Date.now() / 1000, mtimeMs / 1000);
+            if (localDisk) setMtimeSync(tmp, mtimeMs);
             else await setMtime(tmp, mtimeMs);
           }
           // The old version goes to the recycle folder and stays in place until the new one

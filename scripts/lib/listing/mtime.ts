@@ -35,3 +35,8 @@ export function httpDateMs(value: string | Date | undefined): number | undefined
 export async function setMtime(file: string, mtimeMs: number): Promise<void> {
   await fs.promises.utimes(file, Date.now() / 1000, mtimeMs / 1000);
 }
+
+/** setMtimeSync: the same, for a file written synchronously on a local disk (apply/local-disk.ts). */
+export function setMtimeSync(file: string, mtimeMs: number): void {
+  fs.utimesSync(file, Date.now() / 1000, mtimeMs / 1000);
+}

@@ -74,7 +74,8 @@ export class FileStore implements ObjectStore {
         fs.createWriteStream(tmp),
       );
       assertUnchanged(file, before, 'while being copied');
-      await keepTime(tmp, opts.mtimeMs);
+      // The stored file keeps the pushed file's time (listing/mtime.ts).
+      await setMtime(tmp, opts.mtimeMs);
       await fs.promises.rename(tmp, dest);
     } catch (e) {
       await fs.promises.rm(tmp, { force: true });
@@ -95,7 +96,7 @@ export class FileStore implements ObjectStore {
     try {
       await fs.promises.copyFile(this.abs(from), tmp);
       // A copy is the same file: it keeps the source's time.
-      await keepTime(tmp, mtimeMs ?? (await fs.promises.stat(this.abs(from))).mtimeMs);
+      await setMtime(tmp, mtimeMs ?? (await fs.promises.stat(this.abs(from))).mtimeMs);
       await fs.promises.rename(tmp, dest);
     } finally {
       inFlight.delete(tmp);
@@ -169,11 +170,6 @@ export class FileStore implements ObjectStore {
   async digests(key: string): Promise<Digests> {
     return hashFile(this.abs(key), ['md5']);
   }
-}
-
-/** keepTime gives a stored file the modification time of the file it holds (listing/mtime.ts). */
-async function keepTime(file: string, mtimeMs: number): Promise<void> {
-  await setMtime(file, mtimeMs);
 }
 
 /**
