@@ -13,7 +13,7 @@ import { fileRemote, hubRemote, s3Remote, type Remote } from '../support/remote.
 import { childEnv } from '../support/env.js';
 import { assertOk, runSync } from '../support/run.js';
 import { removeTemps } from '../support/scratch.js';
-import { workingCopy } from '../support/working-copy.js';
+import { workingCopy, type WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -34,6 +34,30 @@ const ROUNDS = rounds(20, 20);
 // Twenty fresh clones and as many Snakemake runs: minutes on a busy machine.
 const ROUNDS_TIMEOUT = 600_000;
 
+/** The maintainer runs the whole pipeline and pushes every layer. */
+async function maintainerPushes(remote: Remote): Promise<WorkingCopy> {
+  const mia = workingCopy(remote, { user: 'mia' });
+  writePipeline(mia.dir, { inputs: true });
+  runPipeline(mia.dir);
+  expect(wouldRun(mia.dir), 'the maintainer is up to date').toEqual([]);
+  for (const recipe of ['put-inputs', 'put-interim', 'put-results']) assertOk(await mia.run([recipe]), recipe);
+  return mia;
+}
+
+/** ROUNDS fresh clones pull inputs and results; each round's outputs `snakemake -n` would remake (none expected). */
+async function spuriousRounds(remote: Remote): Promise<string[][]> {
+  const spurious: string[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const ana = workingCopy(remote, { user: 'ana' });
+    writePipeline(ana.dir);
+    assertOk(await ana.run(['get-inputs']), 'get-inputs');
+    assertOk(await ana.run(['get-results']), 'get-results');
+    const jobs = wouldRun(ana.dir);
+    if (jobs.length) spurious.push(jobs);
+  }
+  return spurious;
+}
+
 describe.runIf(haveSnakemake).each([
   // A folder has no proxy: its parallel copies finish in whatever order they do.
   { kind: 'file', remote: async (): Promise<Remote> => fileRemote() },
@@ -43,30 +67,14 @@ describe.runIf(haveSnakemake).each([
 ])('$kind: a fresh clone trusts pulled data', ({ remote: makeRemote }) => {
   it(`snakemake -n has nothing to do after get-inputs and get-results (${ROUNDS} rounds)`, async () => {
     const remote = await makeRemote();
-    const mia = workingCopy(remote, { user: 'mia' });
-    writePipeline(mia.dir, { inputs: true });
-    runPipeline(mia.dir);
-    expect(wouldRun(mia.dir), 'the maintainer is up to date').toEqual([]);
-    for (const recipe of ['put-inputs', 'put-interim', 'put-results']) assertOk(await mia.run([recipe]), recipe);
+    await maintainerPushes(remote);
 
-    const spurious: string[][] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const ana = workingCopy(remote, { user: 'ana' });
-      writePipeline(ana.dir);
-      assertOk(await ana.run(['get-inputs']), 'get-inputs');
-      assertOk(await ana.run(['get-results']), 'get-results');
-      const jobs = wouldRun(ana.dir);
-      if (jobs.length) spurious.push(jobs);
-    }
-    expect(spurious, `rounds where snakemake wanted to re-run something: ${spurious.length} of ${ROUNDS}`).toEqual([]);
+    expect(await spuriousRounds(remote), 'rounds where snakemake wanted to re-run something').toEqual([]);
   }, ROUNDS_TIMEOUT);
 
   it('a changed input pushed alone re-runs exactly its downstream jobs', async () => {
     const remote = await makeRemote();
-    const mia = workingCopy(remote, { user: 'mia' });
-    writePipeline(mia.dir, { inputs: true });
-    runPipeline(mia.dir);
-    for (const recipe of ['put-inputs', 'put-interim', 'put-results']) assertOk(await mia.run([recipe]), recipe);
+    const mia = await maintainerPushes(remote);
     const ana = workingCopy(remote, { user: 'ana' });
     writePipeline(ana.dir);
     assertOk(await ana.run(['get-inputs']));
@@ -92,16 +100,7 @@ describe.runIf(haveSnakemake)("s3: a bucket the lab's rclone recipes wrote", () 
     for (const [folder, sub] of [['data/external', 'external'], ['data/raw/profiles', 'profiles'], ['data/interim', 'interim'], ['data/processed', 'processed']] as const) {
       assertOk(runSync(RCLONE, ['sync', mia.path(folder), remote.rclonePath(sub)], { cwd: mia.dir, env: childEnv({ RCLONE_CONFIG: '/dev/null' }) }), `rclone sync ${folder}`);
     }
-    const spurious: string[][] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const ana = workingCopy(remote, { user: 'ana' });
-      writePipeline(ana.dir);
-      assertOk(await ana.run(['get-inputs']), 'get-inputs');
-      assertOk(await ana.run(['get-results']), 'get-results');
-      const jobs = wouldRun(ana.dir);
-      if (jobs.length) spurious.push(jobs);
-    }
-    expect(spurious, `rounds where snakemake wanted to re-run something: ${spurious.length} of ${ROUNDS}`).toEqual([]);
+    expect(await spuriousRounds(remote), 'rounds where snakemake wanted to re-run something').toEqual([]);
   }, ROUNDS_TIMEOUT);
 });
 
