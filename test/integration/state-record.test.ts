@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Digests, LayerState, SpaceRecord } from '../../scripts/lib/listing/state.js';
 import { openBackend } from '../../scripts/lib/remotes/index.js';
-import type { Prepared } from '../../scripts/lib/sync.js';
+import type { Prepared } from '../../scripts/lib/prepare.js';
 import type { PullOptions, PushOptions } from '../support/in-process.js';
 import { fileRemote, hubRemote, type Remote } from '../support/remote.js';
 import { removeTemps } from '../support/scratch.js';

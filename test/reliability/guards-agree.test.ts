@@ -2,7 +2,7 @@
 // row of the reliability matrix, a working copy is brought into that state, `status` is run,
 // then the real recipe. The real run must be refused with the row's exit code, and status must
 // show the very lines of its message ("put would be refused: …", details, "also: …") — the
-// same rules rendered the same way (scripts/lib/guards.ts). A rule that only one of them knew
+// same rules rendered the same way (scripts/lib/guards/). A rule that only one of them knew
 // would fail its row.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -1,12 +1,13 @@
 // Strata's library called in-process, as the recipes call it, for tests that need its return
 // values (plans, spaces, errors as objects). The configuration never reads process.env: it
 // reads inProcessEnv (test/support/env.ts) plus what the test passes.
-import { checkPull, checkPush } from '../../scripts/lib/guards.js';
+import { checkPull, checkPush } from '../../scripts/lib/guards/checks.js';
 import { layerByName } from '../../scripts/lib/config/layers.js';
 import type { ConfigFlags } from '../../scripts/lib/config/load.js';
 import { openProject, type RunContext } from '../../scripts/lib/context.js';
 import type { TransferEvents } from '../../scripts/lib/remotes/types.js';
-import { keepUnshared, prepare, pull, push, type Prepared } from '../../scripts/lib/sync.js';
+import { prepare, type Prepared } from '../../scripts/lib/prepare.js';
+import { keepUnshared, pull, push } from '../../scripts/lib/sync.js';
 import { inProcessEnv } from './env.js';
 
 /** A run that reports nothing. */

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConfigFlags } from '../../scripts/lib/config/load.js';
 import type { RunContext } from '../../scripts/lib/context.js';
 import type { LayerState } from '../../scripts/lib/listing/state.js';
-import type { Prepared } from '../../scripts/lib/sync.js';
+import type { Prepared } from '../../scripts/lib/prepare.js';
 import { childEnv } from './env.js';
 import type { PullOptions, PushOptions } from './in-process.js';
 import type { Remote } from './remote.js';

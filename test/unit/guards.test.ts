@@ -1,9 +1,9 @@
-// How a list of refusals becomes what a user sees (scripts/lib/guards.ts): the first refusal
+// How a list of refusals becomes what a user sees (scripts/lib/guards/refusal.ts): the first refusal
 // that --force does not pass is thrown with its hint and exit code, the others are named on
 // "also:" lines, and a refusal --force passes says its note instead.
 import { describe, expect, it } from 'vitest';
 import { ConflictError, RefusedError } from '../../scripts/lib/errors.js';
-import { refuse, refusalLines, type Refusal } from '../../scripts/lib/guards.js';
+import { refuse, refusalLines, type Refusal } from '../../scripts/lib/guards/refusal.js';
 
 const r = (rule: Refusal['rule'], more: Partial<Refusal> = {}): Refusal => ({ rule, reason: `${rule} reason`, details: [], hint: `${rule} hint`, exitCode: 3, forceable: true, ...more });
 

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../scripts/lib/listing/entry.js';
 import type { Digests, RemoteRecord } from '../../scripts/lib/listing/state.js';
-import { emptyLocalLayer, refusalText, remoteMissing, tooManyDeletes, tooManyRecycles, unsharedWork, type Refusal } from '../../scripts/lib/guards.js';
+import { refusalText, type Refusal } from '../../scripts/lib/guards/refusal.js';
+import { emptyLocalLayer, remoteMissing, tooManyDeletes, tooManyRecycles, unsharedWork } from '../../scripts/lib/guards/rules.js';
 
 /** The text a refusal shows (reason and details), or null. */
 const t = (r: Refusal | null) => (r ? refusalText(r) : null);

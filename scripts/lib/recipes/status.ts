@@ -6,9 +6,11 @@ import type { Args } from '../cli.js';
 import { describeCommit } from '../git.js';
 import { sameContent } from '../listing/digest.js';
 import { describeSpace } from '../space.js';
-import { heldElsewhere, pullRefusals, pushRefusals, refusalLines, roleRule, type Refusal } from '../guards.js';
+import { pullRefusals, pushRefusals } from '../guards/checks.js';
+import { refusalLines, type Refusal } from '../guards/refusal.js';
+import { heldElsewhere, roleRule } from '../guards/rules.js';
 import { changes } from '../plan/plan.js';
-import { prepare } from '../sync.js';
+import { prepare } from '../prepare.js';
 import { countsText, itemLine } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 

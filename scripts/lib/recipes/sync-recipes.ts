@@ -8,10 +8,13 @@ import { RefusedError, StrataError } from '../errors.js';
 import { placementDifferences, placementWarning } from '../config/main-placement.js';
 import { describeCommit } from '../git.js';
 import { describeSpace } from '../space.js';
-import { checkPull, checkPush, refuse, roleRule, type PutRecipe } from '../guards.js';
+import { checkPull, checkPush } from '../guards/checks.js';
+import { refuse } from '../guards/refusal.js';
+import { roleRule, type PutRecipe } from '../guards/rules.js';
 
-export { MAINTAINER_HINT } from '../guards.js';
-import { keepUnshared, prepare, pull, push, type Prepared } from '../sync.js';
+export { MAINTAINER_HINT } from '../guards/rules.js';
+import { prepare, type Prepared } from '../prepare.js';
+import { keepUnshared, pull, push } from '../sync.js';
 import { changes } from '../plan/plan.js';
 import { planText } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';

@@ -11,7 +11,7 @@ import { openBackend } from '../remotes/index.js';
 import type { VersionedBackend } from '../remotes/types.js';
 import { commitDescription, commitTitle } from '../remotes/hub-commit-message.js';
 import { describeSpace, spaceFor, type Space } from '../space.js';
-import { prepare } from '../sync.js';
+import { prepare } from '../prepare.js';
 import { Reporter } from '../ui/reporter.js';
 import { MAINTAINER_HINT, roleFlag } from './sync-recipes.js';
 

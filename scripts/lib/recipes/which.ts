@@ -11,7 +11,7 @@ import { excludeMatcher } from '../listing/exclude.js';
 import { atOrUnder } from '../listing/keys.js';
 import type { PlanItem } from '../plan/plan.js';
 import { describeSpace } from '../space.js';
-import { prepare, type Prepared } from '../sync.js';
+import { prepare, type Prepared } from '../prepare.js';
 import { compare, comparisonLine, originLines, type Comparison } from '../ui/provenance.js';
 import { Reporter } from '../ui/reporter.js';
 

@@ -1,71 +1,16 @@
-// The safety rules (SPEC §6), as data. Every rule looks at a prepared layer (or, for roles, at
-// a recipe) and returns a Refusal or null; nothing here throws or prints. Three callers render
-// the same list: `checkPull` and `checkPush` throw the first refusal that --force does not pass
-// (naming the others), and `status` prints them all as "would be refused" lines. Recipes run
-// the checks for every layer before any layer moves.
-import type { Layer } from './config/layers.js';
-import type { RunContext } from './context.js';
-import { ConflictError, RefusedError } from './errors.js';
-import { renameHint } from './listing/keys.js';
-import { changes, type Plan } from './plan/plan.js';
-import { describeSpace } from './space.js';
-import type { Prepared } from './sync.js';
-
-export type Rule =
-  | 'role'
-  | 'remote-missing'
-  | 'held-elsewhere'
-  | 'unshared-work'
-  | 'too-many-recycles'
-  | 'held-revision'
-  | 'unpushable-names'
-  | 'someone-pushed'
-  | 'pushed-while-planning'
-  | 'empty-layer'
-  | 'unreadable-folder'
-  | 'too-many-deletes';
-
-export interface Refusal {
-  rule: Rule;
-  /** One line: what the run would do and why it does not. */
-  reason: string;
-  /** The files concerned, one per line (already capped), shown under the reason. */
-  details: string[];
-  /** What to do instead. */
-  hint: string;
-  /** 3: a safety rule said no; 4: someone else's push came first (a conflict). */
-  exitCode: 3 | 4;
-  /** --force passes this rule; with `forcedNote` said instead when it does. */
-  forceable: boolean;
-  forcedNote?: string;
-}
+// The safety rules (SPEC §6), one function each: a role, a plan, or a prepared layer in, a
+// Refusal (refusal.ts) or null out. Nothing here throws or prints; checks.ts puts them in
+// the order a user should hear them.
+import type { Layer } from '../config/layers.js';
+import type { RunContext } from '../context.js';
+import { renameHint } from '../listing/keys.js';
+import type { Plan } from '../plan/plan.js';
+import type { Prepared } from '../prepare.js';
+import { describeSpace } from '../space.js';
+import { listKeys, refusal, type Refusal } from './refusal.js';
 
 /** How a maintainer gets a maintainers' recipe through, said once for every role refusal. */
 export const MAINTAINER_HINT = 'If you are a maintainer of this project, set STRATA_ROLE=maintainer in .env, or add --role maintainer to this one command.';
-
-const LIST_AT_MOST = 20;
-
-function listKeys(keys: string[]): string[] {
-  const shown = keys.slice(0, LIST_AT_MOST).map((k) => `    ${k}`);
-  if (keys.length > LIST_AT_MOST) shown.push(`    … and ${keys.length - LIST_AT_MOST} more`);
-  return shown;
-}
-
-function refusal(rule: Rule, reason: string, hint: string, more: Partial<Refusal> = {}): Refusal {
-  return { rule, reason, details: [], hint, exitCode: 3, forceable: true, ...more };
-}
-
-/** refusalText: the reason with its details, as a message shows it. */
-export function refusalText(r: Refusal): string {
-  return [r.reason, ...r.details].join('\n');
-}
-
-/** refusalLines: a list of refusals as every caller shows it — the first in full, then one line for each other. */
-export function refusalLines(refusals: Refusal[]): string[] {
-  const [first, ...others] = refusals;
-  if (!first) return [];
-  return [first.reason, ...first.details, ...others.map((r) => `also: ${r.reason}`)];
-}
 
 // ---- Roles (SPEC §6.8): which recipe may push which layer from where -----------------------
 
@@ -91,6 +36,7 @@ export function roleRule(ctx: RunContext, put: PutRecipe, layers: Layer[]): Refu
   }
   return null;
 }
+
 
 // ---- Plan rules (pure: a plan in, a refusal out) --------------------------------------------
 
@@ -138,7 +84,7 @@ export function tooManyRecycles(plan: Plan, threshold: number, where: string, re
 }
 
 /** unpushableNames: local names that a pull would refuse (SPEC §6.13), each with how to fix it; --force does not pass it. */
-function unpushableNames(plan: Plan, layerFolder: string): Refusal | null {
+export function unpushableNames(plan: Plan, layerFolder: string): Refusal | null {
   if (plan.direction !== 'push' || !plan.refused.length) return null;
   const n = plan.refused.length;
   const lines = plan.refused.map((r) => `${layerFolder}/${JSON.stringify(r.key).slice(1, -1)}: ${r.reason}; ${renameHint(r.reason)}`);
@@ -175,6 +121,7 @@ export function tooManyDeletes(plan: Plan, threshold: number): Refusal | null {
   );
 }
 
+
 // ---- Rules that need the prepared layer --------------------------------------------------------
 
 /** heldElsewhere names the space the folder was last made equal to, when that is not the one being pulled. */
@@ -188,7 +135,7 @@ export function heldElsewhere(p: Prepared): string | null {
 }
 
 /** A folder pulled at a past revision, pushed as it is, would roll the branch back to it. */
-function heldRevision(p: Prepared): Refusal | null {
+export function heldRevision(p: Prepared): Refusal | null {
   const held = p.state.revision;
   if (!held) return null;
   return refusal(
@@ -199,7 +146,7 @@ function heldRevision(p: Prepared): Refusal | null {
 }
 
 /** A folder that could not be read lists nothing, so its remote files would look deleted here. */
-function unreadableFolders(p: Prepared): Refusal | null {
+export function unreadableFolders(p: Prepared): Refusal | null {
   const unreadable = p.local.skipped.filter((s) => s.reason.startsWith('cannot read folder')).map((s) => s.key);
   const blind = p.plan.items.filter((i) => i.kind === 'delete' && unreadable.some((d) => d === '.' || i.key.startsWith(d + '/')));
   if (!blind.length) return null;
@@ -219,7 +166,7 @@ function shortHead(head: string | null): string {
  * someonePushed (SPEC §6.7): the space must be where this working copy last saw it, unless
  * its head is this working copy's own unfinished push. Returns the head to build on.
  */
-async function someonePushed(p: Prepared, warn: (m: string) => void): Promise<{ base: string | null; refusal: Refusal | null }> {
+export async function someonePushed(p: Prepared, warn: (m: string) => void): Promise<{ base: string | null; refusal: Refusal | null }> {
   const record = p.state.spaces[p.space.id];
   const scoped = p.scope && record?.scopeHeads && p.scope in record.scopeHeads;
   const seen = scoped ? record!.scopeHeads![p.scope]! : (record?.head ?? null);
@@ -245,78 +192,3 @@ async function someonePushed(p: Prepared, warn: (m: string) => void): Promise<{ 
   };
 }
 
-// ---- The lists -----------------------------------------------------------------------------
-
-/** pullRefusals: every pull rule that says no for this layer, in the order a user should hear them. */
-export function pullRefusals(ctx: RunContext, p: Prepared): Refusal[] {
-  const where = describeSpace(p.space);
-  const { recycleDir, deleteThreshold } = ctx.config;
-  const found: (Refusal | null)[] = [];
-  const missing = remoteMissing(p.plan, p.head !== null || p.remote.entries.length > 0 || p.remote.refused.length > 0, where, recycleDir);
-  const elsewhere = missing && heldElsewhere(p);
-  if (elsewhere) {
-    // Not a typo: the folder holds another space's files (get-results-from), and this one is empty.
-    found.push(
-      refusal(
-        'held-elsewhere',
-        `${p.layer.local}/ holds the files of ${elsewhere} (pulled with get-results-from), and ${where} holds none yet: pulling it would recycle all ${p.plan.items.filter((i) => i.kind === 'recycle').length} of them. Nothing was changed.`,
-        `To empty the folder for this branch, run again with --force (the files go to ${recycleDir}/; they are still on that space).`,
-      ),
-    );
-  } else found.push(missing);
-  found.push(unsharedWork(p.plan), tooManyRecycles(p.plan, deleteThreshold, where, recycleDir));
-  return found.filter((r): r is Refusal => r !== null);
-}
-
-/**
- * pushRefusals: every push rule that says no for this layer, and the head to build on.
- * The head comes early: a working copy that is behind must hear "someone pushed" first, and
- * then nothing about deletes that only being behind would cause.
- * With `force`, the second reading of the head is skipped (nothing would act on it).
- */
-export async function pushRefusals(ctx: RunContext, p: Prepared, force: boolean, warn: (m: string) => void): Promise<{ refusals: Refusal[]; base: string | null }> {
-  const found: (Refusal | null)[] = [heldRevision(p), unpushableNames(p.plan, p.layer.local)];
-  const head = await someonePushed(p, warn);
-  found.push(head.refusal);
-  if (!head.refusal && !force && changes(p.plan).length > 0) {
-    // A plan made from a listing taken while someone else's push was landing would be
-    // refused for the wrong reason, or carry their half-written state: read the head again.
-    // (Skipped when there is nothing to push, so a no-op costs no extra request.)
-    const again = await p.backend.head(p.space);
-    if (again !== p.head) {
-      found.push(refusal('pushed-while-planning', `someone else pushed to ${describeSpace(p.space)} while this push was being planned. Nothing was changed.`, 'Wait a moment, take their changes with `just get-results --keep`, then push again.', { exitCode: 4 }));
-    }
-  }
-  const conflict = found.some((r) => r?.exitCode === 4);
-  // Behind someone else's push, the plan deletes their new files: rules that count the plan's
-  // deletes would only repeat that, and their "--force" would skip the conflict too.
-  if (!conflict) found.push(emptyLocalLayer(p.plan, p.local.exists, p.layer.local, p.scope), unreadableFolders(p), tooManyDeletes(p.plan, ctx.config.deleteThreshold));
-  return { refusals: found.filter((r): r is Refusal => r !== null), base: head.base };
-}
-
-/**
- * refuse throws the first refusal that `force` does not pass, naming the others on the
- * following lines; with --force, says each note of a refusal it passes.
- */
-export function refuse(prefix: string, refusals: Refusal[], force: boolean, warn: (m: string) => void = () => undefined): void {
-  const blocking = force ? refusals.filter((r) => !r.forceable) : refusals;
-  if (blocking.length) {
-    const first = blocking[0]!;
-    const message = prefix + refusalLines(blocking).join('\n');
-    throw first.exitCode === 4 ? new ConflictError(message, first.hint) : new RefusedError(message, first.hint);
-  }
-  for (const r of refusals) if (r.forcedNote) warn(r.forcedNote);
-}
-
-/** checkPull: the pull guards for one layer; --force passes them all. */
-export function checkPull(ctx: RunContext, p: Prepared, force: boolean): void {
-  if (force) return;
-  refuse(`${p.layer.name}: `, pullRefusals(ctx, p), force);
-}
-
-/** checkPush: the push guards for one layer; returns the head to build on. */
-export async function checkPush(ctx: RunContext, p: Prepared, force: boolean, warn: (m: string) => void): Promise<string | null> {
-  const { refusals, base } = await pushRefusals(ctx, p, force, warn);
-  refuse(`${p.layer.name}: `, refusals, force, warn);
-  return base;
-}

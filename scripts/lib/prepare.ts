@@ -1,0 +1,187 @@
+// prepare: the stages of a sync up to the plan, for one layer — choose the space → read the
+// state record and the head → list both sides → hash only what a size match leaves in doubt →
+// plan (pure). Nothing is changed; `status` and `which` stop here, the recipes go on to the
+// guards (guards/) and then pull() or push() (sync.ts).
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type { Layer } from './config/layers.js';
+import type { RunContext } from './context.js';
+import { StrataError } from './errors.js';
+import { hashFile } from './listing/digest.js';
+import type { Entry } from './listing/entry.js';
+import { excludeMatcher } from './listing/exclude.js';
+import { normaliseKey } from './listing/keys.js';
+import { listLocal, type LocalListing } from './listing/local.js';
+import { loadState, sharedDigests, type LayerState } from './listing/state.js';
+import { match } from './plan/match.js';
+import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
+import { openBackend } from './remotes/index.js';
+import type { Backend, Baseline, RemoteListing } from './remotes/types.js';
+import { atRevision, branchCollides, spaceFor, type Space } from './space.js';
+
+export interface Prepared {
+  layer: Layer;
+  direction: Direction;
+  space: Space;
+  /** Set when a branch had no space yet and main's was read instead (pull only). */
+  fellBackFrom?: Space;
+  backend: Backend;
+  state: LayerState;
+  head: string | null;
+  localRoot: string;
+  local: LocalListing;
+  remote: RemoteListing;
+  seedSpace?: Space;
+  /** Hub: a new branch is created from this main commit; its plan was made against main's files. */
+  seedHead?: string | null;
+  plan: Plan;
+  scope: string;
+}
+
+export interface PrepareOptions {
+  /** The branch whose space to use (results); inputs always use main. */
+  branch: string;
+  /** Limit to one folder of the layer (a RUN), relative to the layer. */
+  scope?: string;
+  /** Pull: read main's space when the branch has none yet. */
+  fallbackToMain?: boolean;
+  /** Read a specific revision (Hub layers: commit, branch or tag). */
+  revision?: string;
+}
+
+const HASHERS = 4;
+
+/**
+ * prepare runs the stages of a sync up to the plan: choose the space → read the state record
+ * and the head → list both sides → hash what a size match leaves in doubt → plan. Nothing is
+ * changed; `status` stops here, the recipes go on to the guards and pull() or push().
+ */
+export async function prepare(ctx: RunContext, layer: Layer, direction: Direction, opts: PrepareOptions): Promise<Prepared> {
+  const { config } = ctx;
+  const scope = runScope(opts.scope);
+  const { space, backend, fellBackFrom } = await chooseSpace(ctx, layer, direction, opts);
+  const state = loadState(config.projectRoot, layer.name);
+  const head = await backend.head(space);
+  if (opts.revision && head === null) {
+    throw new StrataError(`${space.remote.url} has no revision "${opts.revision}".`, 'Use a commit id from `just log`, a tag, or a branch name.', 2);
+  }
+  const localRoot = path.join(config.projectRoot, layer.local);
+  const exclude = excludeMatcher(config.excludes);
+  const local = listLocal(localRoot, exclude, state, scope);
+  const { remote, seedHead, seedSpace, seed } = await listRemote(ctx, backend, space, head, direction, scope, local.entries, state, exclude);
+
+  const shared = (key: string) => sharedDigests(state, key);
+  // One merge of the listings serves both the hashing stage and the planner (entries are
+  // shared objects, so digests filled in between are seen by the planner).
+  const pairs = match(local.entries, remote.entries);
+  const wanted = digestsWanted({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, pairs });
+  await hashInDoubt(layer, localRoot, state, wanted);
+  // What the folder was made equal to last: a deletion is a key that basis had and the folder lacks.
+  const basis = state.spaces[state.basis ?? space.id] ?? state.spaces[space.id];
+  const synced = (key: string) => basis?.remote[key];
+  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, synced, refused: direction === 'push' ? local.refused : remote.refused, pairs });
+  return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
+}
+
+/** runScope: a run folder inside the layer, without leading or trailing slashes ('' for the whole layer). */
+function runScope(given: string | undefined): string {
+  const scope = (given ?? '').replace(/^\/+|\/+$/g, '');
+  if (scope && scope.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+    throw new StrataError(`"${given}" is not a folder inside the layer.`, 'Give a run folder name like `plate-42` or `2026-11-run3`.', 2);
+  }
+  return scope;
+}
+
+/**
+ * chooseSpace: the branch's space (main's for inputs), at a past revision when asked (only a
+ * versioned remote has them), or main's for a pull when the branch has none yet.
+ */
+async function chooseSpace(ctx: RunContext, layer: Layer, direction: Direction, opts: PrepareOptions): Promise<{ space: Space; backend: Backend; fellBackFrom?: Space }> {
+  const { config } = ctx;
+  const collision = layer.kind === 'result' && !layer.remote.startsWith('hf:') && opts.branch !== config.mainBranch && branchCollides(opts.branch, config.layers.map((l) => l.path));
+  if (collision) throw new StrataError(`The branch name "${opts.branch}" cannot name a remote space: ${collision}.`, 'Rename the branch (git branch -m NEW-NAME).', 2);
+  let space = spaceFor(layer, opts.branch, config.mainBranch);
+  const backend = await openBackend(space.remote, config);
+  if (opts.revision) {
+    if (!backend.versioned) throw new StrataError(`${layer.name} is not a versioned layer (its remote is ${space.remote.url}): it has no past revisions.`, 'Only layers on a Hub dataset keep history.', 2);
+    space = atRevision(space, opts.revision);
+  }
+  if (direction === 'pull' && opts.fallbackToMain && !space.isMain && !(await backend.exists(space))) {
+    return { space: spaceFor(layer, config.mainBranch, config.mainBranch), backend, fellBackFrom: space };
+  }
+  return { space, backend };
+}
+
+/**
+ * listRemote: what the space holds (excluded keys left out), with the digests a previous
+ * sync knew; for a push to a space with no history yet, what it starts from (the backend's
+ * baseline: main's files on the Hub, main's files to copy inside the store on S3 and folders).
+ */
+async function listRemote(
+  ctx: RunContext,
+  backend: Backend,
+  space: Space,
+  head: string | null,
+  direction: Direction,
+  scope: string,
+  local: Entry[],
+  state: LayerState,
+  exclude: (key: string) => boolean,
+): Promise<{ remote: RemoteListing; seedHead?: string | null; seedSpace?: Space; seed?: Entry[] }> {
+  // An excluded key is acknowledged: a refused key another tool put there stops being reported.
+  const visible = (listing: RemoteListing): RemoteListing => ({
+    entries: listing.entries.filter((e) => !exclude(e.key)),
+    refused: listing.refused.filter((r) => !exclude(normaliseKey(r.key))),
+  });
+  let remote = visible(await backend.list(space, scope, local));
+  let base: Baseline = {};
+  if (direction === 'push' && head === null && !space.isMain) {
+    base = await backend.baseline(space, spaceFor(space.layer, ctx.config.mainBranch, ctx.config.mainBranch), scope, remote);
+    if (base.remote) remote = visible(base.remote);
+    if (base.seed && base.seedSpace) reuseRemoteDigests(base.seed, state, base.seedSpace);
+  }
+  reuseRemoteDigests(remote.entries, state, space);
+  await fillRemoteDigests(backend, space, local, remote.entries);
+  return { remote, seedHead: base.seedHead, seedSpace: base.seedSpace, seed: base.seed };
+}
+
+/** hashInDoubt hashes the local files the planner cannot decide on by size (HASHERS at a time) and caches the hashes. */
+async function hashInDoubt(layer: Layer, localRoot: string, state: LayerState, wanted: ReturnType<typeof digestsWanted>): Promise<void> {
+  const limit = pLimit(HASHERS);
+  await Promise.all(
+    wanted.map(({ entry, names }) =>
+      limit(async () => {
+        const file = path.join(localRoot, ...(entry.name ?? entry.key).split('/'));
+        try {
+          Object.assign(entry.digests, await hashFile(file, names));
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          throw new StrataError(`Cannot read ${layer.local}/${entry.key} (${code ?? (e as Error).message}).`, code === 'EACCES' || code === 'EPERM' ? 'Make it readable (chmod u+r), or move it out of the data folder.' : 'Check the file, then run again.', 2);
+        }
+        state.files[entry.key] = { size: entry.size, mtimeMs: entry.mtimeMs!, digests: { ...entry.digests } };
+      }),
+    ),
+  );
+}
+
+// A remote file whose change tag is what it was at the last sync has the content it had then.
+function reuseRemoteDigests(entries: Entry[], state: LayerState, space: Space) {
+  const record = state.spaces[space.id];
+  if (!record) return;
+  for (const e of entries) {
+    const r = record.remote[e.key];
+    if (r && e.tag && r.tag === e.tag && r.size === e.size) e.digests = { ...r.digests, ...e.digests };
+  }
+}
+
+// Plain-folder remotes list no hashes: hash the remote side of size-equal pairs (the only ones in doubt).
+async function fillRemoteDigests(backend: Backend, space: Space, local: Entry[], remote: Entry[]) {
+  if (!backend.remoteDigests) return;
+  const byKey = new Map(local.map((e) => [e.key, e]));
+  const limit = pLimit(HASHERS);
+  await Promise.all(
+    remote
+      .filter((r) => Object.keys(r.digests).length === 0 && byKey.get(r.key)?.size === r.size)
+      .map((r) => limit(async () => Object.assign(r.digests, await backend.remoteDigests!(space, r)))),
+  );
+}
