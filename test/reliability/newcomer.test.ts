@@ -221,6 +221,9 @@ describe('messages that point the right way', () => {
     const typo = assertFailed(await ana.run(['get-results-from', 'qcc']));
     expect(typo.stderr).toMatch(/No layer has a space for branch "qcc"/);
     expect(typo.stdout + typo.stderr).not.toMatch(/reading main's/);
+    // Input layers always show main's history: pushed inputs must not hide the typo.
+    ana.write('data/external/plates.csv', 'plate\n');
+    assertOk(await ana.run(['put-inputs']));
     const logTypo = assertFailed(await ana.run(['log', 'qcc']));
     expect(logTypo.stderr).toMatch(/No layer has a space for branch "qcc"/);
     // A promote is logged with what it wrote and where it came from.

@@ -33,7 +33,9 @@ export async function runLog(args: Args): Promise<void> {
     logs.push({ layer, space, entries: await backend.log(space, limit, narrowed?.key), exists: () => backend.exists(space) });
   }
   // A branch named on the command line with no trace anywhere is a typo, not "no pushes".
-  if (named && named !== ctx.config.mainBranch && logs.every((l) => !l.entries.length) && !(await Promise.all(logs.map((l) => l.exists()))).some(Boolean)) {
+  // Only the layers that follow the branch count: input layers always show main's history.
+  const ofBranch = logs.filter((l) => l.space.branch === named);
+  if (named && named !== ctx.config.mainBranch && ofBranch.length && ofBranch.every((l) => !l.entries.length) && !(await Promise.all(ofBranch.map((l) => l.exists()))).some(Boolean)) {
     throw new StrataError(`No layer has a space for branch "${named}" on the remote.`, namesLayerPath(ctx.config.projectRoot, ctx.config.layers, named) ? `To see the pushes that changed a file or folder: just log --path ${named}` : 'Check the name (`git branch -a`); a branch gets a space with its first put-results.', 2);
   }
   for (const { layer, space, entries } of logs) {
