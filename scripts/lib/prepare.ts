@@ -12,7 +12,8 @@ import type { Entry } from './listing/entry.js';
 import { excludeMatcher } from './listing/exclude.js';
 import { normaliseKey } from './listing/keys.js';
 import { listLocal, type LocalListing } from './listing/local.js';
-import { loadState, sharedDigests, type LayerState } from './listing/state.js';
+import type { FileRecord, LayerState } from './state/record.js';
+import { loadState } from './state/store.js';
 import { match } from './plan/match.js';
 import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
@@ -27,6 +28,8 @@ export interface Prepared {
   fellBackFrom?: Space;
   backend: Backend;
   state: LayerState;
+  /** The hash cache's changes: local files hashed by this run, and (null) files gone; saved with the sync. */
+  hashed: Map<string, FileRecord | null>;
   head: string | null;
   localRoot: string;
   local: LocalListing;
@@ -67,20 +70,22 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
   }
   const localRoot = path.join(config.projectRoot, layer.local);
   const exclude = excludeMatcher(config.excludes);
-  const local = listLocal(localRoot, exclude, state, scope);
+  const local = listLocal(localRoot, exclude, scope);
+  const forgotten = reuseLocalDigests(local, state, scope);
   const { remote, seedHead, seedSpace, seed } = await listRemote(ctx, backend, space, head, direction, scope, local.entries, state, exclude);
 
-  const shared = (key: string) => sharedDigests(state, key);
+  const shared = (key: string) => state.shared(key);
   // One merge of the listings serves both the hashing stage and the planner (entries are
   // shared objects, so digests filled in between are seen by the planner).
   const pairs = match(local.entries, remote.entries);
   const wanted = digestsWanted({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, pairs });
-  await hashInDoubt(layer, localRoot, state, wanted);
+  const hashed: Map<string, FileRecord | null> = await hashInDoubt(layer, localRoot, wanted);
+  for (const key of forgotten) hashed.set(key, null);
   // What the folder was made equal to last: a deletion is a key that basis had and the folder lacks.
-  const basis = state.spaces[state.basis ?? space.id] ?? state.spaces[space.id];
-  const synced = (key: string) => basis?.remote[key];
+  const basis = state.space(state.folder.basis ?? space.id) ?? state.space(space.id);
+  const synced = (key: string) => basis?.remote.get(key);
   const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, synced, refused: direction === 'push' ? local.refused : remote.refused, pairs });
-  return { layer, direction, space, fellBackFrom, backend, state, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
+  return { layer, direction, space, fellBackFrom, backend, state, hashed, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
 }
 
 /** runScope: a run folder inside the layer, without leading or trailing slashes ('' for the whole layer). */
@@ -145,9 +150,10 @@ async function listRemote(
   return { remote, seedHead: base.seedHead, seedSpace: base.seedSpace, seed: base.seed };
 }
 
-/** hashInDoubt hashes the local files the planner cannot decide on by size (HASHERS at a time) and caches the hashes. */
-async function hashInDoubt(layer: Layer, localRoot: string, state: LayerState, wanted: ReturnType<typeof digestsWanted>): Promise<void> {
+/** hashInDoubt hashes the local files the planner cannot decide on by size (HASHERS at a time); the sync caches the hashes. */
+async function hashInDoubt(layer: Layer, localRoot: string, wanted: ReturnType<typeof digestsWanted>): Promise<Map<string, FileRecord>> {
   const limit = pLimit(HASHERS);
+  const hashed = new Map<string, FileRecord>();
   await Promise.all(
     wanted.map(({ entry, names }) =>
       limit(async () => {
@@ -158,18 +164,32 @@ async function hashInDoubt(layer: Layer, localRoot: string, state: LayerState, w
           const code = (e as NodeJS.ErrnoException).code;
           throw new StrataError(`Cannot read ${layer.local}/${entry.key} (${code ?? (e as Error).message}).`, code === 'EACCES' || code === 'EPERM' ? 'Make it readable (chmod u+r), or move it out of the data folder.' : 'Check the file, then run again.', 2);
         }
-        state.files[entry.key] = { size: entry.size, mtimeMs: entry.mtimeMs!, digests: { ...entry.digests } };
+        hashed.set(entry.key, { size: entry.size, mtimeMs: entry.mtimeMs!, digests: { ...entry.digests } });
       }),
     ),
   );
+  return hashed;
+}
+
+// A local file whose size and mtime are what the hash cache recorded has the hashes it had then.
+// Returns the cached keys no longer in the folder, for the cache to forget.
+function reuseLocalDigests(local: LocalListing, state: LayerState, scope: string): string[] {
+  const byKey = new Map(local.entries.map((e) => [e.key, e]));
+  const gone: string[] = [];
+  for (const [key, cached] of state.files(scope)) {
+    const e = byKey.get(key);
+    if (!e) gone.push(key);
+    else if (cached.size === e.size && cached.mtimeMs === e.mtimeMs) e.digests = { ...cached.digests };
+  }
+  return local.exists ? gone : [];
 }
 
 // A remote file whose change tag is what it was at the last sync has the content it had then.
 function reuseRemoteDigests(entries: Entry[], state: LayerState, space: Space) {
-  const record = state.spaces[space.id];
+  const record = state.space(space.id);
   if (!record) return;
   for (const e of entries) {
-    const r = record.remote[e.key];
+    const r = record.remote.get(e.key);
     if (r && e.tag && r.tag === e.tag && r.size === e.size) e.digests = { ...r.digests, ...e.digests };
   }
 }

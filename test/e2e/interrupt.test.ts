@@ -54,8 +54,7 @@ describe('^C under just', () => {
     expect(Object.keys(later).filter((k) => k.endsWith('.strata-tmp')), 'no temp file left').toEqual([]);
     // Every file under its real name is whole.
     for (const [k, size] of Object.entries(later)) expect(size, k).toBe(fs.statSync(mia.path(`data/raw/profiles/${k}`)).size);
-    const state = ana.path('.strata/state/profiles.json');
-    if (fs.existsSync(state)) expect(() => JSON.parse(fs.readFileSync(state, 'utf8'))).not.toThrow();
+    expect(() => ana.state('profiles'), 'the state record is readable').not.toThrow();
 
     const again = assertOk(await ana.just('get-inputs'), 'the next run converges');
     expect(again.stderr).not.toMatch(/unshared/);

@@ -1,4 +1,4 @@
-// The state record's transitions (scripts/lib/listing/state.ts), one row each. What a pull
+// The state record's transitions (scripts/lib/state/transitions.ts), one row each, through real runs. What a pull
 // or a push leaves in .strata/state/ is how the next run tells unshared work from files
 // Strata put there, and a teammate's push from its own — so each field must move exactly
 // when it should: the space's `head` (only after the whole space was seen), `scopeHeads`
@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { Digests, LayerState, SpaceRecord } from '../../scripts/lib/listing/state.js';
+import type { Digests } from '../../scripts/lib/state/record.js';
+import type { StateSnapshot } from '../../scripts/lib/state/store.js';
 import { openBackend } from '../../scripts/lib/remotes/index.js';
 import type { Prepared } from '../../scripts/lib/prepare.js';
 import type { PullOptions, PushOptions } from '../support/in-process.js';
@@ -294,7 +295,7 @@ describe('state record: one row per transition', () => {
     const remote = row.kind === 'hf' ? hubRemote(inject('hub')) : fileRemote();
     const w: World = { remote, a: workingCopy(remote, { user: 'ana' }), b: workingCopy(remote, { user: 'ben' }), memo: {} };
     await row.given(w);
-    const before: LayerState = w.a.state() ?? { version: 1, files: {}, spaces: {} };
+    const before: StateSnapshot = w.a.state() ?? { files: {}, spaces: {} };
 
     const step = row.when(w);
     // The plan the call applies: its space is the record under test.
@@ -313,7 +314,7 @@ describe('state record: one row per transition', () => {
 
     const after = w.a.state()!;
     const id = p!.space.id;
-    const was: Partial<SpaceRecord> = before.spaces[id] ?? {};
+    const was: Partial<StateSnapshot['spaces'][string]> = before.spaces[id] ?? {};
     const now = after.spaces[id]!;
     const ctx = await w.a.open();
     const remoteHead = await (await openBackend(p!.space.remote, ctx.config)).head(p!.space);

@@ -47,9 +47,9 @@ export function expectOldOrNew(actual: Record<string, string>, v1: Files, v2: Fi
   }
 }
 
-/** The state record parses (or is absent). */
+/** The state record reads whole (or is absent). */
 export function expectStateReadable(wc: WorkingCopy) {
-  expect(() => wc.state(), 'the state record must be valid JSON after a kill').not.toThrow();
+  expect(() => wc.state(), 'the state record must be readable and whole after a kill').not.toThrow();
 }
 
 export interface KillPoint {

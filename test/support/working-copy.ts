@@ -5,12 +5,13 @@
 //   open / pushLayer / pullLayer — Strata's library in-process, for its plans and errors.
 // All three see the same settings: the cleaned environment (env.ts), a home folder of the
 // working copy's own, its role and user, and what its remote needs.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigFlags } from '../../scripts/lib/config/load.js';
 import type { RunContext } from '../../scripts/lib/context.js';
-import type { LayerState } from '../../scripts/lib/listing/state.js';
+import { openStore, readLayers, readSnapshot, type StateSnapshot } from '../../scripts/lib/state/store.js';
 import type { Prepared } from '../../scripts/lib/prepare.js';
 import { childEnv } from './env.js';
 import type { PullOptions, PushOptions } from './in-process.js';
@@ -181,9 +182,9 @@ export class WorkingCopy {
   /** Everything a recipe may change here, path → sha256: the data folders (recycle folder included) and the state records. For "nothing changed" checks. */
   snapshot(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const top of ['data', '.strata/state']) {
-      for (const [k, v] of Object.entries(this.files(top))) out[`${top}/${k}`] = v;
-    }
+    for (const [k, v] of Object.entries(this.files('data'))) out[`data/${k}`] = v;
+    // The state record as what it says (a database file's bytes may change when nothing it says does).
+    for (const layer of readLayers(this.dir)) out[`.strata/state/${layer}`] = createHash('sha256').update(JSON.stringify(this.state(layer))).digest('hex');
     return out;
   }
   /** The recycle folders (data/_recycle/<stamp>), sorted. */
@@ -197,11 +198,14 @@ export class WorkingCopy {
     for (const [k, v] of Object.entries(tree(this.path('data/_recycle')))) out[k.split('/').slice(1).join('/')] = v;
     return out;
   }
-  /** The state record of a layer, parsed (throws when it is not valid JSON); null when absent. */
-  state(layer = 'processed'): LayerState | null {
-    const file = this.path(`.strata/state/${layer}.json`);
-    if (!fs.existsSync(file)) return null;
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  /** The state record of a layer, whole (throws when the database cannot be read or fails SQLite's check); null when absent. */
+  state(layer = 'processed'): StateSnapshot | null {
+    const snapshot = readSnapshot(this.dir, layer);
+    if (snapshot) {
+      const check = openStore(this.dir).db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new Error(`the state record fails SQLite's quick_check: ${String(check)}`);
+    }
+    return snapshot;
   }
   /** After a kill -9 the lock waits 10 s to go stale; tests of other things remove it (the lock has its own test). */
   clearStaleLock(): void {

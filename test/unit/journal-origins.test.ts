@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../scripts/lib/listing/entry.js';
-import type { Digests } from '../../scripts/lib/listing/state.js';
+import type { Digests } from '../../scripts/lib/state/record.js';
 import type { JournalEntry, JournalRecord } from '../../scripts/lib/remotes/journal.js';
 import { journalOrigins } from '../../scripts/lib/remotes/journal-origins.js';
 

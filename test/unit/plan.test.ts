@@ -2,7 +2,7 @@
 // behind the safety rules of SPEC §6, with no I/O.
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../scripts/lib/listing/entry.js';
-import type { Digests, RemoteRecord } from '../../scripts/lib/listing/state.js';
+import type { Digests, RemoteRecord } from '../../scripts/lib/state/record.js';
 import { refusalText, type Refusal } from '../../scripts/lib/guards/refusal.js';
 import { emptyLocalLayer, remoteMissing, tooManyDeletes, tooManyRecycles, unsharedWork } from '../../scripts/lib/guards/rules.js';
 

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { StrataError } from '../errors.js';
 import type { DigestName, Entry } from '../listing/entry.js';
 import { createDigester, sameContent } from '../listing/digest.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import { SMALL_FILE } from '../remotes/object-store.js';
 import { TRIES, withRetries } from '../remotes/retry-policy.js';
 import type { Backend } from '../remotes/types.js';

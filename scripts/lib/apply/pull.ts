@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Backend, TransferEvents } from '../remotes/types.js';
 import type { Space } from '../space.js';

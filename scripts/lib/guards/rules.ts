@@ -126,8 +126,8 @@ export function tooManyDeletes(plan: Plan, threshold: number): Refusal | null {
 
 /** heldElsewhere names the space the folder was last made equal to, when that is not the one being pulled. */
 export function heldElsewhere(p: Prepared): string | null {
-  const basis = p.state.basis;
-  if (!basis || basis === p.space.id || p.state.revision) return null;
+  const { basis, revision } = p.state.folder;
+  if (!basis || basis === p.space.id || revision) return null;
   // Another branch of the same remote; a space of another remote means the remote changed (a typo, a move).
   const url = p.space.remote.url;
   if (!basis.startsWith(`${url}/`) && !basis.startsWith(`${url}@`)) return null;
@@ -136,7 +136,7 @@ export function heldElsewhere(p: Prepared): string | null {
 
 /** A folder pulled at a past revision, pushed as it is, would roll the branch back to it. */
 export function heldRevision(p: Prepared): Refusal | null {
-  const held = p.state.revision;
+  const held = p.state.folder.revision;
   if (!held) return null;
   return refusal(
     'held-revision',
@@ -167,7 +167,7 @@ function shortHead(head: string | null): string {
  * its head is this working copy's own unfinished push. Returns the head to build on.
  */
 export async function someonePushed(p: Prepared, warn: (m: string) => void): Promise<{ base: string | null; refusal: Refusal | null }> {
-  const record = p.state.spaces[p.space.id];
+  const record = p.state.space(p.space.id);
   const scoped = p.scope && record?.scopeHeads && p.scope in record.scopeHeads;
   const seen = scoped ? record!.scopeHeads![p.scope]! : (record?.head ?? null);
   if (p.head === seen) return { base: seen, refusal: null };

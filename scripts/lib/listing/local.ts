@@ -1,11 +1,10 @@
-// listLocal scans a layer folder into sorted Entries, reusing cached hashes from the state
-// record for files whose size and mtime have not changed. It only stats: no file is read here.
+// listLocal scans a layer folder into sorted Entries. It only stats: no file is read here
+// (prepare.ts then reuses the state record's hashes of files whose size and mtime are unchanged).
 import fs from 'node:fs';
 import path from 'node:path';
 import { byKey, type Entry } from './entry.js';
 import type { ExcludeMatcher } from './exclude.js';
 import { normaliseKey, screen, type Refusal } from './keys.js';
-import type { LayerState } from './state.js';
 
 export interface LocalListing {
   entries: Entry[];
@@ -23,18 +22,18 @@ export interface LocalListing {
 }
 
 /** listLocal lists files under `root` (optionally only under `scope/`), sorted by key. */
-export function listLocal(root: string, exclude: ExcludeMatcher, state: LayerState, scope = ''): LocalListing {
+export function listLocal(root: string, exclude: ExcludeMatcher, scope = ''): LocalListing {
   const entries: Entry[] = [];
   const skipped: LocalListing['skipped'] = [];
   const temps: string[] = [];
   if (!fs.existsSync(root)) return { entries, skipped, exists: false, temps, refused: [] };
   const start = scope ? path.join(root, scope) : root;
-  walk(start, scope, entries, skipped, exclude, state, temps);
+  walk(start, scope, entries, skipped, exclude, temps);
   entries.sort(byKey);
   return { entries, skipped, exists: true, temps, refused: screen(entries).refused };
 }
 
-function walk(dir: string, rel: string, entries: Entry[], skipped: LocalListing['skipped'], exclude: ExcludeMatcher, state: LayerState, temps: string[]) {
+function walk(dir: string, rel: string, entries: Entry[], skipped: LocalListing['skipped'], exclude: ExcludeMatcher, temps: string[]) {
   let dirents: fs.Dirent[];
   try {
     dirents = fs.readdirSync(dir, { withFileTypes: true });
@@ -49,7 +48,7 @@ function walk(dir: string, rel: string, entries: Entry[], skipped: LocalListing[
     const key = normaliseKey(name);
     if (d.isDirectory()) {
       if (exclude(key + '/') || exclude(key + '/x')) continue;
-      walk(path.join(dir, d.name), name, entries, skipped, exclude, state, temps);
+      walk(path.join(dir, d.name), name, entries, skipped, exclude, temps);
       continue;
     }
     if (d.name.endsWith('.strata-tmp')) {
@@ -72,9 +71,7 @@ function walk(dir: string, rel: string, entries: Entry[], skipped: LocalListing[
       skipped.push({ key, reason: `cannot stat (${(e as NodeJS.ErrnoException).code})` });
       continue;
     }
-    const cached = state.files[key];
-    const fresh = cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs;
-    const entry: Entry = { key, size: st.size, mtimeMs: st.mtimeMs, digests: fresh ? { ...cached.digests } : {} };
+    const entry: Entry = { key, size: st.size, mtimeMs: st.mtimeMs, digests: {} };
     if (name !== key) entry.name = name;
     entries.push(entry);
   }

@@ -3,7 +3,7 @@
 // executors carry it out and know nothing about how it was decided.
 import type { DigestName, Entry } from '../listing/entry.js';
 import { sameContent } from '../listing/digest.js';
-import type { Digests, RemoteRecord } from '../listing/state.js';
+import type { Digests, RemoteRecord } from '../state/record.js';
 import { match, type Pair } from './match.js';
 
 export type Direction = 'pull' | 'push';
@@ -64,8 +64,11 @@ export interface PlanInput {
  */
 export function digestsWanted(input: Omit<PlanInput, 'refused'>): { entry: Entry; names: DigestName[] }[] {
   const seedByKey = new Map((input.seed ?? []).map((e) => [e.key, e]));
-  const seedBySize = new Map<number, Entry[]>();
-  for (const e of input.seed ?? []) seedBySize.set(e.size, [...(seedBySize.get(e.size) ?? []), e]);
+  // One seed entry per size is enough: it says which digests a same-size local file needs
+  // (all of main's entries carry the same kinds). Kept as the first, never a growing array —
+  // copying arrays per entry was quadratic when many files share a size (image tiles).
+  const seedBySize = new Map<number, Entry>();
+  for (const e of input.seed ?? []) if (!seedBySize.has(e.size)) seedBySize.set(e.size, e);
   const out: { entry: Entry; names: DigestName[] }[] = [];
   for (const pair of input.pairs ?? match(input.local, input.remote)) {
     const l = pair.local;
@@ -83,8 +86,8 @@ export function digestsWanted(input: Omit<PlanInput, 'refused'>): { entry: Entry
     }
     if (input.direction === 'push' && !pair.remote && input.seed) {
       const candidate = seedByKey.get(pair.key);
-      const sameSize = candidate && candidate.size === l.size ? [candidate] : (seedBySize.get(l.size) ?? []).slice(0, 1);
-      for (const s of sameSize) want(s.digests);
+      const sameSize = candidate && candidate.size === l.size ? candidate : seedBySize.get(l.size);
+      if (sameSize) want(sameSize.digests);
     }
     if (names.size) out.push({ entry: l, names: [...names] });
   }
@@ -113,7 +116,8 @@ export function buildPlan(input: PlanInput): Plan {
     return undefined;
   };
   for (const pair of input.pairs ?? match(input.local, input.remote)) {
-    items.push(input.direction === 'pull' ? decidePull(pair, input.shared(pair.key), input.synced?.(pair.key)) : decidePush(pair, findSeed));
+    // shared() reads the state record: asked only for the pairs that differ.
+    items.push(input.direction === 'pull' ? decidePull(pair, () => input.shared(pair.key), input.synced?.(pair.key)) : decidePush(pair, findSeed));
   }
   return { version: 1, direction: input.direction, layer: input.layer, space: input.space, items, refused: input.refused ?? [] };
 }
@@ -127,7 +131,7 @@ function unchangedSince(r: Entry, rec: RemoteRecord): boolean {
 
 // Reasons say which side changed since the last sync (`synced`), so that "changed on both
 // sides" sends people to a teammate only when a teammate really changed the file too.
-function decidePull({ key, local, remote }: Pair, shared: Digests[], synced: RemoteRecord | undefined): PlanItem {
+function decidePull({ key, local, remote }: Pair, shared: () => Digests[], synced: RemoteRecord | undefined): PlanItem {
   if (remote && !local) {
     // Synced before and gone here: the deletion is local work, not a missing download.
     if (synced) {
@@ -137,14 +141,14 @@ function decidePull({ key, local, remote }: Pair, shared: Digests[], synced: Rem
     return { kind: 'download', key, reason: 'new on remote', bytes: remote.size, remote };
   }
   if (local && !remote) {
-    const unshared = !isShared(local, shared);
+    const unshared = !isShared(local, shared());
     const reason = !unshared ? 'deleted on remote' : synced ? 'changed here, deleted on remote' : 'only here, never synced';
     return { kind: 'recycle', key, reason, bytes: local.size, local, unshared };
   }
   const l = local!;
   const r = remote!;
   if (l.size === r.size && sameContent(l.digests, r.digests) === true) return { kind: 'skip', key, reason: 'same', bytes: 0, local: l, remote: r };
-  const unshared = !isShared(l, shared);
+  const unshared = !isShared(l, shared());
   let reason = 'changed on remote (local copy recycled)';
   if (unshared) {
     if (!synced) reason = 'differs from the remote, never synced here';

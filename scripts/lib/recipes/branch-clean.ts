@@ -1,5 +1,6 @@
 // branch-clean BRANCH: remove a merged branch's remote space, every result layer of it.
-// Main is never removed; --dry-run lists what would go.
+// Main is never removed; --dry-run lists what would go. This working copy's state record
+// forgets those spaces too.
 import { openProject, withLock } from '../context.js';
 import { RefusedError, StrataError } from '../errors.js';
 import type { Args } from '../cli.js';
@@ -8,6 +9,15 @@ import { describeSpace, spaceFor } from '../space.js';
 import { Reporter } from '../ui/reporter.js';
 import { MAINTAINER_HINT, roleFlag } from './sync-recipes.js';
 import { confirm } from '../ui/confirm.js';
+import { decide, REVISION_DAYS } from '../state/prune.js';
+import { openStore } from '../state/store.js';
+
+/** The removed spaces leave this working copy's state record too (prune.ts's rules: not one its folder holds). */
+function forgetBranch(projectRoot: string, spaces: { layer: string; name: string }[]): void {
+  const store = openStore(projectRoot);
+  const named = new Set(spaces.map((s) => s.name));
+  store.forget(decide(store.spaces().filter((s) => named.has(s.name)), { now: new Date(), revisionDays: REVISION_DAYS, folders: store.folders(), named }).filter((d) => d.forget).map((d) => d.space));
+}
 
 export async function runBranchClean(args: Args): Promise<void> {
   const branch = args._[0];
@@ -37,6 +47,7 @@ export async function runBranchClean(args: Args): Promise<void> {
       const removed = await backend.removeSpace(space);
       out.say(`${layer.name}: removed ${describeSpace(space)} (${removed} files)`);
     }
+    if (!args.dryRun) forgetBranch(ctx.config.projectRoot, ctx.config.layers.filter((l) => l.kind === 'result').map((l) => ({ layer: l.name, name: spaceFor(l, branch, ctx.config.mainBranch).id })));
   });
   if (args.dryRun) out.say('Dry run: nothing was changed.');
 }

@@ -34,22 +34,22 @@ export async function runStatus(args: Args): Promise<void> {
       out.say('');
       out.say(`${layer.name}  (${layer.local}/ ⇄ ${describeSpace(get.space)})`);
       if (get.fellBackFrom) out.say(`  branch "${get.fellBackFrom.branch}" has no space for this layer yet: get reads ${config.mainBranch}'s`);
-      const held = get.state.revision;
+      const held = get.state.folder.revision;
       if (held) out.say(`  the folder holds revision ${held.rev}${held.commit ? ` (commit ${held.commit.slice(0, 8)})` : ''}, pulled with get-results-at on ${held.pulledAt}: \`just get-results\` returns it to the branch head; a put would roll the branch back (refused unless --force)`);
       const elsewhere = heldElsewhere(get);
       if (elsewhere) out.say(`  the folder holds the files of ${elsewhere} (its last full sync, e.g. get-results-from): \`just get-results\` makes it this branch's again`);
-      const record = get.state.spaces[get.space.id];
+      const record = get.state.space(get.space.id);
       if (!record) out.say('  never synced from this working copy');
       else {
         out.say(`  last synced ${record.syncedAt || 'partly'} (remote head ${record.head ?? 'none'}; now ${get.head ?? 'none'})`);
         const changed: string[] = [];
         const byKey = new Map(get.remote.entries.map((e) => [e.key, e]));
         for (const e of get.remote.entries) {
-          const r = record.remote[e.key];
+          const r = record.remote.get(e.key);
           if (!r) changed.push(`+ ${e.key}`);
           else if (r.size !== e.size || sameContent(r.digests, e.digests) === false) changed.push(`~ ${e.key}`);
         }
-        for (const key of Object.keys(record.remote)) if (!byKey.has(key)) changed.push(`- ${key}`);
+        for (const key of record.remote.keys()) if (!byKey.has(key)) changed.push(`- ${key}`);
         if (changed.length) {
           out.say(`  remote changes since your last sync: ${changed.length}`);
           for (const c of changed.slice(0, 20)) out.say(`    ${c}`);

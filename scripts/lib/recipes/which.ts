@@ -48,7 +48,7 @@ export async function runWhich(args: Args): Promise<void> {
       const origins = await p.backend.origins(p.space, p.head, items.flatMap((i) => (i.remote ? [i.remote] : [])));
       out.say(`${p.layer.name} · ${describeSpace(p.space)}`);
       if (p.fellBackFrom) out.say(`  (branch "${p.fellBackFrom.branch}" has no ${p.layer.name} space yet: compared with ${config.mainBranch}'s, as get-results reads it)`);
-      const held = p.state.revision;
+      const held = p.state.folder.revision;
       if (held) out.say(`  (the folder holds revision ${held.rev} from get-results-at; compared with the branch head)`);
       for (const item of items) {
         out.say(`  ${p.layer.local}/${item.key}  ${comparisonLine(item)}`);

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { byKey } from '../listing/entry.js';
 import { createDigester, hashFile } from '../listing/digest.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import { setMtime } from '../listing/mtime.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { inFlight } from '../apply/in-flight.js';

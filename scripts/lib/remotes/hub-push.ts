@@ -10,7 +10,7 @@ import { commit, type CommitOperation } from '@huggingface/hub';
 import { removalsMayRun } from '../plan/removals-last.js';
 import { ConflictError } from '../errors.js';
 import { hashFile } from '../listing/digest.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import { assertUnchanged, stampOf, type FileStamp } from '../listing/unchanged.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';

@@ -6,7 +6,7 @@ import { downloadFile, listFiles, type RepoDesignation } from '@huggingface/hub'
 import type { Config } from '../config/load.js';
 import { ConflictError, StrataError } from '../errors.js';
 import { screenKeys } from '../listing/keys.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import { backendNote } from '../ui/reporter.js';
 import { hubToken } from './hub-token.js';
 import { retryingFetch } from './retry-fetch.js';

@@ -4,7 +4,7 @@
 // the last push that wrote it, is said to be theirs, never credited to a Strata push.
 import { sameContent } from '../listing/digest.js';
 import type { Entry } from '../listing/entry.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import { logEntry, type JournalEntry, type JournalRecord } from './journal.js';
 import type { Origin } from './types.js';
 

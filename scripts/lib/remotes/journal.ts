@@ -7,7 +7,7 @@
 import pLimit from 'p-limit';
 import { ConflictError } from '../errors.js';
 import { atOrUnder } from '../listing/keys.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import type { PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import type { ObjectStore } from './object-store.js';

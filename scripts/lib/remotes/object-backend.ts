@@ -4,7 +4,7 @@
 import { TransferError } from '../errors.js';
 import type { Entry } from '../listing/entry.js';
 import { byteOrder, screenKeys } from '../listing/keys.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import { Journal } from './journal.js';

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { removalsMayRun } from '../plan/removals-last.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import type { Journal } from './journal.js';

@@ -1,6 +1,6 @@
 // ObjectStore is what S3 and a plain folder have in common: keys, bytes, create-only
 // writes. The object backend builds spaces and the push journal on top of it once, for both.
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import type { RemoteRead } from './types.js';
 
 /** Files up to this size are read into memory and sent in one request; larger ones stream in parts. */

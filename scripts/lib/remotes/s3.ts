@@ -16,7 +16,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createDigester, etagDigests } from '../listing/digest.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import { httpDateMs, mtimeMeta, MTIME_META, parseMtimeMeta } from '../listing/mtime.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { SMALL_FILE, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';

@@ -3,7 +3,7 @@
 // with every addition and deletion), so the interface is "push this plan", not "put one object".
 import type { Readable } from 'node:stream';
 import type { Entry } from '../listing/entry.js';
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
 

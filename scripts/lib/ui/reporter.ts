@@ -1,7 +1,7 @@
 // Reporter is the one place output is chosen (lint-staged's renderer choice): a listr2 task
 // list in a terminal; in CI or a pipe one line per file changed and one summary line;
 // nothing but errors with --quiet.
-import type { Digests } from '../listing/state.js';
+import type { Digests } from '../state/record.js';
 import type { PlanItem } from '../plan/plan.js';
 import type { TransferEvents } from '../remotes/types.js';
 import { bytes, itemLine, scrub } from './format.js';

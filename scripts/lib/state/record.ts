@@ -1,0 +1,93 @@
+// The state record's data: what one working copy remembers per layer. It caches local hashes
+// (a file is re-hashed only when its size or mtime changes) and remembers, per space, what the
+// remote held at the last sync — which is how Strata tells unshared local work from files it
+// put there, and a teammate's push from our own. Where it is kept is store.ts; how a sync
+// changes it is transitions.ts.
+import type { DigestName } from '../listing/entry.js';
+
+export type Digests = Partial<Record<DigestName, string>>;
+
+export interface FileRecord {
+  size: number;
+  mtimeMs: number;
+  digests: Digests;
+}
+
+export interface RemoteRecord {
+  size: number;
+  tag?: string;
+  digests: Digests;
+}
+
+export interface SpaceRecord {
+  /** The space's head at the last sync: journal sequence (S3, file) or commit id (Hub). */
+  head: string | null;
+  syncedAt: string;
+  /** Every key the remote held after the last sync, and its content. */
+  remote: Map<string, RemoteRecord>;
+  /** A push that claimed a journal sequence but did not finish: a re-run may continue it. */
+  pending?: Claim;
+  /**
+   * Heads seen by syncs of one run folder (get-results-for / put-results-for). A scoped sync
+   * never advances `head`, which promises the whole space was seen.
+   */
+  scopeHeads?: Record<string, string | null>;
+}
+
+export interface Claim {
+  seq: number;
+  id: string;
+}
+
+/** Set while the folder holds a past revision (get-results-at): a push would roll the branch back. */
+export interface HeldRevision {
+  rev: string;
+  commit: string | null;
+  branch: string;
+  pulledAt: string;
+}
+
+/** What the record says of the layer's folder as a whole. */
+export interface FolderRecord {
+  /**
+   * The space the folder was last made equal to (its last full pull or push). A pull from
+   * another space tells local deletions from files the folder never had by this record.
+   */
+  basis?: string;
+  revision?: HeldRevision;
+}
+
+/**
+ * LayerState is one layer's record as a sync sees it: the folder record, and the spaces it
+ * touches, read on first use — never every space the working copy ever visited.
+ */
+export interface LayerState {
+  layer: string;
+  folder: FolderRecord;
+  /** The record of one space (loaded on first use); undefined when never synced from here. */
+  space(id: string): SpaceRecord | undefined;
+  /** The hash cache of the layer (or of one run folder in it), in one read. */
+  files(scope: string): Iterable<[string, FileRecord]>;
+  /** Every content any space of this layer held for `key` at its last sync (unshared-work check). */
+  shared(key: string): Digests[];
+  /** save writes a change (one transaction) and keeps this view in step with it. */
+  save(change: StateChange): void;
+}
+
+export function emptySpace(): SpaceRecord {
+  return { head: null, syncedAt: '', remote: new Map() };
+}
+
+/** The rows a save writes: computed by transitions.ts (pure), applied by store.ts in one transaction. */
+export interface StateChange {
+  folder?: FolderRecord;
+  files?: Map<string, FileRecord | null>;
+  space?: {
+    name: string;
+    /** A read-only view of a past revision (forgotten by age). */
+    revision?: boolean;
+    meta: Omit<SpaceRecord, 'remote'>;
+    remote: { put: [string, RemoteRecord][]; drop: string[] };
+  };
+}
+
