@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { inFlight } from './apply/in-flight.js';
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { StrataError, TransferError } from './errors.js';
+import { LockLostError, StrataError, TransferError } from './errors.js';
 import { scrub } from './ui/format.js';
 import { flushOutput } from './ui/reporter.js';
 
@@ -158,6 +158,11 @@ export async function runRecipe(name: string, spec: RecipeSpec, main: RecipeMain
     await main(args);
   } catch (e) {
     process.exitCode = reportError(name, e);
+    // Without its lock the run must not go on: transfers still under way would race another run.
+    if (e instanceof LockLostError) {
+      removeInFlight();
+      process.exit();
+    }
   }
 }
 
@@ -176,19 +181,24 @@ function reportError(name: string, e: unknown): number {
   return 70;
 }
 
+/** removeInFlight removes the temp files of downloads in flight, before the process ends mid-run. */
+function removeInFlight() {
+  for (const tmp of inFlight) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // best effort: a leftover *.strata-tmp is never synced and never carries a real name
+    }
+  }
+}
+
 /**
  * onInterrupt: on ^C or SIGTERM, remove the temp files of downloads in flight and say how to
- * continue. Finished files are in place; the lock is released by proper-lockfile's exit hook.
+ * continue. Finished files are in place; the lock is released by its exit hook (lock/run-lock.ts).
  */
 function onInterrupt(name: string) {
   const stop = (signal: NodeJS.Signals) => {
-    for (const tmp of inFlight) {
-      try {
-        fs.rmSync(tmp, { force: true });
-      } catch {
-        // best effort: a leftover *.strata-tmp is never synced and never carries a real name
-      }
-    }
+    removeInFlight();
     // A terminal's progress list hides the cursor; give it back.
     if (process.stdout.isTTY) process.stdout.write('\x1b[?25h');
     process.stderr.write(`\n${name}: interrupted (${signal}). Files finished so far are in place; run the recipe again to continue.\n`);

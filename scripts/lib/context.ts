@@ -3,11 +3,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { loadConfig, type Config, type ConfigFlags } from './config/load.js';
 import { findProjectRoot } from './config/root.js';
-import { StrataError } from './errors.js';
 import { readGit, type GitContext } from './git.js';
+import { holdRunLock } from './lock/run-lock.js';
 import type { ChangeRecord } from './remotes/types.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -28,34 +27,21 @@ export async function openProject(cwd: string, flags: ConfigFlags = {}, environm
 
 /**
  * withLock serialises Strata runs in one working copy (SPEC §6.11): a second run waits for
- * the first. A lock left by a killed run goes stale after 10 s and is taken over.
+ * the first. A lock left by a killed run goes stale after 10 s and is taken over. The lock is
+ * kept fresh from a thread of its own (lock/run-lock.ts), however long this thread is busy.
+ * When the lock is lost during `fn` (removed, or taken over), withLock rejects with a
+ * LockLostError at once, without waiting for `fn`: the caller must end the process (cli.ts does).
  */
 export async function withLock<T>(ctx: Pick<RunContext, 'config'>, say: (m: string) => void, fn: () => Promise<T>): Promise<T> {
   const dir = path.join(ctx.config.projectRoot, '.strata');
   await fs.promises.mkdir(dir, { recursive: true });
-  const options = (retries: number) =>
-    ({
-      lockfilePath: path.join(dir, 'run.lock'),
-      stale: 10_000,
-      update: 3_000,
-      retries: { retries, factor: 1, minTimeout: 500, maxTimeout: 500 },
-    }) as lockfile.LockOptions;
-  let release: () => Promise<void>;
+  const lock = await holdRunLock(dir, say);
   try {
-    release = await lockfile.lock(dir, options(0));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-    say('Another Strata run is active in this working copy; waiting for it to finish…');
-    try {
-      release = await lockfile.lock(dir, options(1_200)); // up to ten minutes
-    } catch {
-      throw new StrataError(`Another Strata run held the lock on ${dir} for ten minutes.`, 'Wait for it to finish (or end it), then run the recipe again.');
-    }
-  }
-  try {
-    return await fn();
+    const result = await Promise.race([fn(), lock.lost]);
+    lock.assertHeld(); // lost while this thread was too busy to hear it
+    return result;
   } finally {
-    await release().catch(() => undefined);
+    await lock.release();
   }
 }
 

@@ -60,3 +60,14 @@ export class TransferError extends StrataError {
     this.name = 'TransferError';
   }
 }
+
+/**
+ * LockLostError: the working copy's lock was removed or taken over while this run held it.
+ * The run must not go on (another may be working here now): cli.ts ends the process at once.
+ */
+export class LockLostError extends StrataError {
+  constructor(message: string, hint?: string) {
+    super(message, hint, 1);
+    this.name = 'LockLostError';
+  }
+}
