@@ -2,14 +2,18 @@
 // the same moment, round after round, on a plain folder, S3 and the Hub: exactly one wins
 // each round, the loser is refused clearly and changes nothing, and the remote is exactly
 // the winner's folder — never a mix. Two Strata runs in one working copy are serialized by
-// the lock, and a lock left by a kill -9 is taken over.
+// the lock, and a lock left by a kill -9 is taken over. The lock holds while a run's main
+// thread is blocked for far longer than it takes a lock to go stale (a slow share's scan), and
+// a run that loses its lock stops.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
-import { fileRemote, hubRemote, type Remote, s3Remote } from '../support/remote.js';
+import { fileRemote, type FolderRemote, hubRemote, type Remote, s3Remote } from '../support/remote.js';
 import { rounds } from '../support/reliability-kit.js';
 import { assertOk, describeRun, type RunResult } from '../support/run.js';
 import { removeTemps } from '../support/scratch.js';
-import { workingCopy } from '../support/working-copy.js';
+import { workingCopy, type WorkingCopy } from '../support/working-copy.js';
 
 afterAll(removeTemps);
 
@@ -135,9 +139,68 @@ describe('one working copy: two runs are serialized by the lock', () => {
   });
 });
 
+describe('one working copy: the lock holds while a scan blocks the run', () => {
+  // 30 run folders, each listed 600 ms late: the scan blocks the first run's main thread for
+  // about 18 s at a stretch, well past the 10 s after which a lock nobody refreshed is stale.
+  const FOLDERS = 30;
+  const SLOW_LISTING = fileURLToPath(new URL('../support/slow-listing.cjs', import.meta.url));
+  const slowScan = (wc: WorkingCopy) => ({ NODE_OPTIONS: `--require=${SLOW_LISTING}`, SLOW_LISTING_UNDER: wc.path('data/processed'), SLOW_LISTING_MS: '600' });
+  const scanning = /^slow listing: /m;
+
+  /** Polls until `done()` holds (every 100 ms, at most `ms`), or fails saying what never came. */
+  async function until(done: () => boolean, what: string, ms = 20_000): Promise<void> {
+    for (const end = Date.now() + ms; !done(); ) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The users of the push records in the main processed space's journal, in order. */
+  async function pushers(remote: FolderRemote): Promise<string[]> {
+    const root = '.strata/journal/main/processed';
+    const records = (await remote.keys(root)).filter((k) => /^\d+\.json$/.test(k));
+    return Promise.all(records.map(async (k) => JSON.parse(String(await remote.storeRead(`${root}/${k}`))).user as string));
+  }
+
+  it('a second run waits for a first whose scan blocks it for ~18 s, and syncs only after it has ended', async () => {
+    const remote = fileRemote();
+    const wc = workingCopy(remote);
+    for (let i = 0; i < FOLDERS; i++) wc.write(`data/processed/run-${i}/table.csv`, `run ${i}\n`);
+    const first = wc.start(['put-results'], { user: 'ana', env: slowScan(wc) });
+    await until(() => scanning.test(first.output()), 'the first run to start its scan');
+    const second = wc.start(['put-results'], { user: 'ben' });
+    await until(() => /another strata run is active/i.test(second.output()) || second.child.exitCode !== null, 'the second run to say it waits');
+    const [endA, endB] = await Promise.all([first.exited, second.exited]);
+    const [ra, rb] = await Promise.all([first.result, second.result]);
+    const detail = `${describeRun(ra, 'first (slow scan)')}\n${describeRun(rb, 'second')}`;
+    expect(ra.exitCode, `the slow run must finish its push\n${detail}`).toBe(0);
+    expect(rb.exitCode, detail).toBe(0);
+    expect(rb.stderr, detail).toMatch(/Another Strata run is active in this working copy; waiting for it to finish…/);
+    expect(endB.at, `the second run ended before the first\n${detail}`).toBeGreaterThan(endA.at);
+    // Had the second run synced during the first's scan, it would have pushed the 30 new
+    // folders itself. After the first, there is nothing left for it to push.
+    expect(await pushers(remote), detail).toEqual(['ana']);
+    expect(await remote.layer()).toEqual(wc.processed());
+  });
+
+  it('a run whose lock is removed during its scan stops with an error naming the lock, and pushes nothing', async () => {
+    const remote = fileRemote();
+    const wc = workingCopy(remote);
+    for (let i = 0; i < FOLDERS; i++) wc.write(`data/processed/run-${i}/table.csv`, `run ${i}\n`);
+    const running = wc.start(['put-results'], { env: slowScan(wc) });
+    await until(() => scanning.test(running.output()), 'the run to start its scan');
+    fs.rmSync(wc.path('.strata/run.lock'), { recursive: true });
+    const r = await running.result;
+    expect(r.exitCode, describeRun(r)).toBe(1);
+    expect(r.stderr, describeRun(r)).toContain(wc.path('.strata/run.lock'));
+    expect(r.stderr, describeRun(r)).toMatch(/taken over or removed/);
+    expect(await remote.layer(), 'nothing may be pushed without the lock').toEqual({});
+    expect(await pushers(remote)).toEqual([]);
+  });
+});
+
 describe('recycle-clean and a run in progress', () => {
   it('recycle-clean waits for the working copy\'s lock, so it never removes a folder a pull is recycling into', async () => {
-    const { default: fs } = await import('node:fs');
     const remote = fileRemote();
     const wc = workingCopy(remote);
     wc.write('data/_recycle/2026-01-01-000000/processed/old.csv', 'old\n');
