@@ -46,6 +46,7 @@ describe('^C under just', () => {
     expect(code, run.stderr()).not.toBe(0);
     expect(at - sentAt, 'just returned promptly').toBeLessThan(3000);
     expect(run.stderr()).toMatch(/interrupted \(SIGINT\)/);
+    expect(fs.existsSync(ana.path('.strata/run.lock')), 'the lock was released on ^C (else the next run waits 10 s)').toBe(false);
     // The progress list hides the terminal's cursor; Strata gives it back when interrupted.
     const shown = run.stderr();
     if (shown.includes('\x1b[?25l')) expect(shown.lastIndexOf('\x1b[?25h'), 'cursor shown again').toBeGreaterThan(shown.lastIndexOf('\x1b[?25l'));

@@ -181,6 +181,7 @@ describe('one working copy: the lock holds while a scan blocks the run', () => {
     // folders itself. After the first, there is nothing left for it to push.
     expect(await pushers(remote), detail).toEqual(['ana']);
     expect(await remote.layer()).toEqual(wc.processed());
+    expect(fs.existsSync(wc.path('.strata/run.lock')), 'both runs released the lock').toBe(false);
   });
 
   it('a run whose lock is removed during its scan stops with an error naming the lock, and pushes nothing', async () => {
