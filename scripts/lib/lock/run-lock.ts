@@ -63,7 +63,7 @@ export async function holdRunLock(dir: string, say: (m: string) => void): Promis
       case 'failed':
         return refused(Object.assign(new Error(m.message), { code: m.code }));
       case 'lost':
-        return lose(lostError(lockPath, m.message.startsWith('ENOENT') ? 'it was removed' : 'another run took it over'));
+        return lose(lostError(lockPath, lostReason(m.message)));
       case 'released':
         return ended();
     }
@@ -100,6 +100,14 @@ export async function holdRunLock(dir: string, say: (m: string) => void): Promis
       void worker.terminate();
     },
   };
+}
+
+/** lostReason: proper-lockfile's words for a compromised lock, as a user reads them. */
+function lostReason(message: string): string {
+  if (message.startsWith('ENOENT')) return 'it was removed';
+  // The folder's time is not the one this run set: another run found it stale and took it.
+  if (message.startsWith('Unable to update lock')) return 'another run took it over';
+  return `its refresh failed: ${message}`;
 }
 
 function lostError(lockPath: string, why: string): LockLostError {
