@@ -91,7 +91,12 @@ describe('one working copy: two runs are serialized by the lock', () => {
     proxy.faults.push({ match: (r) => r.method === 'PUT' && regionOf(r) === 'us-east-1' && r.path.includes('/processed/f'), action: { type: 'delay', ms: 1500 }, times: Infinity });
     const mark = proxy.log.length;
     const first = wc.start(['put-results'], { env: { AWS_REGION: 'us-east-1', STRATA_TRANSFERS: '1' } });
-    await new Promise((r) => setTimeout(r, 700));
+    // The second starts once the first is talking to the store (it holds the lock by then),
+    // not after a fixed time: on a loaded machine the first may not have the lock yet.
+    for (const end = Date.now() + 30_000; !proxy.log.slice(mark).some((r) => regionOf(r) === 'us-east-1'); ) {
+      if (Date.now() > end) throw new Error('the first run sent no request in 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const second = wc.start(['get-results'], { env: { AWS_REGION: 'eu-west-1' } });
     const [r1, r2] = await Promise.all([first.result, second.result]);
     proxy.faults.length = 0;
