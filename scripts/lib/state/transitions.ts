@@ -183,9 +183,9 @@ function remoteRecord(size: number, tag: string | undefined, digests: Digests): 
   return tag === undefined ? { size, digests } : { size, tag, digests };
 }
 
-function copy(s: SpaceRecord | undefined): SpaceRecord {
+function copy(s: SpaceRecord | undefined, keys = true): SpaceRecord {
   if (!s) return emptySpace();
-  const out: SpaceRecord = { head: s.head, syncedAt: s.syncedAt, remote: new Map(s.remote) };
+  const out: SpaceRecord = { head: s.head, syncedAt: s.syncedAt, remote: keys ? new Map(s.remote) : new Map() };
   if (s.pending) out.pending = s.pending;
   if (s.scopeHeads) out.scopeHeads = { ...s.scopeHeads };
   return out;
@@ -194,9 +194,8 @@ function copy(s: SpaceRecord | undefined): SpaceRecord {
 // The space record with the keys in scope cleared (they are re-filled from this sync); keys
 // outside a scoped sync keep what the last full sync saw.
 function scoped(s: SpaceRecord | undefined, scope: string): SpaceRecord {
-  const out = copy(s);
-  if (!scope) out.remote = new Map();
-  else for (const k of [...out.remote.keys()]) if (k.startsWith(scope + '/')) out.remote.delete(k);
+  const out = copy(s, scope !== '');
+  for (const k of out.remote.keys()) if (k.startsWith(scope + '/')) out.remote.delete(k);
   return out;
 }
 
