@@ -62,6 +62,7 @@ export interface KillPoint {
 
 export const isJournalClaim = (r: ProxiedRequest) => r.method === 'PUT' && /\.strata\/journal\/.*\/\d{10}\.json$/.test(r.path.split('?')[0]);
 export const isDoneRecord = (r: ProxiedRequest) => r.method === 'PUT' && /\.done\.json$/.test(r.path.split('?')[0]);
+export const isHeadPointer = (r: ProxiedRequest) => r.method === 'PUT' && /\.strata\/journal\/.*\/head\.json$/.test(r.path.split('?')[0]);
 export const isDataPut = (name?: string) => (r: ProxiedRequest) =>
   r.method === 'PUT' && /\/datastore\/(branches\/[^?]*\/)?processed\//.test(r.path) && (!name || r.path.split('?')[0].endsWith('/' + name));
 export const isPart = (name: string) => (r: ProxiedRequest) => isDataPut(name)(r) && /[?&]partNumber=/.test(r.path);
@@ -116,6 +117,8 @@ export const killAfterDownloadBytes = (match: (r: ProxiedRequest) => boolean, n:
 export const S3_PUSH_POINTS: KillPoint[] = [
   { name: 'journal claim sent, not yet written', tap: killBefore(isJournalClaim) },
   { name: 'journal claim written, answer not received', tap: killAfterServer(isJournalClaim) },
+  { name: 'head pointer sent, not yet written (the pointer stays one behind)', tap: killBefore(isHeadPointer) },
+  { name: 'head pointer written, answer not received', tap: killAfterServer(isHeadPointer) },
   { name: 'mid-upload of a small file', tap: killBefore(isDataPut('change.csv')) },
   { name: 'mid-multipart upload (4 MiB of parts at the server)', multipart: true, tap: killAfterUploadBytes(isPart('big.bin'), 4 * MiB) },
   { name: 'all parts sent, before CompleteMultipartUpload', multipart: true, tap: killBefore(isComplete('big.bin')) },

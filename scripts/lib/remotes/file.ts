@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { byKey } from '../listing/entry.js';
+import { byteOrder } from '../listing/keys.js';
 import { createDigester, hashFile } from '../listing/digest.js';
 import type { Digests } from '../state/record.js';
 import { setMtime } from '../listing/mtime.js';
@@ -24,6 +25,16 @@ export class FileStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<StoredObject[]> {
+    return this.walk(prefix, () => true);
+  }
+
+  /** Every name is read (one directory read), but only the files after `after` are stat-ed. */
+  async listAfter(prefix: string, after: string): Promise<StoredObject[]> {
+    return this.walk(prefix, (key) => byteOrder(key, after) > 0);
+  }
+
+  /** The files under `prefix` whose relative key `wanted` accepts, each stat-ed for its size and change tag. */
+  private walk(prefix: string, wanted: (key: string) => boolean): StoredObject[] {
     // Synchronous calls, like the local listing: awaiting one stat at a time through the
     // thread pool cost ~90 µs a file (9 s for 100,000) and heaps of short-lived promises. The
     // working-copy lock is refreshed from a thread of its own (lock/), so this cannot starve it.
@@ -39,7 +50,7 @@ export class FileStore implements ObjectStore {
       for (const d of dirents) {
         const key = rel ? `${rel}/${d.name}` : d.name;
         if (d.isDirectory()) walk(path.join(dir, d.name), key);
-        else if (d.isFile() && !d.name.endsWith('.strata-tmp')) {
+        else if (d.isFile() && !d.name.endsWith('.strata-tmp') && wanted(key)) {
           // A file removed while we list (a concurrent push's rename) is simply not there.
           const st = fs.statSync(path.join(dir, d.name), { throwIfNoEntry: false });
           if (st) out.push({ key, size: st.size, tag: changeTag(st), digests: {} });
@@ -166,6 +177,32 @@ export class FileStore implements ObjectStore {
       return await fs.promises.readFile(this.abs(key), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async putText(key: string, body: string): Promise<void> {
+    const dest = this.abs(key);
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    // Written beside and renamed: a reader never sees half of it.
+    const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
+    inFlight.add(tmp);
+    try {
+      await fs.promises.writeFile(tmp, body);
+      await fs.promises.rename(tmp, dest);
+    } catch (e) {
+      await fs.promises.rm(tmp, { force: true });
+      throw e;
+    } finally {
+      inFlight.delete(tmp);
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      return (await fs.promises.stat(this.abs(key))).isFile();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw e;
     }
   }

@@ -2,8 +2,8 @@
 // PREFIX/.strata/journal/<branch>/<layer>/. A push first claims the next sequence number with
 // a create-only write; of two pushers that start from the same head, exactly one claim
 // succeeds, before either moves a byte. A `.done` record beside it marks the push finished.
-// The head of a space is its latest record; `just log` and `just which` read the records back,
-// newest first.
+// The head of a space is its latest record, found from a pointer beside the records
+// (journal-head.ts); `just log` and `just which` read the records back, newest first.
 import pLimit from 'p-limit';
 import { ConflictError } from '../errors.js';
 import { atOrUnder } from '../listing/keys.js';
@@ -11,11 +11,11 @@ import type { Digests } from '../state/record.js';
 import type { PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import type { ObjectStore } from './object-store.js';
+import { doneName, findHead, POINTER_NAME, recordName, recordSeqs, writePointer } from './journal-head.js';
 import type { ChangeRecord, LogEntry } from './types.js';
 
-const SEQ_WIDTH = 10;
-const seqKey = (space: Space, seq: number) => `${space.journalRoot}/${String(seq).padStart(SEQ_WIDTH, '0')}.json`;
-const doneKey = (space: Space, seq: number) => `${space.journalRoot}/${String(seq).padStart(SEQ_WIDTH, '0')}.done.json`;
+const seqKey = (space: Space, seq: number) => `${space.journalRoot}/${recordName(seq)}`;
+const doneKey = (space: Space, seq: number) => `${space.journalRoot}/${doneName(seq)}`;
 
 export interface JournalRecord extends ChangeRecord {
   seq: number;
@@ -53,21 +53,10 @@ const READERS = 8;
 export class Journal {
   constructor(private readonly store: ObjectStore) {}
 
-  /** One listing of the journal: the record numbers, ascending, and which of them are done. */
-  private async seqs(space: Space): Promise<{ seqs: number[]; done: Set<number> }> {
-    const seqs: number[] = [];
-    const done = new Set<number>();
-    for (const { key } of await this.store.list(space.journalRoot)) {
-      const m = /^(\d+)(\.done)?\.json$/.exec(key);
-      if (m) (m[2] ? done.add(Number(m[1])) : seqs.push(Number(m[1])));
-    }
-    return { seqs: seqs.sort((a, b) => a - b), done };
-  }
-
   /** The space's head: its latest sequence number, or null when nothing was ever pushed. */
   async head(space: Space): Promise<string | null> {
-    const { seqs } = await this.seqs(space);
-    return seqs.length ? String(seqs[seqs.length - 1]) : null;
+    const seq = await findHead(this.store, space.journalRoot);
+    return seq === null ? null : String(seq);
   }
 
   /** record describes a push before it starts: who, from which commit, and every change it will make. */
@@ -92,6 +81,11 @@ export class Journal {
         'Run `just status` to see their changes, take them with `just get-results --keep` (your unshared files stay as they are), then push again.',
       );
     }
+  }
+
+  /** point moves the head pointer to a record this push just claimed (journal-head.ts: a hint, so a failure is harmless). */
+  point(space: Space, seq: number, id: string): Promise<void> {
+    return writePointer(this.store, space.journalRoot, seq, id);
   }
 
   /** finish marks a claimed push done, with what it moved and what each written key now holds. */
@@ -122,7 +116,7 @@ export class Journal {
    * done mark each read once), for as long as the caller keeps asking.
    */
   async *newestFirst(space: Space, batch = READERS): AsyncGenerator<JournalEntry> {
-    const { seqs, done } = await this.seqs(space);
+    const { seqs, done } = recordSeqs(await this.store.list(space.journalRoot));
     const limit = pLimit(READERS);
     const read = async (seq: number): Promise<JournalEntry | null> => {
       const [text, doneText] = await Promise.all([this.store.getText(seqKey(space, seq)), done.has(seq) ? this.store.getText(doneKey(space, seq)) : null]);
@@ -146,9 +140,15 @@ export class Journal {
     return out;
   }
 
-  /** keys: every key of the space's journal, for removing the space. */
-  async keys(space: Space): Promise<string[]> {
-    return (await this.store.list(space.journalRoot)).map((f) => `${space.journalRoot}/${f.key}`);
+  /**
+   * remove deletes the space's journal: the head pointer first, so that a journal left
+   * half-removed has no pointer naming a missing record (the listing then finds its head).
+   */
+  async remove(space: Space): Promise<{ key: string; error: string }[]> {
+    const keys = (await this.store.list(space.journalRoot)).map((f) => `${space.journalRoot}/${f.key}`);
+    const pointer = `${space.journalRoot}/${POINTER_NAME}`;
+    const failed = keys.includes(pointer) ? await this.store.delete([pointer]) : [];
+    return failed.length ? failed : this.store.delete(keys.filter((k) => k !== pointer));
   }
 }
 

@@ -72,10 +72,9 @@ export class ObjectBackend implements Backend {
 
   async removeSpace(space: Space): Promise<number> {
     const files = await this.store.list(space.root);
-    const journal = await this.journal.keys(space);
     const failed = await this.store.delete(files.map((f) => `${space.root}/${f.key}`));
     // The journal goes only with all the data: a space left half-removed keeps its history.
-    if (!failed.length) failed.push(...(await this.store.delete(journal)));
+    if (!failed.length) failed.push(...(await this.journal.remove(space)));
     if (failed.length) {
       throw new TransferError(
         `${failed.length} of ${files.length} file(s) of ${space.root}/ could not be removed (the space is only partly removed):\n` + failed.slice(0, 20).map((f) => `    ${f.key}: ${f.error}`).join('\n'),

@@ -27,7 +27,12 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
   await ctx.onClaim?.({ seq, id });
   await journal.claim(space, record);
 
-  const leftovers = await store.cleanup?.(space.root).catch(() => 0);
+  // The head pointer is a hint (journal-head.ts): written beside the cleanup, and a failure
+  // only costs the next lookup of the head a listing of the newer records.
+  const [leftovers] = await Promise.all([
+    store.cleanup?.(space.root).catch(() => 0),
+    journal.point(space, seq, id).catch((e: Error) => ctx.events.info(`the journal's head pointer was not updated (${e.message}); the push goes on`)),
+  ]);
   if (leftovers) ctx.events.info(`removed ${leftovers} unfinished upload(s) left by an interrupted push`);
   const written = new Map<string, Digests>();
   const tags = new Map<string, string>();

@@ -44,6 +44,15 @@ export interface ObjectStore {
   /** Create-only write: false when the key already exists (the compare-and-swap behind the journal). */
   putIfAbsent(key: string, body: string): Promise<boolean>;
   getText(key: string): Promise<string | null>;
+  /** Overwrite a small text object (the journal's head pointer): a reader sees the old text or the new, whole. */
+  putText(key: string, body: string): Promise<void>;
+  /** Whether an object exists (a HEAD on S3, a stat on folders): the journal's probe of one sequence number. */
+  exists(key: string): Promise<boolean>;
+  /**
+   * The objects under `prefix/` whose relative key sorts after `after` (S3's StartAfter), for
+   * the journal's records newer than its head pointer without listing the older ones.
+   */
+  listAfter(prefix: string, after: string): Promise<StoredObject[]>;
   /**
    * Remove what dead pushes left under `prefix`: incomplete multipart uploads (S3), temp files
    * (folders). Called only by the holder of the space's journal claim, so nothing live is touched.

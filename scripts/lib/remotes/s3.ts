@@ -70,6 +70,11 @@ export class S3Store implements ObjectStore {
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  async listAfter(prefix: string, after: string): Promise<StoredObject[]> {
+    const full = prefix ? `${prefix}/` : '';
+    return (await this.listRange(full, full + after, undefined)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
   private async listRange(full: string, after: string | undefined, upTo: string | undefined): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
     let token: string | undefined;
@@ -233,6 +238,21 @@ export class S3Store implements ObjectStore {
     } catch (e) {
       if ((e as Error).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
       throw this.explain(`read s3://${this.bucket}/${key}`, e);
+    }
+  }
+
+  async putText(key: string, body: string): Promise<void> {
+    await this.call(`write s3://${this.bucket}/${key}`, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' })));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((e as Error).name === 'NotFound' || status === 404) return false;
+      throw this.explain(`check s3://${this.bucket}/${key}`, e);
     }
   }
 
