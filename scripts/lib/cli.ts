@@ -30,6 +30,7 @@ const OPTIONS = {
   layer: { type: 'string', value: 'NAME', help: 'only this layer' },
   role: { type: 'string', value: 'ROLE', help: 'analyst or maintainer, for this run (like STRATA_ROLE)' },
   limit: { type: 'string', value: 'N', help: 'at most N pushes per layer (default 20)' },
+  before: { type: 'string', value: 'ID', help: 'only pushes older than this one (its id in `just log`: 42 for #42, or a Hub commit id); the `older:` line gives it' },
   path: { type: 'string', value: 'PATH', help: 'only pushes that changed this file or folder (a local path, e.g. data/processed/plates)' },
   'older-than': { type: 'string', value: 'DAYS', help: 'recycle folders older than DAYS (default 30)' },
   analysts: { type: 'string', value: 'USER[,USER…]', help: 'S3 users (or ARNs) of the analysts' },

@@ -1,6 +1,6 @@
 // The push journal stays cheap as it grows (scripts/lib/remotes/journal-head.ts): the head
-// is found from a pointer checked by two probes — the same requests on a journal of a few
-// pushes and of hundreds. Counted on the
+// is found from a pointer checked by two probes, and `just log`'s page reads only its own
+// records — the same requests on a journal of a few pushes and of hundreds. Counted on the
 // wire for S3 (a proxy in front of the real Ceph RGW) and as file-system calls for folders.
 // Every other state a journal can be left in (no pointer yet, a pointer left behind by a kill
 // or a slower pusher, a pointer naming a record that is gone) must still give the true head.
@@ -117,6 +117,34 @@ describe.each(['file', 's3'] as const)('%s remote: the journal stays cheap', (ki
     expect(long!.bytes).toBeLessThan(short!.bytes + 100);
   });
 
+  it("shows `just log`'s page from its own records only, and the page before it from --before", async () => {
+    const costs = [];
+    for (const n of [30, 600]) {
+      const r = await rig(kind);
+      try {
+        await pushes(r, 1, n, { pointer: true });
+        const c = await r.cost(() => r.backend.log(r.space, { limit: 5 }));
+        expect(c.value.entries.map((e) => e.id)).toEqual([n, n - 1, n - 2, n - 3, n - 4].map((s) => `#${s}`));
+        expect(c.value.older).toBe(String(n - 4));
+        costs.push(c.calls);
+        const next = await r.backend.log(r.space, { limit: 5, before: c.value.older! });
+        expect(next.entries.map((e) => e.id)).toEqual([n - 5, n - 6, n - 7, n - 8, n - 9].map((s) => `#${s}`));
+        // The oldest page ends the history: nothing older to offer.
+        const last = await r.backend.log(r.space, { limit: 5, before: '4' });
+        expect(last.entries.map((e) => e.id)).toEqual(['#3', '#2', '#1']);
+        expect(last.older).toBeNull();
+        // Narrowed to a folder: only the pushes that changed it, newest first.
+        const narrowed = await r.backend.log(r.space, { limit: 3, path: 'run-0' });
+        expect(narrowed.entries.map((e) => Number(e.id.slice(1)) % 7)).toEqual([0, 0, 0]);
+      } finally {
+        await r.stop();
+      }
+    }
+    // The head, then six records and their done marks (one more than the page says whether there is an older page).
+    expect(costs[1]).toBe(costs[0]);
+    expect(costs[1]).toBeLessThanOrEqual(3 + 2 * 6);
+  });
+
   it('finds the true head however the pointer was left, and the next push writes it', async () => {
     const r = await rig(kind);
     try {
@@ -151,6 +179,23 @@ describe.each(['file', 's3'] as const)('%s remote: the journal stays cheap', (ki
       // Not a pointer Strata wrote: the same.
       await r.store.putText(`${r.space.journalRoot}/head.json`, '{"seq": "forty"');
       expect(await r.backend.head(r.space)).toBe('45');
+
+      // The log reads across the record nobody finished and the pointer's state alike.
+      const page = await r.backend.log(r.space, { limit: 3 });
+      expect(page.entries.map((e) => `${e.id} ${e.status}`)).toEqual(['#45 interrupted', '#44 done', '#43 done']);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('reads the history across a run of missing records (a journal cut by hand) from one listing', async () => {
+    const r = await rig(kind);
+    try {
+      await pushes(r, 1, 3);
+      await pushes(r, 40, 42, { pointer: true });
+      const page = await r.backend.log(r.space, { limit: 10 });
+      expect(page.entries.map((e) => e.id)).toEqual(['#42', '#41', '#40', '#3', '#2', '#1']);
+      expect(page.older).toBeNull();
     } finally {
       await r.stop();
     }

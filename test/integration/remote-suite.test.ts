@@ -163,11 +163,52 @@ describe.each(kinds)('remote: $name', (kind) => {
     const layer = layerByName(ctx.config, 'processed');
     const space = spaceFor(layer, 'main', 'main');
     const backend = await openBackend(space.remote, ctx.config);
-    const log = (await backend.log(space, 10)).filter((l) => l.recipe === 'test');
+    const log = (await backend.log(space, { limit: 10 })).entries.filter((l) => l.recipe === 'test');
     expect(log).toHaveLength(2);
     if (kind.name !== 'hf') expect(log.map((l) => l.id)).toEqual(['#2', '#1']);
     expect(log[0].gitSha).toBe(a.git('rev-parse', 'HEAD'));
     expect(log[0]).toMatchObject({ status: 'done', uploaded: 1, recipe: 'test', layer: 'processed' });
+  });
+});
+
+describe.each(kinds)('remote: $name, history pages', (kind) => {
+  it('pages the history: --before continues where a page ended, narrowed to a path or not', async () => {
+    const remote = await kind.remote();
+    const a = workingCopy(remote);
+    for (const [i, run] of ['run-a', 'run-b', 'run-a'].entries()) {
+      a.write(`data/processed/${run}/${i}.csv`, `${i}`);
+      await a.pushLayer();
+    }
+    const ctx = await a.open();
+    const space = spaceFor(layerByName(ctx.config, 'processed'), 'main', 'main');
+    const backend = await openBackend(space.remote, ctx.config);
+    const ours = (entries: { recipe: string }[]) => entries.filter((e) => e.recipe === 'test');
+
+    const newest = await backend.log(space, { limit: 2 });
+    expect(newest.entries).toHaveLength(2);
+    expect(newest.older).not.toBeNull();
+    const rest = await backend.log(space, { limit: 10, before: newest.older! });
+    // Three pushes, each on exactly one page (the Hub's first commit, made with the repo, is no push).
+    const ids = [...newest.entries, ...rest.entries].map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ours([...newest.entries, ...rest.entries])).toHaveLength(3);
+    expect(rest.older).toBeNull();
+
+    // The id as `just log` shows it works too (a short commit id on the Hub).
+    const again = await backend.log(space, { limit: 10, before: newest.entries[1]!.id });
+    expect(again.entries.map((e) => e.id)).toEqual(rest.entries.map((e) => e.id));
+
+    // Narrowed to run-a/: the newest push that changed it, then the one before.
+    const first = await backend.log(space, { limit: 1, path: 'run-a' });
+    expect(first.entries).toHaveLength(1);
+    const second = await backend.log(space, { limit: 1, path: 'run-a', before: first.older! });
+    expect(second.entries).toHaveLength(1);
+    expect(second.entries[0]!.id).not.toBe(first.entries[0]!.id);
+    expect(ids.indexOf(second.entries[0]!.id)).toBe(2);
+    expect(ids.indexOf(first.entries[0]!.id)).toBe(0);
+
+    // An id of the other kind of remote is refused by name.
+    await expect(backend.log(space, { limit: 1, before: kind.name === 'hf' ? '#2' : 'cafe1234' })).rejects.toThrow(/--before/);
   });
 });
 

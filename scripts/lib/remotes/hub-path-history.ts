@@ -1,13 +1,15 @@
-// The Hub's history of paths: which commit last changed each file (`just which`) and the
-// commits that changed a file or folder (`just log --path`). The Hub knows each path's last
+// The Hub's history: a page of a branch's commits (`just log`, older pages from a commit
+// id), which commit last changed each file (`just which`) and the commits that changed a
+// file or folder (`just log --path`). The Hub knows each path's last
 // commit at any revision (paths-info with expand); a commit's message is Strata's record of
 // the push (who, which git commit, branch, recipe), read back with parseCommit.
 import { listCommits, pathsInfo, type CommitData } from '@huggingface/hub';
 import pLimit from 'p-limit';
+import { StrataError } from '../errors.js';
 import type { Entry } from '../listing/entry.js';
 import { isStrataCommit, parseCommit } from './hub-commit-message.js';
 import type { HubRepo } from './hub-repo.js';
-import type { LogEntry, Origin } from './types.js';
+import type { LogEntry, LogPage, LogQuery, Origin } from './types.js';
 
 /** Paths per paths-info request: looking up last commits is costly for the Hub, which pages such tree listings at 50. */
 const PATHS_PER_REQUEST = 50;
@@ -20,7 +22,7 @@ const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 async function firstCommits(hub: HubRepo, revision: string, n: number): Promise<CommitData[]> {
   const out: CommitData[] = [];
   if (n < 1) return out;
-  for await (const c of listCommits({ repo: hub.repo, revision, batchSize: n, ...hub.credentials() })) {
+  for await (const c of listCommits({ repo: hub.repo, revision, batchSize: Math.min(n, COMMITS_PAGE), ...hub.credentials() })) {
     out.push(c);
     if (out.length >= n) break;
   }
@@ -77,30 +79,73 @@ export async function hubOrigins(hub: HubRepo, head: string | null, root: string
   return out;
 }
 
+/** hubLog: a page of the commits on `branch`, newest first (or older than `before`): one page of the Hub's commit listing. */
+export async function hubLog(hub: HubRepo, branch: string, root: string, query: LogQuery): Promise<LogPage> {
+  if (query.path !== undefined) return hubPathLog(hub, branch, root, query.path, query);
+  const skip = query.before === undefined ? 0 : 1;
+  const commits: CommitData[] = [];
+  try {
+    // From `before` itself (a commit id lists its own history), which is then left out.
+    const from = query.before === undefined ? encodeURIComponent(branch) : await commitOf(hub, branch, query.before);
+    // One more than the page: it says whether there is an older page.
+    commits.push(...(await firstCommits(hub, from, query.limit + 1 + skip)));
+  } catch (e) {
+    if (e instanceof StrataError) throw e;
+    if (statusOf(e) === 404) return { entries: [], older: null };
+    throw hub.explain(`read the history of ${hub.remote.url}@${branch}`, e);
+  }
+  const page = commits.slice(skip);
+  const shown = page.slice(0, query.limit);
+  return { entries: shown.map((c) => asOrigin(c).push!), older: page.length > query.limit ? shown[shown.length - 1]!.oid : null };
+}
+
 /**
- * hubPathLog: the newest `limit` commits on `branch` that changed `path` (a file or folder,
- * layer-relative; '' for the whole layer). The Hub lists no history by path, so it is
- * followed back: the path's last commit at the branch head, then its last commit at that
- * commit's parent, and so on — two requests a line. Through a merge, the line followed is
- * the one the Hub lists next. A path no longer at the branch head shows no history.
+ * hubPathLog: the newest `limit` commits on `branch` (or older than `before`) that changed
+ * `path` (a file or folder, layer-relative; '' for the whole layer). The Hub lists no history
+ * by path, so it is followed back: the path's last commit at the branch head, then its last
+ * commit at that commit's parent, and so on — two requests a line. Through a merge, the line
+ * followed is the one the Hub lists next. A path no longer at the branch head shows no history.
  */
-export async function hubPathLog(hub: HubRepo, branch: string, root: string, path: string, limit: number): Promise<LogEntry[]> {
+async function hubPathLog(hub: HubRepo, branch: string, root: string, path: string, query: LogQuery): Promise<LogPage> {
   const target = path ? `${root}/${path}` : root;
   const out: LogEntry[] = [];
-  let revision = branch;
+  let revision: string | undefined = branch;
+  let last: string | null = null;
   try {
-    while (out.length < limit) {
+    if (query.before !== undefined) revision = (await firstCommits(hub, await commitOf(hub, branch, query.before), 2))[1]?.oid;
+    while (revision && out.length < query.limit) {
       const [info] = await pathsInfo({ repo: hub.repo, revision, paths: [target], expand: true, ...hub.credentials() });
       if (!info?.lastCommit) break;
       const [commit, parent] = await firstCommits(hub, info.lastCommit.id, 2);
       if (!commit) break;
       out.push(asOrigin(commit).push!);
-      if (!parent) break;
-      revision = parent.oid;
+      last = commit.oid;
+      revision = parent?.oid;
     }
   } catch (e) {
-    if (statusOf(e) === 404 && !out.length) return [];
+    if (e instanceof StrataError) throw e;
+    if (statusOf(e) === 404 && !out.length) return { entries: [], older: null };
     throw hub.explain(`read the history of ${target} on ${hub.remote.url}@${branch}`, e);
   }
-  return out;
+  // A full page with history left before it offers the next; finding one more would cost two requests a line.
+  return { entries: out, older: out.length >= query.limit && revision ? last : null };
+}
+
+/**
+ * commitOf reads `--before` on the Hub: a whole commit id as it is; a short one (as `just log`
+ * shows it) looked for in the branch's history, a page of 100 commits a request.
+ */
+async function commitOf(hub: HubRepo, branch: string, before: string): Promise<string> {
+  const id = before.trim().toLowerCase();
+  if (/^[0-9a-f]{40}$/.test(id)) return id;
+  if (/^[0-9a-f]{4,39}$/.test(id)) {
+    for await (const c of listCommits({ repo: hub.repo, revision: encodeURIComponent(branch), batchSize: COMMITS_PAGE, ...hub.credentials() })) {
+      if (c.oid.startsWith(id)) return c.oid;
+    }
+  }
+  throw new StrataError(
+    `--before ${before} names no commit on branch "${branch}" of ${hub.remote.url}.`,
+    'Give a commit id from `just log` (the `older:` line names the whole id), e.g. --before 1a2b3c4d.',
+    2,
+  );
 }

@@ -13,13 +13,13 @@ import { ConflictError, StrataError } from '../errors.js';
 import type { Entry } from '../listing/entry.js';
 import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
-import { parseCommit, pushIdLine } from './hub-commit-message.js';
-import { hubOrigins, hubPathLog } from './hub-path-history.js';
+import { pushIdLine } from './hub-commit-message.js';
+import { hubLog, hubOrigins } from './hub-path-history.js';
 import { commitPlan } from './hub-push.js';
 import { HubRepo, type HubUrl } from './hub-repo.js';
 import { lastChangeMs, readTimes, type Times } from './hub-times.js';
 import { HubVersions } from './hub-versions.js';
-import type { Backend, Baseline, LogEntry, Origin, PushContext, PushResult, RemoteListing, RemoteRead } from './types.js';
+import type { Backend, Baseline, LogPage, LogQuery, Origin, PushContext, PushResult, RemoteListing, RemoteRead } from './types.js';
 
 export class HubBackend implements Backend {
   readonly kind = 'hf' as const;
@@ -135,19 +135,8 @@ export class HubBackend implements Backend {
     return base;
   }
 
-  async log(space: Space, limit: number, path?: string): Promise<LogEntry[]> {
-    if (path !== undefined) return hubPathLog(this.hub, space.branch, space.root, path, limit);
-    const out: LogEntry[] = [];
-    try {
-      for await (const c of listCommits({ repo: this.hub.repo, revision: encodeURIComponent(space.branch), batchSize: Math.min(limit, 100), ...this.hub.credentials() })) {
-        out.push(parseCommit(c.oid, c.title, c.message, c.date, c.authors.map((a) => a.username).join(', ')));
-        if (out.length >= limit) break;
-      }
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return [];
-      throw this.hub.explain(`read the history of ${this.remote.url}@${space.branch}`, e);
-    }
-    return out;
+  log(space: Space, query: LogQuery): Promise<LogPage> {
+    return hubLog(this.hub, space.branch, space.root, query);
   }
 
   /** The commit that last changed each file, as the Hub knows it at `head`. */

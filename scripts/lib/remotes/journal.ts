@@ -3,16 +3,17 @@
 // a create-only write; of two pushers that start from the same head, exactly one claim
 // succeeds, before either moves a byte. A `.done` record beside it marks the push finished.
 // The head of a space is its latest record, found from a pointer beside the records
-// (journal-head.ts); `just log` and `just which` read the records back, newest first.
+// (journal-head.ts); `just log` and `just which` read the records back from it by number,
+// newest first, a page at a time, never listing the whole journal.
 import pLimit from 'p-limit';
-import { ConflictError } from '../errors.js';
+import { ConflictError, StrataError } from '../errors.js';
 import { atOrUnder } from '../listing/keys.js';
 import type { Digests } from '../state/record.js';
 import type { PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import type { ObjectStore } from './object-store.js';
 import { doneName, findHead, POINTER_NAME, recordName, recordSeqs, writePointer } from './journal-head.js';
-import type { ChangeRecord, LogEntry } from './types.js';
+import type { ChangeRecord, LogEntry, LogPage, LogQuery } from './types.js';
 
 const seqKey = (space: Space, seq: number) => `${space.journalRoot}/${recordName(seq)}`;
 const doneKey = (space: Space, seq: number) => `${space.journalRoot}/${doneName(seq)}`;
@@ -111,33 +112,63 @@ export class Journal {
     return !!text && (JSON.parse(text) as JournalRecord).id === pending.id;
   }
 
+  /** read: one push, its record and done mark read at once (null when the record is not there). */
+  private async read(space: Space, seq: number): Promise<JournalEntry | null> {
+    const [text, doneText] = await Promise.all([this.store.getText(seqKey(space, seq)), this.store.getText(doneKey(space, seq))]);
+    return text ? { record: JSON.parse(text) as JournalRecord, done: doneText ? (JSON.parse(doneText) as JournalDone) : null } : null;
+  }
+
   /**
-   * newestFirst reads the space's pushes back from the newest, READERS at a time (record and
-   * done mark each read once), for as long as the caller keeps asking.
+   * newestFirst reads the space's pushes back from the newest (or from `head`, or from the
+   * one before `below`), by number, `batch` at a time (READERS requests in flight), for as long as the
+   * caller keeps asking: a page of the newest costs the head and that page, whatever the
+   * journal's length.
    */
-  async *newestFirst(space: Space, batch = READERS): AsyncGenerator<JournalEntry> {
-    const { seqs, done } = recordSeqs(await this.store.list(space.journalRoot));
+  async *newestFirst(space: Space, opts: { head?: string | null; below?: number; batch?: number } = {}): AsyncGenerator<JournalEntry> {
+    // A head the caller already read (`just which` planned against it) is not looked up again.
+    const head = opts.head !== undefined ? (opts.head === null ? null : Number(opts.head)) : await findHead(this.store, space.journalRoot);
+    if (head === null) return;
+    const batch = opts.batch ?? READERS;
     const limit = pLimit(READERS);
-    const read = async (seq: number): Promise<JournalEntry | null> => {
-      const [text, doneText] = await Promise.all([this.store.getText(seqKey(space, seq)), done.has(seq) ? this.store.getText(doneKey(space, seq)) : null]);
-      return text ? { record: JSON.parse(text) as JournalRecord, done: doneText ? (JSON.parse(doneText) as JournalDone) : null } : null;
-    };
-    for (let end = seqs.length; end > 0; end -= batch) {
-      const page = await Promise.all(seqs.slice(Math.max(0, end - batch), end).reverse().map((seq) => limit(() => read(seq))));
+    let top = Math.min(head, (opts.below ?? Infinity) - 1);
+    // Set when a whole batch of numbers was missing: then the listing says which records are left.
+    let listed: number[] | null = null;
+    while (top >= 1) {
+      const seqs = listed ? listed.filter((s) => s <= top).slice(-batch).reverse() : Array.from({ length: Math.min(batch, top) }, (_, i) => top - i);
+      if (!seqs.length) return;
+      const page = await Promise.all(seqs.map((seq) => limit(() => this.read(space, seq))));
+      if (!listed && page.every((e) => e === null)) {
+        // NOTE: Strata numbers records without gaps; a run of missing ones means records were
+        // removed by hand or a space was partly removed. Reading on by number could cost a
+        // request per missing record, so the rest is read from one listing.
+        listed = recordSeqs(await this.store.list(space.journalRoot)).seqs;
+        continue;
+      }
       for (const entry of page) if (entry) yield entry;
+      top = seqs[seqs.length - 1]! - 1;
     }
   }
 
-  /** log: the newest `limit` pushes, or with `path` the newest that put, copied or deleted a key at or under it. */
-  async log(space: Space, limit: number, path?: string): Promise<LogEntry[]> {
-    const out: LogEntry[] = [];
-    // Unnarrowed, exactly `limit` records are wanted: one page of them.
-    for await (const entry of this.newestFirst(space, path === undefined ? limit : READERS * 2)) {
-      if (path !== undefined && !entry.record.changes.some((c) => atOrUnder(c.key, path))) continue;
-      out.push(logEntry(entry));
-      if (out.length >= limit) break;
+  /**
+   * log: the newest `limit` pushes (older than `before`, a number `just log` showed), or with
+   * `path` the newest that put, copied or deleted a key at or under it; `older` is what
+   * `--before` takes to show the next page, null when there is nothing older to show.
+   */
+  async log(space: Space, query: LogQuery): Promise<LogPage> {
+    const below = query.before === undefined ? undefined : journalNumber(query.before);
+    // Unnarrowed, one more than the page is read: it says whether there is an older page.
+    const wanted = query.path === undefined ? query.limit + 1 : query.limit;
+    const found: JournalEntry[] = [];
+    for await (const entry of this.newestFirst(space, { below, batch: query.path === undefined ? wanted : READERS * 2 })) {
+      if (query.path !== undefined && !entry.record.changes.some((c) => atOrUnder(c.key, query.path!))) continue;
+      found.push(entry);
+      if (found.length >= wanted) break;
     }
-    return out;
+    const shown = found.slice(0, query.limit);
+    const last = shown[shown.length - 1]?.record.seq;
+    // Narrowed, finding one more could mean reading the rest of the journal: a full page offers the next.
+    const more = query.path === undefined ? found.length > query.limit : shown.length === query.limit && last! > 1;
+    return { entries: shown.map(logEntry), older: more ? String(last) : null };
   }
 
   /**
@@ -150,6 +181,15 @@ export class Journal {
     const failed = keys.includes(pointer) ? await this.store.delete([pointer]) : [];
     return failed.length ? failed : this.store.delete(keys.filter((k) => k !== pointer));
   }
+}
+
+/** journalNumber reads `--before`: a record number as `just log` shows it (42 or #42). */
+function journalNumber(before: string): number {
+  const m = /^#?(\d+)$/.exec(before.trim());
+  if (!m || Number(m[1]) < 1) {
+    throw new StrataError(`--before ${before} is not a push number: on S3 and shared folders a push is a number (\`just log\` shows #42).`, 'Give the number from the `older:` line of `just log`, e.g. --before 42.', 2);
+  }
+  return Number(m[1]);
 }
 
 /** logEntry is one push as a history line (`just log`, `just which`). */

@@ -11,7 +11,7 @@ import { Journal } from './journal.js';
 import { journalOrigins } from './journal-origins.js';
 import { pushObjects } from './object-push.js';
 import type { ObjectStore } from './object-store.js';
-import type { Backend, Baseline, LogEntry, Origin, PushContext, PushResult, RemoteListing } from './types.js';
+import type { Backend, Baseline, LogPage, LogQuery, Origin, PushContext, PushResult, RemoteListing } from './types.js';
 
 export class ObjectBackend implements Backend {
   private readonly journal: Journal;
@@ -56,13 +56,13 @@ export class ObjectBackend implements Backend {
     return pushObjects(this.store, this.journal, space, plan, ctx);
   }
 
-  log(space: Space, limit: number, path?: string): Promise<LogEntry[]> {
-    return this.journal.log(space, limit, path);
+  log(space: Space, query: LogQuery): Promise<LogPage> {
+    return this.journal.log(space, query);
   }
 
   /** The journal, newest first, as far as it takes to name the push behind every file. */
-  origins(space: Space, _head: string | null, files: readonly Entry[]): Promise<Map<string, Origin>> {
-    return journalOrigins(this.journal.newestFirst(space), files, (file) => this.remoteDigests(space, file));
+  origins(space: Space, head: string | null, files: readonly Entry[]): Promise<Map<string, Origin>> {
+    return journalOrigins(this.journal.newestFirst(space, { head }), files, (file) => this.remoteDigests(space, file));
   }
 
   /** ownsHead: the journal record at the head is this working copy's unfinished claim. */

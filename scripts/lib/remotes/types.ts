@@ -46,6 +46,22 @@ export interface LogEntry extends ChangeRecord {
   bytes: number;
 }
 
+/** What `just log` asks a backend for: a page of its history. */
+export interface LogQuery {
+  /** At most this many pushes. */
+  limit: number;
+  /** Only pushes that changed a key at or under this layer-relative path ('' for all). */
+  path?: string;
+  /** Only pushes older than this one: a page's `older`, or an id `just log` showed. */
+  before?: string;
+}
+
+/** One page of history, newest first, and what `before` takes to show the page after it (null at the end). */
+export interface LogPage {
+  entries: LogEntry[];
+  older: string | null;
+}
+
 /**
  * Which push made the content a space holds at one key (`just which`): a journal record (S3,
  * folders) or a Hub commit. `foreign` says when no Strata push wrote that content.
@@ -165,8 +181,11 @@ export interface Backend {
   /** Content hashes of a remote file whose listing carries none (plain folders). */
   remoteDigests?(space: Space, entry: Entry): Promise<Digests>;
   push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult>;
-  /** The newest `limit` pushes; with `path` (layer-relative, '' for all), only those that changed a file at or under it. */
-  log(space: Space, limit: number, path?: string): Promise<LogEntry[]>;
+  /**
+   * A page of the newest pushes (LogQuery): never the whole history to show its newest end. On
+   * S3 and folders the head and one record per push shown; on the Hub one page of commits.
+   */
+  log(space: Space, query: LogQuery): Promise<LogPage>;
   /**
    * For each of `files` (entries of the space's listing at `head`), the push that made the
    * content it holds. The history is read once for all of them, never once per file.
