@@ -13,7 +13,7 @@ import type { Digests } from '../state/record.js';
 import { setMtime } from '../listing/mtime.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { inFlight } from '../apply/in-flight.js';
-import type { ObjectStore, PutOptions, StoredObject } from './object-store.js';
+import type { CopyOptions, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 import type { RemoteRead } from './types.js';
 
 export class FileStore implements ObjectStore {
@@ -102,7 +102,7 @@ export class FileStore implements ObjectStore {
     return { digests: digester.digests(), tag: changeTag(st) };
   }
 
-  async copy(from: string, to: string, _meta: Record<string, string>, mtimeMs?: number): Promise<void> {
+  async copy(from: string, to: string, opts: CopyOptions): Promise<{ tag: string }> {
     const dest = this.abs(to);
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });
     const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
@@ -110,11 +110,12 @@ export class FileStore implements ObjectStore {
     try {
       await fs.promises.copyFile(this.abs(from), tmp);
       // A copy is the same file: it keeps the source's time.
-      await setMtime(tmp, mtimeMs ?? (await fs.promises.stat(this.abs(from))).mtimeMs);
+      await setMtime(tmp, opts.mtimeMs ?? (await fs.promises.stat(this.abs(from))).mtimeMs);
       await fs.promises.rename(tmp, dest);
     } finally {
       inFlight.delete(tmp);
     }
+    return { tag: changeTag(await fs.promises.stat(dest)) };
   }
 
   async delete(keys: string[]) {

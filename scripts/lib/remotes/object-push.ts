@@ -46,8 +46,9 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
       const key = `${space.root}/${item.key}`;
       let digests: Digests;
       if (item.kind === 'copy') {
-        await store.copy(`${ctx.seedSpace!.root}/${item.from!.name ?? item.from!.key}`, key, meta, item.local?.mtimeMs);
-        digests = { ...item.from!.digests, ...item.local!.digests };
+        const copied = await store.copy(`${ctx.seedSpace!.root}/${item.from!.name ?? item.from!.key}`, key, { meta, mtimeMs: item.local?.mtimeMs, size: item.from!.size });
+        digests = { ...item.from!.digests, ...item.local!.digests, ...copied.digests };
+        if (copied.tag) tags.set(item.key, copied.tag);
       } else {
         const file = path.join(ctx.localRoot, ...(item.local!.name ?? item.key).split('/'));
         const stored = await store.put(key, file, { size: item.local!.size, mtimeMs: item.local!.mtimeMs!, meta, onBytes: (n) => ctx.events.bytes(n) });

@@ -26,6 +26,15 @@ export interface PutOptions {
   onBytes?: (n: number) => void;
 }
 
+export interface CopyOptions {
+  /** Metadata of the copy (S3 user metadata): which commit made it. */
+  meta: Record<string, string>;
+  /** The time to keep with the copy (a copy is the same file: the source's time); the source's own when absent. */
+  mtimeMs?: number;
+  /** The source's size, when the caller knows it from a listing (S3: above 5 GiB a copy goes in parts). */
+  size?: number;
+}
+
 export interface ObjectStore {
   readonly kind: 's3' | 'file';
   /**
@@ -37,9 +46,13 @@ export interface ObjectStore {
   read(key: string): Promise<RemoteRead>;
   /** Upload a local file; returns the digests of what was stored (verified against the server's) and its new change tag. */
   put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag?: string }>;
-  /** Copy inside the store, no bytes through this machine. */
-  /** `mtimeMs`: the time to keep with the copy (a copy is the same file: the source's time). */
-  copy(from: string, to: string, meta: Record<string, string>, mtimeMs?: number): Promise<void>;
+  /**
+   * Copy inside the store, no bytes through this machine. Returns the copy's change tag where
+   * the store answers one (S3: its ETag, which a copy in parts does not share with the source),
+   * and a digest of the content the tag stands for when the source's listing had none (a
+   * copy in parts: its multipart ETag).
+   */
+  copy(from: string, to: string, opts: CopyOptions): Promise<{ tag?: string; digests?: Digests }>;
   delete(keys: string[]): Promise<{ key: string; error: string }[]>;
   /** Create-only write: false when the key already exists (the compare-and-swap behind the journal). */
   putIfAbsent(key: string, body: string): Promise<boolean>;

@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
-  CopyObjectCommand,
   ListMultipartUploadsCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -19,7 +18,8 @@ import { createDigester, etagDigests } from '../listing/digest.js';
 import type { Digests } from '../state/record.js';
 import { httpDateMs, mtimeMeta, MTIME_META, parseMtimeMeta } from '../listing/mtime.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
-import { SMALL_FILE, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
+import { SMALL_FILE, type CopyOptions, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
+import { COPY_LIMITS, s3Copy, type CopyLimits, type CopyResult } from './s3-copy.js';
 import { connectS3, explainS3Error, type S3Connection } from './s3-client.js';
 import type { RemoteRead } from './types.js';
 import { S3Http, type ListPage } from './s3-http.js';
@@ -38,6 +38,8 @@ export class S3Store implements ObjectStore {
   private readonly connection: S3Connection;
   /** Plain signed requests for listing pages and single-request GETs and PUTs (an explicit endpoint only; see s3-http.ts). */
   private readonly http: S3Http | undefined;
+  /** Where a copy inside the store goes in parts (s3-copy.ts); lowered by tests to copy small objects in parts. */
+  copyLimits: CopyLimits = COPY_LIMITS;
   constructor(
     readonly bucket: string,
     env: Record<string, string | undefined>,
@@ -181,12 +183,8 @@ export class S3Store implements ObjectStore {
     return { digests, tag: etag || expected! };
   }
 
-  async copy(from: string, to: string, meta: Record<string, string>, mtimeMs?: number): Promise<void> {
-    const source = `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
-    const Metadata = mtimeMs === undefined ? meta : { ...meta, [MTIME_META]: mtimeMeta(mtimeMs) };
-    await this.call(`copy s3://${this.bucket}/${from}`, () =>
-      this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: source, MetadataDirective: 'REPLACE', Metadata })),
-    );
+  async copy(from: string, to: string, opts: CopyOptions): Promise<CopyResult> {
+    return this.call(`copy s3://${this.bucket}/${from}`, () => s3Copy(this.client, this.bucket, from, to, opts, this.copyLimits));
   }
 
   async delete(keys: string[]) {
