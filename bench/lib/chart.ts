@@ -13,6 +13,8 @@ export const PEER_COLORS: Record<string, string> = {
   rclone: '#3465a4',
   'rclone --checksum': '#729fcf',
   aws: '#ed7d31',
+  'rclone-current': '#4e9a06',
+  s5cmd: '#75507b',
   raw: '#787878',
 };
 const OTHER_PEER = '#969696';
@@ -50,8 +52,13 @@ const text = (x: number, y: number, s: string, attrs: Attrs = {}) => tag('text',
  */
 const textWidth = (s: string, size: number) => [...s].length * size * 0.6;
 
-/** ratioChart draws the groups as horizontal bars around 1 on a log scale and returns the SVG document. */
-export function ratioChart(title: string, groups: ChartGroup[], footnote: string): string {
+/**
+ * ratioChart draws the groups as horizontal bars around 1 on a log scale and returns the SVG
+ * document. `names` gives a peer's words in titles and the legend (default: the peer as given;
+ * `raw` is the raw SDK).
+ */
+export function ratioChart(title: string, groups: ChartGroup[], footnote: string, names: Record<string, string> = {}, subtitle = 'Left of 1 = Strata faster. Red tick = goal (vs rclone; vs raw SDK for 6a, 6b).'): string {
+  const nameOf = (peer: string) => names[peer] ?? (peer === 'raw' ? 'raw SDK' : peer);
   const size = 14;
   const small = 13;
   const labelW = Math.max(0, ...groups.map((g) => textWidth(g.label, size))) + 40;
@@ -73,7 +80,7 @@ export function ratioChart(title: string, groups: ChartGroup[], footnote: string
 
   const out: string[] = [];
   out.push(text(20, 28, title, { 'font-size': 17, 'font-weight': 'bold', fill: INK }));
-  out.push(text(20, 52, 'Left of 1 = Strata faster. Red tick = goal (vs rclone; vs raw SDK for 6a, 6b).', { 'font-size': small, fill: MUTED }));
+  out.push(text(20, 52, subtitle, { 'font-size': small, fill: MUTED }));
 
   // Grid lines at 1-2-5 steps, their values under the plot.
   const ticks: number[] = [];
@@ -94,7 +101,7 @@ export function ratioChart(title: string, groups: ChartGroup[], footnote: string
     const values: string[] = [];
     for (const b of g.bars) {
       const xr = xOf(b.ratio);
-      const peer = b.peer === 'raw' ? 'raw SDK' : b.peer;
+      const peer = nameOf(b.peer);
       const v = b.ratio >= 10 ? b.ratio.toFixed(0) : b.ratio.toFixed(2);
       bars.push(
         tag(
@@ -118,7 +125,7 @@ export function ratioChart(title: string, groups: ChartGroup[], footnote: string
   let ly = axisY + 58;
   for (const [peer, color] of Object.entries(PEER_COLORS)) {
     if (!groups.some((g) => g.bars.some((b) => b.peer === peer))) continue;
-    const label = `Strata ÷ ${peer === 'raw' ? 'raw SDK' : peer}`;
+    const label = `Strata ÷ ${nameOf(peer)}`;
     const entryW = 20 + textWidth(label, small);
     if (lx + entryW > w - 10) {
       lx = 20;
