@@ -44,8 +44,8 @@ local-hub *args: _tools
 _tools: build
     npx tsc -p bench/tsconfig.json
 
-# Benchmark Strata against rclone and the AWS CLI on a local Ceph S3 (docs/performance.md; --quick: a 2-minute smoke run, --help: options)
+# Benchmark Strata against rclone (Debian's and today's), s5cmd and the AWS CLI on a local Ceph S3 and a folder remote (docs/performance.md; --quick: a smoke run, --help: options)
 [group('develop')]
 [positional-arguments]
 bench *args: _tools
-    node bench/out/bench/run.js "$@"
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node bench/out/bench/run.js "$@"

