@@ -131,7 +131,7 @@ try {
     const cpu0 = serverCpu(server.pids);
     const logFile = path.join(logs, `${String(samples.length + 1).padStart(3, '0')}-${workload}-${tool.replace(/\W+/g, '_')}-r${rep}.log`);
     const cost: Cost = await measure({ ...c, logFile });
-    const requests = await rgw.since(mark);
+    const requests = await rgw.since(mark, opts.keep ? logFile.replace(/\.log$/, '.rgw.log') : undefined);
     const sample: Sample = { workload, tool, rep, ...cost, requests, serverCpu: serverCpu(server.pids) - cpu0, logFile };
     if (cost.exitCode === 0 && verify) sample.problem = verify() ?? undefined;
     if (cost.exitCode !== 0) sample.problem = `exit ${cost.exitCode}: ${fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')}`;

@@ -68,7 +68,8 @@ export const USAGE = `just bench [options]
                      --quick: bench/out/performance-quick.md and bench/out/results-quick.json)
   --render           measure nothing: re-render the report from the kept results
   --work DIR         scratch folder (default: the system temp folder)
-  --keep             keep the scratch folder (data, projects, logs)
+  --keep             keep the scratch folder (data, projects, logs; beside each run's log, the
+                     server's access-log lines of its requests: times and latencies)
   --cpu-prof         run Strata under node --cpu-prof (profiles in bench/out/profiles; timings then
                      include the profiler, so the report goes to bench/out)`;
 

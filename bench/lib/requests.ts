@@ -46,7 +46,7 @@ export class RgwLog {
    * since counts the requests logged after `offset`. The log is written by a background
    * thread, so first wait (up to 3 s) until it has stopped growing for 200 ms.
    */
-  async since(offset: number): Promise<Requests> {
+  async since(offset: number, copyTo?: string): Promise<Requests> {
     let size = this.mark();
     for (let waited = 0; waited < 3000; waited += 200) {
       await new Promise((r) => setTimeout(r, 200));
@@ -57,6 +57,11 @@ export class RgwLog {
     const out: Requests = { total: 0, byKind: {}, errors: 0 };
     if (size <= offset) return out;
     const fd = fs.openSync(this.file, 'r');
+    // copyTo keeps the run's request lines (with their times and latencies) beside its log.
+    const copy = copyTo ? fs.openSync(copyTo, 'w') : undefined;
+    const keep = (line: string) => {
+      if (copy !== undefined && line.includes(' beast: ')) fs.writeSync(copy, `${line}\n`);
+    };
     try {
       const chunk = Buffer.allocUnsafe(8 << 20);
       let pos = offset;
@@ -67,11 +72,18 @@ export class RgwLog {
         pos += n;
         const lines = (rest + chunk.toString('utf8', 0, n)).split('\n');
         rest = lines.pop()!;
-        for (const line of lines) count(line, out);
+        for (const line of lines) {
+          count(line, out);
+          keep(line);
+        }
       }
-      if (rest) count(rest, out);
+      if (rest) {
+        count(rest, out);
+        keep(rest);
+      }
     } finally {
       fs.closeSync(fd);
+      if (copy !== undefined) fs.closeSync(copy);
     }
     return out;
   }

@@ -186,10 +186,12 @@ export function syncCommand(box: Toolbox, side: Side, direction: 'up' | 'down', 
       // Today's rclone, doing Strata's job: an exact sync that compares content (--checksum:
       // the listing's ETag against the local file's MD5), not modification times, with the
       // same 16 transfers; --fast-list lists the prefix recursively, 1,000 keys a request,
-      // instead of one listing per folder. Down, replaced and deleted files are recycled.
+      // instead of one listing per folder; --s3-no-head trusts a PUT's answer (its ETag is
+      // checked against the MD5 rclone sent) instead of a HEAD per uploaded file, as Strata
+      // trusts Content-MD5. Down, replaced and deleted files are recycled.
       Object.assign(env, rcloneEnv(s));
       const remote = `benchs3:${side.bucket}/${side.prefix}/processed`;
-      const args = ['--config', '', 'sync', '--transfers', t, '--checkers', t, '--checksum', '--fast-list'];
+      const args = ['--config', '', 'sync', '--transfers', t, '--checkers', t, '--checksum', '--fast-list', '--s3-no-head'];
       if (o.dryRun) args.push('--dry-run');
       if (direction === 'up') args.push(side.dataDir, remote);
       else args.push('--backup-dir', path.join(side.root, '_recycle', String(side.runs)), remote, side.dataDir);
