@@ -148,9 +148,11 @@ async function scaleOn(x: ScaleContext, remote: ScaleRemote, files: number, data
           await noop('noop-one-branch', 'strata', rep, syncCommand(box, side, 'up', { label: `r${rep}-scale-${remote}-${name}-noop-one-branch` }));
         }
         const t0 = performance.now();
+        say(`bench: scale ${where}: pushing ${k - 1} more branches (about ${((first * (k - 1)) / 60).toFixed(0)} min at ${branch(1)}'s pace)`);
         for (let i = 2; i <= k; i++) {
           git(side.root, ['checkout', '-q', '-b', branch(i)]);
-          x.setup(`pushing branch ${branch(i)}`, long(syncCommand(box, side, 'up')));
+          const took = x.setup(`pushing branch ${branch(i)}`, long(syncCommand(box, side, 'up')));
+          say(`  ${branch(i)} pushed in ${took.toFixed(1)} s`);
         }
         git(side.root, ['checkout', '-q', branch(1)]);
         note(`${where}: branch ${branch(1)}'s first push took ${first.toFixed(1)} s, the other ${k - 1} branches' ${secs(t0).toFixed(1)} s (copies inside the store).`);
