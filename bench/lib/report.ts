@@ -198,7 +198,7 @@ class View {
 }
 
 const x2 = (val: number) => `${val.toFixed(2)}×`;
-const mbs = (r: number) => `${Math.round(r)} MB`;
+const mbs = (r: number) => `${n(Math.round(r))} MB`;
 const STEP_WORDS: Record<ScaleStep, string> = {
   'first-push': 'first push',
   'noop-push': 'no-op push',
@@ -397,14 +397,21 @@ export function renderMarkdown(v: View, chartFile: string): string {
     const loads = r.samples.map((s) => s.load);
     L.push(
       `- ${groups.map(groupName).join(', ')}: measured ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` ` +
-        `(${r.options.reps} repetition${r.options.reps === 1 ? '' : 's'}, tools alternating, ${r.minutes.toFixed(0)} min; ` +
+        `(strata ${r.versions.strata ?? '?'}; ${r.options.reps} repetition${r.options.reps === 1 ? '' : 's'}, tools alternating, ${r.minutes.toFixed(0)} min; ` +
         `1-minute load average at run starts ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}).`,
     );
   }
   const r = v.latest;
   L.push('');
+  // Runs kept from different machines name theirs, each with the groups it measured.
+  const machineOf = (m: BenchResult['machine']) => `${m.cpu}, ${m.cores} cores, ${Math.round(m.memGB)} GB RAM, ${m.os}, Linux ${m.kernel}`;
+  const machines = [...new Set(v.runs.map((run) => machineOf(run.machine)))];
+  const machineText =
+    machines.length === 1
+      ? machines[0]
+      : machines.map((m) => `${m} (${v.runs.filter((run) => machineOf(run.machine) === m).flatMap((run) => [...groupsOf(run)].map(groupName)).join(', ')})`).join('; ');
   L.push(
-    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${Math.round(r.machine.memGB)} GB RAM, ${r.machine.os}, Linux ${r.machine.kernel}. ` +
+    `Machine: ${machineText}. ` +
       'Server: a single-node Ceph RGW (bluestore on a sparse file) on loopback, sharing those cores with the tool under test. ' +
       `The load average at a run's start still counts the runs just before it (the tools and the server); well above ${r.machine.cores} after a quiet pause means other work was running on the machine too.`,
   );
