@@ -129,7 +129,7 @@ try {
     spawnSync('sync'); // the previous run's dirty pages are written now, not during this run
     const mark = rgw.mark();
     const cpu0 = serverCpu(server.pids);
-    const logFile = path.join(logs, `${String(samples.length + 1).padStart(3, '0')}-${workload}-${tool.replace(/\W+/g, '_')}-r${rep}.log`);
+    const logFile = path.join(logs, `${String(samples.length + 1).padStart(3, '0')}-${workload.replace(/\//g, '-')}-${tool.replace(/\W+/g, '_')}-r${rep}.log`);
     const cost: Cost = await measure({ ...c, logFile });
     const requests = await rgw.since(mark, opts.keep ? logFile.replace(/\.log$/, '.rgw.log') : undefined);
     const sample: Sample = { workload, tool, rep, ...cost, requests, serverCpu: serverCpu(server.pids) - cpu0, logFile };
