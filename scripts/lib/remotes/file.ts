@@ -70,12 +70,9 @@ export class FileStore implements ObjectStore {
 
   async put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag: string }> {
     const dest = this.abs(key);
-    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-    const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
     const digester = createDigester(['md5'], opts.size);
     const before = stampOf(file);
-    inFlight.add(tmp);
-    try {
+    await writeBeside(dest, async (tmp) => {
       await pipeline(
         fs.createReadStream(file, { highWaterMark: 1 << 20 }),
         new Transform({
@@ -90,13 +87,7 @@ export class FileStore implements ObjectStore {
       assertUnchanged(file, before, 'while being copied');
       // The stored file keeps the pushed file's time (listing/mtime.ts).
       await setMtime(tmp, opts.mtimeMs);
-      await fs.promises.rename(tmp, dest);
-    } catch (e) {
-      await fs.promises.rm(tmp, { force: true });
-      throw e;
-    } finally {
-      inFlight.delete(tmp);
-    }
+    });
     const st = await fs.promises.stat(dest);
     if (st.size !== opts.size) throw new Error(`${file} changed size while being copied (${opts.size} → ${st.size} bytes)`);
     return { digests: digester.digests(), tag: changeTag(st) };
@@ -104,17 +95,11 @@ export class FileStore implements ObjectStore {
 
   async copy(from: string, to: string, opts: CopyOptions): Promise<{ tag: string }> {
     const dest = this.abs(to);
-    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-    const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
-    inFlight.add(tmp);
-    try {
+    await writeBeside(dest, async (tmp) => {
       await fs.promises.copyFile(this.abs(from), tmp);
       // A copy is the same file: it keeps the source's time.
       await setMtime(tmp, opts.mtimeMs ?? (await fs.promises.stat(this.abs(from))).mtimeMs);
-      await fs.promises.rename(tmp, dest);
-    } finally {
-      inFlight.delete(tmp);
-    }
+    });
     return { tag: changeTag(await fs.promises.stat(dest)) };
   }
 
@@ -183,21 +168,9 @@ export class FileStore implements ObjectStore {
   }
 
   async putText(key: string, body: string): Promise<void> {
-    const dest = this.abs(key);
-    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-    // Written beside and renamed: a reader never sees half of it.
-    const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
-    inFlight.add(tmp);
-    try {
-      await fs.promises.writeFile(tmp, body);
-      await fs.promises.rename(tmp, dest);
-    } catch (e) {
-      await fs.promises.rm(tmp, { force: true });
-      throw e;
-    } finally {
-      inFlight.delete(tmp);
-    }
+    await writeBeside(this.abs(key), (tmp) => fs.promises.writeFile(tmp, body));
   }
+
 
   async exists(key: string): Promise<boolean> {
     try {
@@ -220,4 +193,24 @@ export class FileStore implements ObjectStore {
  */
 function changeTag(st: fs.Stats): string {
   return `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+/**
+ * writeBeside: `fill` writes a temp file beside `dest`, which is then renamed over it — a
+ * reader never sees half a file, and a failure leaves no temp file (one killed mid-way is
+ * known by its name, `.strata-tmp`, and swept later).
+ */
+async function writeBeside(dest: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+  const tmp = `${dest}.${crypto.randomBytes(4).toString('hex')}.strata-tmp`;
+  inFlight.add(tmp);
+  try {
+    await fill(tmp);
+    await fs.promises.rename(tmp, dest);
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  } finally {
+    inFlight.delete(tmp);
+  }
 }

@@ -1,4 +1,4 @@
-// Carrying over the record older Strata kept as one JSON file per layer
+// Carrying over the record earlier Strata kept as one JSON file per layer
 // (.strata/state/<layer>.json, format 1): store.ts imports it whole on the layer's first use,
 // so nothing is re-hashed and no file Strata put there is mistaken for unshared work, then
 // renames it <layer>.json.imported (kept as it was, never read again).
