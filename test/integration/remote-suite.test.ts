@@ -207,8 +207,9 @@ describe.each(kinds)('remote: $name, history pages', (kind) => {
     expect(ids.indexOf(second.entries[0]!.id)).toBe(2);
     expect(ids.indexOf(first.entries[0]!.id)).toBe(0);
 
-    // An id of the other kind of remote is refused by name.
+    // An id of the other kind of remote, or a commit id this repo does not have, is refused by name.
     await expect(backend.log(space, { limit: 1, before: kind.name === 'hf' ? '#2' : 'cafe1234' })).rejects.toThrow(/--before/);
+    if (kind.name === 'hf') await expect(backend.log(space, { limit: 1, before: 'c'.repeat(40) })).rejects.toThrow(/--before c+ names no commit/);
   });
 });
 

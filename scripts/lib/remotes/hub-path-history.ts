@@ -91,6 +91,8 @@ export async function hubLog(hub: HubRepo, branch: string, root: string, query: 
     commits.push(...(await firstCommits(hub, from, query.limit + 1 + skip)));
   } catch (e) {
     if (e instanceof StrataError) throw e;
+    // A missing branch has no history; a missing commit is a wrong --before.
+    if (statusOf(e) === 404 && query.before !== undefined) throw noCommit(hub, branch, query.before);
     if (statusOf(e) === 404) return { entries: [], older: null };
     throw hub.explain(`read the history of ${hub.remote.url}@${branch}`, e);
   }
@@ -124,6 +126,7 @@ async function hubPathLog(hub: HubRepo, branch: string, root: string, path: stri
     }
   } catch (e) {
     if (e instanceof StrataError) throw e;
+    if (statusOf(e) === 404 && !out.length && query.before !== undefined && revision === branch) throw noCommit(hub, branch, query.before);
     if (statusOf(e) === 404 && !out.length) return { entries: [], older: null };
     throw hub.explain(`read the history of ${target} on ${hub.remote.url}@${branch}`, e);
   }
@@ -143,7 +146,11 @@ async function commitOf(hub: HubRepo, branch: string, before: string): Promise<s
       if (c.oid.startsWith(id)) return c.oid;
     }
   }
-  throw new StrataError(
+  throw noCommit(hub, branch, before);
+}
+
+function noCommit(hub: HubRepo, branch: string, before: string): StrataError {
+  return new StrataError(
     `--before ${before} names no commit on branch "${branch}" of ${hub.remote.url}.`,
     'Give a commit id from `just log` (the `older:` line names the whole id), e.g. --before 1a2b3c4d.',
     2,
