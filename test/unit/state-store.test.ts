@@ -76,7 +76,21 @@ describe('carrying over a JSON record', () => {
     // A replaced file is noticed by its inode; here the same file changed, so drop the cached connection.
     fs.copyFileSync(path.join(stateDir(root), 'state.db'), path.join(stateDir(root), 'copy.db'));
     fs.renameSync(path.join(stateDir(root), 'copy.db'), path.join(stateDir(root), 'state.db'));
-    expect(() => openStore(root)).toThrow(/written by a newer Strata.*Update Strata/s);
+    expect(() => openStore(root)).toThrow(/written by a newer Strata/);
+  });
+
+  it('a file that is not a database is refused by name, with what to do', () => {
+    const root = project();
+    fs.mkdirSync(stateDir(root), { recursive: true });
+    fs.writeFileSync(path.join(stateDir(root), 'state.db'), 'this is not a database, it is long enough to have a header '.repeat(20));
+    let error: (Error & { hint?: string }) | undefined;
+    try {
+      openStore(root);
+    } catch (e) {
+      error = e as Error & { hint?: string };
+    }
+    expect(error?.message).toContain(path.join(stateDir(root), 'state.db'));
+    expect(error?.hint).toMatch(/Move it aside/);
   });
 });
 

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { StrataError } from '../errors.js';
 import type { Claim, Digests, FileRecord, FolderRecord, LayerState, RemoteRecord, SpaceRecord, StateChange } from './record.js';
 import { legacyChanges } from './legacy.js';
 import { applySpace } from './transitions.js';
@@ -38,17 +39,30 @@ export function openStore(projectRoot: string): Store {
   if (cached && cached.ino === ino) return new Store(cached.db, projectRoot);
   cached?.db.close();
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file, { timeout: 10_000 });
-  // The rollback journal (not WAL): it works on the network shares lab projects live on.
-  db.pragma('journal_mode = DELETE');
-  db.pragma('foreign_keys = ON');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version === 0) {
-    db.exec(SCHEMA);
-    db.pragma(`user_version = ${FORMAT}`);
-  } else if (version > FORMAT) {
-    db.close();
-    throw new Error(`${file} was written by a newer Strata (record format ${version}; this one reads ${FORMAT}). Update Strata (npm ci in the project), or remove the file to start a new record.`);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { timeout: 10_000 });
+    // The rollback journal (not WAL): it works on the network shares lab projects live on.
+    db.pragma('journal_mode = DELETE');
+    db.pragma('foreign_keys = ON');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version === 0) {
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${FORMAT}`);
+    } else if (version > FORMAT) {
+      throw new StrataError(
+        `${file} was written by a newer Strata (record format ${version}; this one reads ${FORMAT}).`,
+        'Update Strata (npm ci in the project), or move the file aside to start a new record (the next get then treats differing local files as unshared work).',
+      );
+    }
+  } catch (e) {
+    db?.close();
+    if (e instanceof StrataError) throw e;
+    // Not a database, or a damaged one: never written so by Strata (each save is one transaction).
+    throw new StrataError(
+      `The state record ${file} cannot be read (${(e as Error).message}).`,
+      'Move it aside (mv .strata/state/state.db .strata/state/state.db.damaged) to start a new record; the next get then treats differing local files as unshared work.',
+    );
   }
   open.set(file, { db, ino: fs.statSync(file).ino });
   return new Store(db, projectRoot);
