@@ -9,15 +9,7 @@ import { describeSpace, spaceFor } from '../space.js';
 import { Reporter } from '../ui/reporter.js';
 import { MAINTAINER_HINT, roleFlag } from './sync-recipes.js';
 import { confirm } from '../ui/confirm.js';
-import { decide, REVISION_DAYS } from '../state/prune.js';
-import { openStore } from '../state/store.js';
-
-/** The removed spaces leave this working copy's state record too (prune.ts's rules: not one its folder holds). */
-function forgetBranch(projectRoot: string, spaces: { layer: string; name: string }[]): void {
-  const store = openStore(projectRoot);
-  const named = new Set(spaces.map((s) => s.name));
-  store.forget(decide(store.spaces().filter((s) => named.has(s.name)), { now: new Date(), revisionDays: REVISION_DAYS, folders: store.folders(), named }).filter((d) => d.forget).map((d) => d.space));
-}
+import { branchSpaces, forgetNamed } from './state-clean.js';
 
 export async function runBranchClean(args: Args): Promise<void> {
   const branch = args._[0];
@@ -47,7 +39,8 @@ export async function runBranchClean(args: Args): Promise<void> {
       const removed = await backend.removeSpace(space);
       out.say(`${layer.name}: removed ${describeSpace(space)} (${removed} files)`);
     }
-    if (!args.dryRun) forgetBranch(ctx.config.projectRoot, ctx.config.layers.filter((l) => l.kind === 'result').map((l) => ({ layer: l.name, name: spaceFor(l, branch, ctx.config.mainBranch).id })));
+    // The removed spaces leave this working copy's state record too (not one its folder holds).
+    if (!args.dryRun) forgetNamed(ctx.config.projectRoot, branchSpaces(ctx, [branch]));
   });
   if (args.dryRun) out.say('Dry run: nothing was changed.');
 }

@@ -45,11 +45,22 @@ async function liveSpaces(ctx: RunContext): Promise<Set<string>> {
   return live;
 }
 
-function namedSpaces(ctx: RunContext, branches: string[]): Set<string> {
+/** branchSpaces: the names of the spaces the branches' result layers sync with. */
+export function branchSpaces(ctx: RunContext, branches: string[]): Set<string> {
   const out = new Set<string>();
-  for (const b of branches) {
-    if (b === ctx.config.mainBranch) throw new StrataError(`state-clean never forgets ${b}'s spaces: every layer syncs with them.`, 'Name the branches to forget, or none to forget what is no longer needed.', 2);
-    for (const layer of ctx.config.layers.filter((l) => l.kind === 'result')) out.add(spaceFor(layer, b, ctx.config.mainBranch).id);
-  }
+  for (const b of branches) for (const layer of ctx.config.layers.filter((l) => l.kind === 'result')) out.add(spaceFor(layer, b, ctx.config.mainBranch).id);
   return out;
+}
+
+/** forgetNamed forgets the named spaces, by prune.ts's rules (never one a folder holds, nor an unfinished push). */
+export function forgetNamed(projectRoot: string, named: Set<string>): void {
+  const store = openStore(projectRoot);
+  const decisions = decide(store.spaces().filter((s) => named.has(s.name)), { now: new Date(), revisionDays: REVISION_DAYS, folders: store.folders(), named });
+  store.forget(decisions.filter((d) => d.forget).map((d) => d.space));
+}
+
+function namedSpaces(ctx: RunContext, branches: string[]): Set<string> {
+  const main = branches.find((b) => b === ctx.config.mainBranch);
+  if (main) throw new StrataError(`state-clean never forgets ${main}'s spaces: every layer syncs with them.`, 'Name the branches to forget, or none to forget what is no longer needed.', 2);
+  return branchSpaces(ctx, branches);
 }
