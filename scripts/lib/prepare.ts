@@ -8,14 +8,16 @@ import type { Layer } from './config/layers.js';
 import type { RunContext } from './context.js';
 import { StrataError } from './errors.js';
 import { hashFile } from './listing/digest.js';
-import type { Entry } from './listing/entry.js';
+import type { DigestName, Entry } from './listing/entry.js';
 import { excludeMatcher } from './listing/exclude.js';
 import { normaliseKey } from './listing/keys.js';
 import { listLocal, type LocalListing } from './listing/local.js';
-import type { FileRecord, LayerState } from './state/record.js';
+import type { FileRecord, LayerState, RemoteRecord } from './state/record.js';
 import { loadState } from './state/store.js';
-import { match } from './plan/match.js';
-import { buildPlan, digestsWanted, type Direction, type Plan } from './plan/plan.js';
+import type { Learnt } from './state/transitions.js';
+import { march, type Marched } from './plan/march.js';
+import { join } from './plan/match.js';
+import { Planner, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
 import type { Backend, Baseline, RemoteListing } from './remotes/types.js';
 import { atRevision, branchCollides, spaceFor, type Space } from './space.js';
@@ -32,12 +34,18 @@ export interface Prepared {
   hashed: Map<string, FileRecord | null>;
   head: string | null;
   localRoot: string;
-  local: LocalListing;
-  remote: RemoteListing;
+  /** What the local listing found besides the files (the files themselves are in the plan's changes and counts). */
+  local: Omit<LocalListing, 'entries'>;
+  /** Remote keys refused as unsafe. */
+  remote: Omit<RemoteListing, 'entries'>;
   seedSpace?: Space;
   /** Hub: a new branch is created from this main commit; its plan was made against main's files. */
   seedHead?: string | null;
   plan: Plan;
+  /** What planning learnt for the state record of the files the sync leaves as they are. */
+  learnt: Learnt;
+  /** Remote changes since this working copy's last sync of the space (status). */
+  sinceSync: Marched['sinceSync'];
   scope: string;
 }
 
@@ -50,14 +58,17 @@ export interface PrepareOptions {
   fallbackToMain?: boolean;
   /** Read a specific revision (Hub layers: commit, branch or tag). */
   revision?: string;
+  /** Keep unchanged files in the plan as `skip` items (which: a narrow scope). */
+  keepSame?: boolean;
 }
 
 const HASHERS = 4;
 
 /**
  * prepare runs the stages of a sync up to the plan: choose the space → read the state record
- * and the head → list both sides → hash what a size match leaves in doubt → plan. Nothing is
- * changed; `status` stops here, the recipes go on to the guards and pull() or push().
+ * and the head → list both sides → march: merge the listings with the record in key order,
+ * hashing what a size match leaves in doubt, and plan. Nothing is changed; `status` stops
+ * here, the recipes go on to the guards and pull() or push().
  */
 export async function prepare(ctx: RunContext, layer: Layer, direction: Direction, opts: PrepareOptions): Promise<Prepared> {
   const { config } = ctx;
@@ -70,22 +81,30 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
   }
   const localRoot = path.join(config.projectRoot, layer.local);
   const exclude = excludeMatcher(config.excludes);
-  const local = listLocal(localRoot, exclude, scope);
-  const forgotten = reuseLocalDigests(local, state, scope);
-  const { remote, seedHead, seedSpace, seed } = await listRemote(ctx, backend, space, head, direction, scope, local.entries, state, exclude);
+  const { entries: localEntries, ...local } = listLocal(localRoot, exclude, scope);
+  const { remote: listed, seedHead, seedSpace, seed } = await listRemote(ctx, backend, space, head, direction, scope, localEntries, state, exclude);
+  const { entries: remoteEntries, ...remote } = listed;
 
-  const shared = (key: string) => state.shared(key);
-  // One merge of the listings serves both the hashing stage and the planner (entries are
-  // shared objects, so digests filled in between are seen by the planner).
-  const pairs = match(local.entries, remote.entries);
-  const wanted = digestsWanted({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, pairs });
-  const hashed: Map<string, FileRecord | null> = await hashInDoubt(layer, localRoot, wanted);
-  for (const key of forgotten) hashed.set(key, null);
-  // What the folder was made equal to last: a deletion is a key that basis had and the folder lacks.
-  const basis = state.space(state.folder.basis ?? space.id) ?? state.space(space.id);
-  const synced = (key: string) => basis?.remote.get(key);
-  const plan = buildPlan({ direction, layer: layer.name, space: space.id, local: local.entries, remote: remote.entries, seed, shared, synced, refused: direction === 'push' ? local.refused : remote.refused, pairs });
-  return { layer, direction, space, fellBackFrom, backend, state, hashed, head, localRoot, local, remote, seedSpace, seedHead, plan, scope };
+  // What the folder was made equal to last: a deletion is a key that basis had and the folder
+  // lacks. Usually this very space, whose rows the march reads anyway; else one row per key asked.
+  const basis = state.folder.basis;
+  const synced = basis && basis !== space.id && state.space(basis) ? (key: string) => state.row(basis, key) : (_key: string, row: RemoteRecord | undefined) => row;
+  const planner = new Planner({ direction, layer: layer.name, space: space.id, seed, shared: (key) => state.shared(key), keepSame: opts.keepSame });
+  const hashed = new Map<string, FileRecord | null>();
+  const marched = await march({
+    planner,
+    local: localEntries,
+    remote: remoteEntries,
+    cache: state.files(scope),
+    record: state.rows(space.id, scope),
+    localExists: local.exists,
+    synced,
+    hashLocal: (wanted) => hashInDoubt(layer, localRoot, wanted, hashed),
+    hashRemote: backend.remoteDigests ? (entries) => hashRemote(backend, space, entries) : undefined,
+  });
+  for (const key of marched.forgotten) hashed.set(key, null);
+  const plan = planner.plan(direction === 'push' ? local.refused : remote.refused);
+  return { layer, direction, space, fellBackFrom, backend, state, hashed, head, localRoot, local, remote, seedSpace, seedHead, plan, learnt: marched.learnt, sinceSync: marched.sinceSync, scope };
 }
 
 /** runScope: a run folder inside the layer, without leading or trailing slashes ('' for the whole layer). */
@@ -143,17 +162,14 @@ async function listRemote(
   if (direction === 'push' && head === null && !space.isMain) {
     base = await backend.baseline(space, spaceFor(space.layer, ctx.config.mainBranch, ctx.config.mainBranch), scope, remote);
     if (base.remote) remote = visible(base.remote);
-    if (base.seed && base.seedSpace) reuseRemoteDigests(base.seed, state, base.seedSpace);
+    if (base.seed && base.seedSpace) reuseSeedDigests(base.seed, state.rows(base.seedSpace.id, scope));
   }
-  reuseRemoteDigests(remote.entries, state, space);
-  await fillRemoteDigests(backend, space, local, remote.entries);
   return { remote, seedHead: base.seedHead, seedSpace: base.seedSpace, seed: base.seed };
 }
 
 /** hashInDoubt hashes the local files the planner cannot decide on by size (HASHERS at a time); the sync caches the hashes. */
-async function hashInDoubt(layer: Layer, localRoot: string, wanted: ReturnType<typeof digestsWanted>): Promise<Map<string, FileRecord>> {
+async function hashInDoubt(layer: Layer, localRoot: string, wanted: { entry: Entry; names: DigestName[] }[], hashed: Map<string, FileRecord | null>): Promise<void> {
   const limit = pLimit(HASHERS);
-  const hashed = new Map<string, FileRecord>();
   await Promise.all(
     wanted.map(({ entry, names }) =>
       limit(async () => {
@@ -168,40 +184,18 @@ async function hashInDoubt(layer: Layer, localRoot: string, wanted: ReturnType<t
       }),
     ),
   );
-  return hashed;
 }
 
-// A local file whose size and mtime are what the hash cache recorded has the hashes it had then.
-// Returns the cached keys no longer in the folder, for the cache to forget.
-function reuseLocalDigests(local: LocalListing, state: LayerState, scope: string): string[] {
-  const byKey = new Map(local.entries.map((e) => [e.key, e]));
-  const gone: string[] = [];
-  for (const [key, cached] of state.files(scope)) {
-    const e = byKey.get(key);
-    if (!e) gone.push(key);
-    else if (cached.size === e.size && cached.mtimeMs === e.mtimeMs) e.digests = { ...cached.digests };
-  }
-  return local.exists ? gone : [];
-}
-
-// A remote file whose change tag is what it was at the last sync has the content it had then.
-function reuseRemoteDigests(entries: Entry[], state: LayerState, space: Space) {
-  const record = state.space(space.id);
-  if (!record) return;
-  for (const e of entries) {
-    const r = record.remote.get(e.key);
-    if (r && e.tag && r.tag === e.tag && r.size === e.size) e.digests = { ...r.digests, ...e.digests };
+// Main's files whose change tag is what it was at the last sync of main have the content they had then.
+function reuseSeedDigests(seed: Entry[], rows: Iterable<[string, RemoteRecord]>) {
+  for (const [, e, row] of join(seed, rows, (x) => x.key, (x) => x[0], "main's listing or its state record")) {
+    const r = row?.[1];
+    if (e && r && e.tag && r.tag === e.tag && r.size === e.size) e.digests = { ...r.digests, ...e.digests };
   }
 }
 
-// Plain-folder remotes list no hashes: hash the remote side of size-equal pairs (the only ones in doubt).
-async function fillRemoteDigests(backend: Backend, space: Space, local: Entry[], remote: Entry[]) {
-  if (!backend.remoteDigests) return;
-  const byKey = new Map(local.map((e) => [e.key, e]));
+// Plain-folder remotes list no hashes: the march asks for the remote side of size-equal pairs (the only ones in doubt).
+async function hashRemote(backend: Backend, space: Space, entries: Entry[]) {
   const limit = pLimit(HASHERS);
-  await Promise.all(
-    remote
-      .filter((r) => Object.keys(r.digests).length === 0 && byKey.get(r.key)?.size === r.size)
-      .map((r) => limit(async () => Object.assign(r.digests, await backend.remoteDigests!(space, r)))),
-  );
+  await Promise.all(entries.map((r) => limit(async () => Object.assign(r.digests, await backend.remoteDigests!(space, r)))));
 }

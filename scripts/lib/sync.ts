@@ -43,6 +43,7 @@ export async function pull(ctx: RunContext, p: Prepared, opts: { events: Transfe
       scope: p.scope,
       head: p.head,
       items: p.plan.items,
+      learnt: p.learnt,
       written: result.written,
       recycled: result.recycled,
       failed: result.failed.length > 0,
@@ -57,7 +58,7 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
   const now = () => new Date().toISOString();
   if (!changes(p.plan).length) {
     // Nothing to change: no journal record, no commit; just remember the sync.
-    p.state.save(afterUnchangedPush(before(p), { space: p.space, hashed: p.hashed, scope: p.scope, base, head: p.head, items: p.plan.items, now: now() }));
+    p.state.save(afterUnchangedPush(before(p), { space: p.space, hashed: p.hashed, scope: p.scope, base, head: p.head, learnt: p.learnt, now: now() }));
     return { prepared: p, failed: [] };
   }
   const result = await p.backend.push(p.space, p.plan, {
@@ -78,8 +79,8 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
       hashed: p.hashed,
       scope: p.scope,
       base,
-      local: p.local.entries,
-      remote: p.remote.entries,
+      items: p.plan.items,
+      learnt: p.learnt,
       result: { written: result.written, tags: result.tags, head: result.head, failed: result.failed.length > 0, created: result.created },
       now: now(),
     }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { byteOrder, caseTwins, keyProblem, normaliseKey, screenKeys } from '../../scripts/lib/listing/keys.js';
+import { compareKeys } from '../../scripts/lib/listing/entry.js';
+import { caseTwins, keyProblem, normaliseKey, screenKeys } from '../../scripts/lib/listing/keys.js';
 import { listingSplits } from '../../scripts/lib/remotes/object-backend.js';
 import { parseListPage } from '../../scripts/lib/remotes/s3-http.js';
 import { excludeMatcher } from '../../scripts/lib/listing/exclude.js';
@@ -79,9 +80,16 @@ describe('listingSplits', () => {
     expect(listingSplits(entries, 'run-2')).toEqual([]);
   });
 
-  it('orders split keys as S3 does (UTF-8 bytes), not as JavaScript does', () => {
-    expect(['c/\uFF5E', 'c/\u{1F52C}'].sort(byteOrder)).toEqual(['c/\uFF5E', 'c/\u{1F52C}']);
+  it('orders keys as S3 and SQLite do (UTF-8 bytes), not as JavaScript does', () => {
+    expect(['c/\uFF5E', 'c/\u{1F52C}'].sort(compareKeys)).toEqual(['c/\uFF5E', 'c/\u{1F52C}']);
     expect(['c/\uFF5E', 'c/\u{1F52C}'].sort()).toEqual(['c/\u{1F52C}', 'c/\uFF5E']);
+  });
+
+  it('compareKeys agrees with a comparison of UTF-8 bytes on every pair of a mixed alphabet', () => {
+    const units = ['a', 'B', '/', '-', '0', 'é', '中', '\uFF5E', '\uFFFD', '\uE000', '\u{1F52C}', '\u{10FFFF}', '\u{1F600}'];
+    const keys = units.flatMap((x) => units.map((y) => `k/${x}${y}`)).concat(units, ['k', 'k/']);
+    const bytes = (a: string, b: string) => Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const a of keys) for (const b of keys) expect(Math.sign(compareKeys(a, b)), `${a} vs ${b}`).toBe(bytes(a, b));
   });
 });
 

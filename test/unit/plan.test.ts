@@ -159,7 +159,7 @@ describe('guards', () => {
   });
 
   it('lists unshared work', () => {
-    const p = plan('pull', list('n:1:q', 'm:1:r'), []);
+    const p = plan('pull', list('m:1:r', 'n:1:q'), []);
     expect(t(unsharedWork(p))).toMatch(/2 local files are unshared[\s\S]*m[\s\S]*n/);
     expect(t(unsharedWork(plan('pull', [], list('a:1:x'))))).toBeNull();
   });

@@ -15,15 +15,18 @@ describe('promote plan', () => {
   it.each([
     ['nothing on either side', [], [], true, []],
     ['a new file on the branch is copied', list('a:1:x'), [], true, ['copy a']],
-    ['same size and ETag on S3 is kept', list('a:1:x'), list('a:1:x'), true, ['skip a']],
+    ['same size and ETag on S3 is kept', list('a:1:x'), list('a:1:x'), true, ['same 1']],
     ['same size and tag on a folder is copied (a folder tag is size and mtime)', list('a:1:x'), list('a:1:x'), false, ['copy a']],
     ['a different tag is copied', list('a:1:x'), list('a:1:y'), true, ['copy a']],
     ['a different size is copied', list('a:2:x'), list('a:1:x'), true, ['copy a']],
     ['a file only on main is deleted', [], list('b:1:x'), true, ['delete b']],
-    ['all at once: copies and skips in branch order, then deletes', list('a:1:x', 'c:1:z'), list('a:1:x', 'b:1:y', 'c:1:w'), true, ['skip a', 'copy c', 'delete b']],
+    ['all at once: copies in branch order, then deletes; kept files counted', list('a:1:x', 'c:1:z'), list('a:1:x', 'b:1:y', 'c:1:w'), true, ['copy c', 'delete b', 'same 1']],
   ])('%s', (_name, source, target, tagsMeanContent, want) => {
     const plan = promotePlan({ layer: 'processed', branch: 'qc', space: 'processed@main', source, target, tagsMeanContent });
-    expect(plan.items.map((i) => `${i.kind} ${i.key}`)).toEqual(want);
+    // A plan lists its changes; the files it keeps are only counted.
+    expect([...plan.items.map((i) => `${i.kind} ${i.key}`), ...(plan.same ? [`same ${plan.same}`] : [])]).toEqual(want);
+    expect(plan.localFiles).toBe(source.length);
+    expect(plan.remoteFiles).toBe(target.length);
   });
 
   it('copies come from the branch file, name what they replace, and move no local bytes', () => {

@@ -40,7 +40,8 @@ describe('carrying over a JSON record', () => {
     const state = loadState(root, 'processed');
     expect(new Map(state.files('')).get('a.csv'), 'the hash cache').toEqual(LEGACY.files['a.csv']);
     expect(state.folder).toEqual({ basis: 'file:///r/processed' });
-    expect(Object.fromEntries(state.space('file:///r/processed')!.remote)).toEqual(LEGACY.spaces['file:///r/processed'].remote);
+    expect(Object.fromEntries(state.rows('file:///r/processed', ''))).toEqual(LEGACY.spaces['file:///r/processed'].remote);
+    expect(state.row('file:///r/branches/x/processed', 'b.csv')).toEqual({ size: 4, digests: { md5: 'm-b' } });
     expect(state.space('file:///r/branches/x/processed')).toMatchObject({ head: '3', pending: { seq: 4, id: 'p' }, scopeHeads: { run: '2' } });
     expect(state.shared('a.csv')).toEqual([{ md5: 'm-a' }]);
     expect(fs.existsSync(path.join(stateDir(root), 'processed.json'))).toBe(false);

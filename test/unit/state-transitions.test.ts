@@ -1,20 +1,25 @@
 // The state record's transitions (scripts/lib/state/transitions.ts) as pure functions, one row
-// per case: the record before, what the sync did, and the rows it must write. The same cases
-// run through real syncs in test/integration/state-record.test.ts.
+// per case: the record before, what planning learnt and the sync did, and the rows it must
+// write. The same cases run through real syncs in test/integration/state-record.test.ts; how
+// planning learns its rows is test/unit/march.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../scripts/lib/listing/entry.js';
 import type { PlanItem } from '../../scripts/lib/plan/plan.js';
 import type { FileRecord, RemoteRecord, SpaceRecord, StateChange } from '../../scripts/lib/state/record.js';
-import { afterClaim, afterPull, afterPush, afterUnchangedPush, applySpace, diffRemote, type Before } from '../../scripts/lib/state/transitions.js';
+import { afterClaim, afterPull, afterPush, afterUnchangedPush, sameRecord, sameRow, type Before, type Learnt } from '../../scripts/lib/state/transitions.js';
 
 const NOW = '2026-12-01T12:00:00.000Z';
 const SPACE = { id: 'file:///r/processed', branch: 'main' };
 const md5 = (c: string) => ({ md5: `md5-of-${c}` });
 const rec = (c: string, tag?: string): RemoteRecord => ({ size: c.length, ...(tag ? { tag } : {}), digests: md5(c) });
 const entry = (key: string, c: string, tag?: string): Entry => ({ key, size: c.length, mtimeMs: 1000, ...(tag ? { tag } : {}), digests: md5(c) });
-const space = (head: string | null, remote: Record<string, RemoteRecord>, extra: Partial<SpaceRecord> = {}): SpaceRecord => ({ head, syncedAt: 'earlier', remote: new Map(Object.entries(remote)), ...extra });
+const space = (head: string | null, extra: Partial<SpaceRecord> = {}): SpaceRecord => ({ head, syncedAt: 'earlier', ...extra });
+const nothing: Learnt = { put: [], gone: [] };
 const skip = (key: string, c: string, tag?: string): PlanItem => ({ kind: 'skip', key, reason: 'same', bytes: 0, local: entry(key, c), remote: entry(key, c, tag) });
 const download = (key: string, c: string, tag?: string): PlanItem => ({ kind: 'download', key, reason: 'new on remote', bytes: c.length, remote: entry(key, c, tag) });
+const recycle = (key: string, c: string): PlanItem => ({ kind: 'recycle', key, reason: 'deleted on remote', bytes: c.length, local: entry(key, c) });
+const upload = (key: string, c: string): PlanItem => ({ kind: 'upload', key, reason: 'new here', bytes: c.length, local: entry(key, c) });
+const remove = (key: string, c: string, tag?: string): PlanItem => ({ kind: 'delete', key, reason: 'not here any more', bytes: 0, remote: entry(key, c, tag) });
 const written = (c: string): FileRecord => ({ size: c.length, mtimeMs: 2000, digests: md5(c) });
 const noHashes = new Map<string, FileRecord>();
 
@@ -39,53 +44,71 @@ interface Row {
   expect: Partial<ReturnType<typeof rows>>;
 }
 
-const quiet: Before = { folder: { basis: SPACE.id }, space: space('7', { 'a.csv': rec('a', 't1'), 'b.csv': rec('b', 't2') }) };
+// The record before: a.csv and b.csv at head 7 (their rows live in the store, never here).
+const quiet: Before = { folder: { basis: SPACE.id }, space: space('7') };
 
 const ROWS: Row[] = [
   {
     name: 'a pull that changed nothing writes no remote row: only the head and the time',
     before: quiet,
-    change: () => afterPull(quiet, { space: SPACE, hashed: noHashes, scope: '', head: '7', items: [skip('a.csv', 'a', 't1'), skip('b.csv', 'b', 't2')], written: new Map(), recycled: [], failed: false, now: NOW }),
+    change: () => afterPull(quiet, { space: SPACE, hashed: noHashes, scope: '', head: '7', items: [], learnt: nothing, written: new Map(), recycled: [], failed: false, now: NOW }),
     expect: { put: {}, drop: [], head: '7', synced: true, folder: { basis: SPACE.id }, files: {} },
+  },
+  {
+    name: 'a pull writes what planning learnt of unchanged files (a new tag) and drops keys gone from both sides',
+    before: quiet,
+    change: () => afterPull(quiet, { space: SPACE, hashed: noHashes, scope: '', head: '8', items: [], learnt: { put: [['a.csv', rec('a', 't9')]], gone: ['old.csv'] }, written: new Map(), recycled: [], failed: false, now: NOW }),
+    expect: { put: { 'a.csv': rec('a', 't9') }, drop: ['old.csv'], head: '8' },
   },
   {
     name: 'a pull writes the downloaded key, drops the one gone from the remote, caches the new file',
     before: quiet,
     change: () =>
-      afterPull(quiet, { space: SPACE, hashed: noHashes, scope: '', head: '8', items: [skip('a.csv', 'a', 't1'), download('c.csv', 'c', 't3')], written: new Map([['c.csv', written('c')]]), recycled: ['b.csv'], failed: false, now: NOW }),
+      afterPull(quiet, { space: SPACE, hashed: noHashes, scope: '', head: '8', items: [download('c.csv', 'c', 't3'), recycle('b.csv', 'b')], learnt: nothing, written: new Map([['c.csv', written('c')]]), recycled: ['b.csv'], failed: false, now: NOW }),
     expect: { put: { 'c.csv': rec('c', 't3') }, drop: ['b.csv'], head: '8', files: { 'c.csv': written('c'), 'b.csv': null } },
   },
   {
     name: 'a failed pull keeps the head and what the last sync knew of keys it did not reach',
     before: quiet,
-    change: () => afterPull(quiet, { space: SPACE, hashed: noHashes, scope: '', head: '8', items: [download('c.csv', 'c', 't3')], written: new Map(), recycled: [], failed: true, now: NOW }),
+    change: () => afterPull(quiet, { space: SPACE, hashed: noHashes, scope: '', head: '8', items: [download('c.csv', 'c', 't3'), recycle('b.csv', 'b')], learnt: { put: [], gone: ['old.csv'] }, written: new Map(), recycled: [], failed: true, now: NOW }),
     expect: { put: {}, drop: [], head: '7', synced: false, folder: undefined },
   },
   {
+    name: 'pull --keep records only what the remote holds for a file kept as it is',
+    before: quiet,
+    change: () => afterPull(quiet, { space: SPACE, hashed: noHashes, scope: '', head: '8', items: [{ ...skip('a.csv', 'a', 't9'), local: entry('a.csv', 'mine'), kept: true }], learnt: nothing, written: new Map(), recycled: [], failed: false, now: NOW }),
+    expect: { put: { 'a.csv': rec('a', 't9') }, drop: [], head: '8' },
+  },
+  {
     name: 'a scoped pull sets its run folder head, keeps keys outside it and the folder record',
-    before: { folder: {}, space: space('7', { 'run1/x': rec('x'), 'run2/y': rec('y') }) },
-    change: () =>
-      afterPull({ folder: {}, space: space('7', { 'run1/x': rec('x'), 'run2/y': rec('y') }) }, { space: SPACE, hashed: noHashes, scope: 'run2', head: '9', items: [], written: new Map(), recycled: [], failed: false, now: NOW }),
+    before: { folder: {}, space: space('7') },
+    change: () => afterPull({ folder: {}, space: space('7') }, { space: SPACE, hashed: noHashes, scope: 'run2', head: '9', items: [], learnt: { put: [], gone: ['run2/y'] }, written: new Map(), recycled: [], failed: false, now: NOW }),
     expect: { put: {}, drop: ['run2/y'], head: '7', scopeHeads: { run2: '9' }, folder: undefined },
   },
   {
     name: 'a pull at a past revision records the revision the folder holds',
     before: { folder: { basis: SPACE.id }, space: undefined },
     change: () =>
-      afterPull({ folder: { basis: SPACE.id }, space: undefined }, { space: { ...SPACE, id: 'hf://d@v1/processed', revision: 'v1' }, hashed: noHashes, scope: '', head: 'abc', items: [], written: new Map(), recycled: [], failed: false, now: NOW }),
+      afterPull({ folder: { basis: SPACE.id }, space: undefined }, { space: { ...SPACE, id: 'hf://d@v1/processed', revision: 'v1' }, hashed: noHashes, scope: '', head: 'abc', items: [], learnt: nothing, written: new Map(), recycled: [], failed: false, now: NOW }),
     expect: { head: 'abc', folder: { basis: 'hf://d@v1/processed', revision: { rev: 'v1', commit: 'abc', branch: 'main', pulledAt: NOW } } },
   },
   {
     name: 'hashes taken while planning are cached by the pull',
     before: quiet,
-    change: () => afterPull(quiet, { space: SPACE, hashed: new Map([['a.csv', written('a')]]), scope: '', head: '7', items: [skip('a.csv', 'a', 't1')], written: new Map(), recycled: [], failed: false, now: NOW }),
+    change: () => afterPull(quiet, { space: SPACE, hashed: new Map([['a.csv', written('a')]]), scope: '', head: '7', items: [], learnt: nothing, written: new Map(), recycled: [], failed: false, now: NOW }),
     expect: { files: { 'a.csv': written('a') } },
   },
   {
     name: 'a push with nothing to do moves the head to the space head, writes no remote row',
     before: quiet,
-    change: () => afterUnchangedPush(quiet, { space: SPACE, hashed: noHashes, scope: '', base: '7', head: '7', items: [skip('a.csv', 'a', 't1'), skip('b.csv', 'b', 't2')], now: NOW }),
+    change: () => afterUnchangedPush(quiet, { space: SPACE, hashed: noHashes, scope: '', base: '7', head: '7', learnt: nothing, now: NOW }),
     expect: { put: {}, drop: [], head: '7', synced: true, folder: { basis: SPACE.id } },
+  },
+  {
+    name: 'a push with nothing to do still writes what planning learnt',
+    before: quiet,
+    change: () => afterUnchangedPush(quiet, { space: SPACE, hashed: noHashes, scope: '', base: '7', head: '7', learnt: { put: [['b.csv', rec('b', 't8')]], gone: ['old.csv'] }, now: NOW }),
+    expect: { put: { 'b.csv': rec('b', 't8') }, drop: ['old.csv'], head: '7' },
   },
   {
     name: 'a claim writes only the pending mark',
@@ -99,7 +122,7 @@ const ROWS: Row[] = [
     change: () =>
       afterPush(
         { folder: {}, space: { ...quiet.space!, pending: { seq: 8, id: 'x' } } },
-        { space: SPACE, hashed: noHashes, scope: '', base: '7', local: [entry('a.csv', 'a'), entry('c.csv', 'c')], remote: [entry('a.csv', 'a', 't1'), entry('b.csv', 'b', 't2')], result: { written: new Map([['c.csv', md5('c')]]), tags: new Map([['c.csv', 't3']]), head: '8', failed: false }, now: NOW },
+        { space: SPACE, hashed: noHashes, scope: '', base: '7', items: [upload('c.csv', 'c'), remove('b.csv', 'b', 't2')], learnt: nothing, result: { written: new Map([['c.csv', md5('c')]]), tags: new Map([['c.csv', 't3']]), head: '8', failed: false }, now: NOW },
       ),
     expect: { put: { 'c.csv': rec('c', 't3') }, drop: ['b.csv'], head: '8', pending: undefined, folder: { basis: SPACE.id }, files: { 'c.csv': { size: 1, mtimeMs: 1000, digests: md5('c') } } },
   },
@@ -107,21 +130,21 @@ const ROWS: Row[] = [
     name: 'a failed push writes only the hashes it learnt: the claim stays for a re-run',
     before: quiet,
     change: () =>
-      afterPush(quiet, { space: SPACE, hashed: noHashes, scope: '', base: '7', local: [entry('c.csv', 'c')], remote: [], result: { written: new Map([['c.csv', md5('c')]]), tags: new Map(), head: null, failed: true }, now: NOW }),
+      afterPush(quiet, { space: SPACE, hashed: noHashes, scope: '', base: '7', items: [upload('c.csv', 'c')], learnt: { put: [['a.csv', rec('a', 't9')]], gone: [] }, result: { written: new Map([['c.csv', md5('c')]]), tags: new Map(), head: null, failed: true }, now: NOW }),
     expect: { put: {}, drop: [], head: undefined, files: { 'c.csv': { size: 1, mtimeMs: 1000, digests: md5('c') } } },
   },
   {
-    name: 'a push that created a Hub branch and failed records the branch as holding main\'s files',
+    name: "a push that created a Hub branch and failed records the branch as holding main's files",
     before: { folder: {}, space: undefined },
     change: () =>
-      afterPush({ folder: {}, space: undefined }, { space: SPACE, hashed: noHashes, scope: '', base: null, local: [entry('c.csv', 'c')], remote: [entry('m.csv', 'm', 'tm')], result: { written: new Map(), tags: new Map(), head: null, failed: true, created: 'c0ffee' }, now: NOW }),
-    expect: { put: { 'm.csv': rec('m', 'tm') }, drop: [], head: 'c0ffee' },
+      afterPush({ folder: {}, space: undefined }, { space: SPACE, hashed: noHashes, scope: '', base: null, items: [upload('c.csv', 'c'), remove('m.csv', 'm', 'tm')], learnt: nothing, result: { written: new Map(), tags: new Map(), head: null, failed: true, created: 'c0ffee' }, now: NOW }),
+    expect: { put: { 'm.csv': rec('m', 'tm') }, drop: ['c.csv'], head: 'c0ffee' },
   },
   {
     name: 'a scoped push from a partly synced space advances only its run folder',
-    before: { folder: {}, space: space('7', { 'run1/x': rec('x') }) },
+    before: { folder: {}, space: space('7') },
     change: () =>
-      afterPush({ folder: {}, space: space('7', { 'run1/x': rec('x') }) }, { space: SPACE, hashed: noHashes, scope: 'run2', base: '6', local: [entry('run2/y', 'y')], remote: [], result: { written: new Map([['run2/y', md5('y')]]), tags: new Map(), head: '8', failed: false }, now: NOW }),
+      afterPush({ folder: {}, space: space('7') }, { space: SPACE, hashed: noHashes, scope: 'run2', base: '6', items: [upload('run2/y', 'y')], learnt: nothing, result: { written: new Map([['run2/y', md5('y')]]), tags: new Map(), head: '8', failed: false }, now: NOW }),
     expect: { put: { 'run2/y': { size: 1, digests: md5('y') } }, drop: [], head: '7', scopeHeads: { run2: '8' }, folder: undefined },
   },
 ];
@@ -132,31 +155,31 @@ describe('state transitions: the rows each sync writes', () => {
     for (const [k, v] of Object.entries(row.expect)) expect(got[k as keyof typeof got], k).toEqual(v);
   });
 
-  it('a transition never changes the record it was given', () => {
-    const before = { folder: { basis: SPACE.id }, space: space('7', { 'a.csv': rec('a', 't1'), 'b.csv': rec('b', 't2') }) };
-    const copy = structuredClone(before);
-    afterPull(before, { space: SPACE, hashed: noHashes, scope: '', head: '8', items: [download('c.csv', 'c')], written: new Map([['c.csv', written('c')]]), recycled: ['b.csv'], failed: false, now: NOW });
-    afterPush(before, { space: SPACE, hashed: noHashes, scope: '', base: '7', local: [], remote: [], result: { written: new Map(), tags: new Map(), head: '8', failed: false }, now: NOW });
-    expect(before).toEqual(copy);
-  });
-
-  it('applying the written rows to the record before gives the record after', () => {
-    const change = afterPull(quiet, { space: SPACE, hashed: noHashes, scope: '', head: '8', items: [skip('a.csv', 'a', 't1'), download('c.csv', 'c', 't3')], written: new Map([['c.csv', written('c')]]), recycled: ['b.csv'], failed: false, now: NOW });
-    const after = applySpace(quiet.space, change.space!);
-    expect(Object.fromEntries(after.remote)).toEqual({ 'a.csv': rec('a', 't1'), 'c.csv': rec('c', 't3') });
-    expect(after.head).toBe('8');
+  it('a transition never changes the record, the plan or what planning learnt', () => {
+    const before = { folder: { basis: SPACE.id }, space: space('7', { scopeHeads: { run: '3' } }) };
+    const items = [download('c.csv', 'c'), recycle('b.csv', 'b'), upload('d.csv', 'd')];
+    const learnt: Learnt = { put: [['a.csv', rec('a', 't9')]], gone: ['old.csv'] };
+    const copy = structuredClone({ before, items, learnt });
+    afterPull(before, { space: SPACE, hashed: noHashes, scope: '', head: '8', items, learnt, written: new Map([['c.csv', written('c')]]), recycled: ['b.csv'], failed: false, now: NOW });
+    afterPush(before, { space: SPACE, hashed: noHashes, scope: 'run', base: '7', items, learnt, result: { written: new Map(), tags: new Map(), head: '8', failed: false }, now: NOW });
+    afterUnchangedPush(before, { space: SPACE, hashed: noHashes, scope: '', base: '7', head: '7', learnt, now: NOW });
+    expect({ before, items, learnt }).toEqual(copy);
   });
 });
 
-describe('diffRemote', () => {
+describe('sameRow and sameRecord: which rows of unchanged files are written again', () => {
   it.each([
-    { name: 'equal records write nothing', before: { a: rec('a', 't') }, next: { a: rec('a', 't') }, put: [], drop: [] },
-    { name: 'a new tag is written', before: { a: rec('a', 't') }, next: { a: rec('a', 'u') }, put: ['a'], drop: [] },
-    { name: 'a digest learnt is written', before: { a: rec('a') }, next: { a: { ...rec('a'), digests: { ...md5('a'), sha256: 's' } } }, put: ['a'], drop: [] },
-    { name: 'a key gone is dropped', before: { a: rec('a'), b: rec('b') }, next: { a: rec('a') }, put: [], drop: ['b'] },
-  ])('$name', ({ before, next, put, drop }) => {
-    const d = diffRemote(new Map(Object.entries(before)), new Map(Object.entries(next)));
-    expect(d.put.map(([k]) => k)).toEqual(put);
-    expect(d.drop).toEqual(drop);
+    { name: 'equal records write nothing', before: rec('a', 't'), next: rec('a', 't'), same: true },
+    { name: 'a new tag is written', before: rec('a', 't'), next: rec('a', 'u'), same: false },
+    { name: 'a digest learnt is written', before: rec('a'), next: { ...rec('a'), digests: { ...md5('a'), sha256: 's' } }, same: false },
+    { name: 'a lost tag is written', before: rec('a', 't'), next: rec('a'), same: false },
+  ])('$name', ({ before, next, same }) => {
+    expect(sameRecord(before, next)).toBe(same);
+  });
+
+  it('an equal pair leaves the remote size and tag and every digest either side knows', () => {
+    const local: Entry = { key: 'a', size: 1, mtimeMs: 5, digests: { sha256: 's' } };
+    const remote: Entry = { key: 'a', size: 1, tag: 't', digests: { md5: 'm' } };
+    expect(sameRow(local, remote)).toEqual({ size: 1, tag: 't', digests: { md5: 'm', sha256: 's' } });
   });
 });

@@ -14,7 +14,7 @@ export function pullRefusals(ctx: RunContext, p: Prepared): Refusal[] {
   const where = describeSpace(p.space);
   const { recycleDir, deleteThreshold } = ctx.config;
   const found: (Refusal | null)[] = [];
-  const missing = remoteMissing(p.plan, p.head !== null || p.remote.entries.length > 0 || p.remote.refused.length > 0, where, recycleDir);
+  const missing = remoteMissing(p.plan, p.head !== null || p.plan.remoteFiles > 0 || p.remote.refused.length > 0, where, recycleDir);
   const elsewhere = missing && heldElsewhere(p);
   if (elsewhere) {
     // Not a typo: the folder holds another space's files (get-results-from), and this one is empty.

@@ -73,7 +73,7 @@ export function unsharedWork(plan: Plan): Refusal | null {
 
 /** tooManyRecycles mirrors tooManyDeletes for pulls: the plan recycles more than `threshold` of the local files in scope. */
 export function tooManyRecycles(plan: Plan, threshold: number, where: string, recycleDir: string): Refusal | null {
-  const localFiles = plan.items.filter((i) => i.local).length;
+  const { localFiles } = plan;
   const recycled = plan.items.filter((i) => i.kind === 'recycle').length;
   if (recycled === 0 || recycled <= threshold * localFiles) return null;
   return refusal(
@@ -98,8 +98,7 @@ export function unpushableNames(plan: Plan, layerFolder: string): Refusal | null
 
 /** emptyLocalLayer: a push from a missing or empty folder would delete the remote files. */
 export function emptyLocalLayer(plan: Plan, localExists: boolean, layerFolder: string, scope = ''): Refusal | null {
-  const remoteFiles = plan.items.filter((i) => i.remote).length;
-  const localFiles = plan.items.filter((i) => i.local).length;
+  const { remoteFiles, localFiles } = plan;
   if (remoteFiles === 0 || localFiles > 0) return null;
   const reason = scope
     ? `The run folder ${scope}/ is empty or missing here, and pushing it would delete all ${remoteFiles} remote files in it.`
@@ -111,7 +110,7 @@ export function emptyLocalLayer(plan: Plan, localExists: boolean, layerFolder: s
 
 /** tooManyDeletes: the plan deletes more than `threshold` of the remote files in scope. */
 export function tooManyDeletes(plan: Plan, threshold: number): Refusal | null {
-  const remoteFiles = plan.items.filter((i) => i.remote).length;
+  const { remoteFiles } = plan;
   const deletes = plan.items.filter((i) => i.kind === 'delete').length;
   if (deletes === 0 || deletes <= threshold * remoteFiles) return null;
   return refusal(

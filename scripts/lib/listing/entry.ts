@@ -23,6 +23,34 @@ export interface Entry {
   etag?: string;
 }
 
+// Units from U+D800 up: a surrogate half, or U+E000–U+FFFF.
+const HIGH = /[\uD800-\uFFFF]/;
+
+/**
+ * compareKeys orders keys by code point — the order of their UTF-8 bytes, in which S3 lists
+ * and SQLite sorts — so that every sorted stream a sync merges (listings, the state record)
+ * agrees. JavaScript's `<` compares UTF-16 units, which differs only where both keys hold a
+ * unit from U+D800 up (an emoji against a full-width letter): only then is the slow path taken.
+ */
+export function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  if (!HIGH.test(a) || !HIGH.test(b)) return a < b ? -1 : 1;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+// A surrogate half stands for a code point above U+FFFF: it ranks after U+E000–U+FFFF.
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit < 0xe000) return unit + 0x2000;
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
+}
+
 export function byKey(a: { key: string }, b: { key: string }): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  return compareKeys(a.key, b.key);
 }

@@ -117,11 +117,6 @@ export function caseTwins(keys: string[]): string[][] {
   return [...twins.values()];
 }
 
-/** byteOrder compares keys as S3 lists them: by UTF-8 bytes (JavaScript compares UTF-16 units). */
-export function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 /** atOrUnder: the key is `path` itself or lies in the folder `path` ('' is the whole layer). One rule for which and log --path. */
 export function atOrUnder(key: string, path: string): boolean {
   return path === '' || key === path || key.startsWith(`${path}/`);

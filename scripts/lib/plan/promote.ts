@@ -24,12 +24,13 @@ export interface PromoteInput {
 export function promotePlan(input: PromoteInput): Plan {
   const targetByKey = new Map(input.target.map((e) => [e.key, e]));
   const items: PlanItem[] = [];
+  let same = 0;
   for (const e of input.source) {
     const t = targetByKey.get(e.key);
-    if (t && t.size === e.size && t.tag === e.tag && input.tagsMeanContent) items.push({ kind: 'skip', key: e.key, reason: 'same', bytes: 0, local: e, remote: t });
+    if (t && t.size === e.size && t.tag === e.tag && input.tagsMeanContent) same++;
     else items.push({ kind: 'copy', key: e.key, reason: `from branch ${input.branch}`, bytes: 0, local: e, from: e, remote: t });
   }
   const sourceKeys = new Set(input.source.map((e) => e.key));
   for (const t of input.target) if (!sourceKeys.has(t.key)) items.push({ kind: 'delete', key: t.key, reason: `not on branch ${input.branch}`, bytes: 0, remote: t });
-  return { version: 1, direction: 'push', layer: input.layer, space: input.space, items, refused: [] };
+  return { version: 1, direction: 'push', layer: input.layer, space: input.space, items, same, localFiles: input.source.length, remoteFiles: input.target.length, folders: new Map(), refused: [] };
 }

@@ -4,7 +4,6 @@ import { openProject, withLock } from '../context.js';
 import { putRecipeFor, roleFlag, warnPlacement } from './sync-recipes.js';
 import type { Args } from '../cli.js';
 import { describeCommit } from '../git.js';
-import { sameContent } from '../listing/digest.js';
 import { describeSpace } from '../space.js';
 import { pullRefusals, pushRefusals } from '../guards/checks.js';
 import { refusalLines, type Refusal } from '../guards/refusal.js';
@@ -42,18 +41,11 @@ export async function runStatus(args: Args): Promise<void> {
       if (!record) out.say('  never synced from this working copy');
       else {
         out.say(`  last synced ${record.syncedAt || 'partly'} (remote head ${record.head ?? 'none'}; now ${get.head ?? 'none'})`);
-        const changed: string[] = [];
-        const byKey = new Map(get.remote.entries.map((e) => [e.key, e]));
-        for (const e of get.remote.entries) {
-          const r = record.remote.get(e.key);
-          if (!r) changed.push(`+ ${e.key}`);
-          else if (r.size !== e.size || sameContent(r.digests, e.digests) === false) changed.push(`~ ${e.key}`);
-        }
-        for (const key of record.remote.keys()) if (!byKey.has(key)) changed.push(`- ${key}`);
-        if (changed.length) {
-          out.say(`  remote changes since your last sync: ${changed.length}`);
-          for (const c of changed.slice(0, 20)) out.say(`    ${c}`);
-          if (changed.length > 20) out.say(`    … and ${changed.length - 20} more`);
+        const { count, first } = get.sinceSync;
+        if (count) {
+          out.say(`  remote changes since your last sync: ${count}`);
+          for (const c of first) out.say(`    ${c}`);
+          if (count > first.length) out.say(`    … and ${count - first.length} more`);
         } else out.say('  no remote changes since your last sync');
       }
       const getChanges = changes(get.plan);

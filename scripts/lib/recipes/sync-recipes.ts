@@ -15,7 +15,7 @@ import { roleRule, type PutRecipe } from '../guards/rules.js';
 export { MAINTAINER_HINT } from '../guards/rules.js';
 import { prepare, type Prepared } from '../prepare.js';
 import { keepUnshared, pull, push } from '../sync.js';
-import { changes } from '../plan/plan.js';
+import { changes, unchangedFiles } from '../plan/plan.js';
 import { planText } from '../ui/format.js';
 import { Reporter } from '../ui/reporter.js';
 import type { Args } from '../cli.js';
@@ -57,7 +57,7 @@ export function runFolder(projectRoot: string, layerLocal: string, run: string, 
 
 /** noSuchRun: a run folder that neither side has is a typo, not "nothing to do". */
 function noSuchRun(prepared: Prepared[], run: string): void {
-  if (prepared.some((p) => p.local.entries.length || p.remote.entries.length || p.remote.refused.length)) return;
+  if (prepared.some((p) => p.plan.localFiles || p.plan.remoteFiles || p.remote.refused.length)) return;
   const p = prepared[0]!;
   let here: string[] = [];
   try {
@@ -74,7 +74,7 @@ function noSuchRun(prepared: Prepared[], run: string): void {
 
 /** isBlank: the remote space has no files and no Strata record (never pushed to, or not where you think). */
 function isBlank(p: Prepared): boolean {
-  return p.head === null && !p.remote.entries.length && !p.remote.refused.length;
+  return p.head === null && !p.plan.remoteFiles && !p.remote.refused.length;
 }
 
 /** currentBranch: results follow the git branch; a detached HEAD reads main. */
@@ -162,7 +162,7 @@ export async function runGet(args: Args, o: GetOptions): Promise<void> {
         layer: p.layer.name,
         run: async (events) => {
           const outcome = await pull(ctx, p, { events });
-          out.totals.unchanged += p.plan.items.filter((i) => i.kind === 'skip' && !i.kept).length;
+          out.totals.unchanged += unchangedFiles(p.plan);
           if (outcome.recycleFolder) recycled.push(outcome.recycleFolder);
           if (outcome.failed.length) {
             throw new StrataError(`${p.layer.name}: ${outcome.failed.length} download(s) failed; local files that the remote no longer has were kept.`, 'Run the recipe again: it continues where it stopped.', 5);
@@ -245,7 +245,7 @@ export async function runPut(args: Args, o: PutOptions): Promise<void> {
         layer: p.layer.name,
         run: async (events) => {
           await push(ctx, p, bases[i], { recipe: o.recipe, events });
-          out.totals.unchanged += p.plan.items.filter((i) => i.kind === 'skip').length;
+          out.totals.unchanged += unchangedFiles(p.plan);
         },
       })),
     );

@@ -40,7 +40,7 @@ export async function runWhich(args: Args): Promise<void> {
       const paths = asked.filter((a) => a.layer === layer);
       if (!paths.length) continue;
       const scope = commonFolder(paths.map((a) => (a.folder ? a.key : parentOf(a.key))));
-      layers.push({ paths, p: await prepare(ctx, layer, 'pull', { branch, scope, fallbackToMain: true }) });
+      layers.push({ paths, p: await prepare(ctx, layer, 'pull', { branch, scope, fallbackToMain: true, keepSame: true }) });
     }
     refuseUnknown(layers, excludeMatcher(config.excludes));
     for (const { paths, p } of layers) {

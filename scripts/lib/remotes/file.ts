@@ -6,8 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { byKey } from '../listing/entry.js';
-import { byteOrder } from '../listing/keys.js';
+import { byKey, compareKeys } from '../listing/entry.js';
 import { createDigester, hashFile } from '../listing/digest.js';
 import type { Digests } from '../state/record.js';
 import { setMtime } from '../listing/mtime.js';
@@ -30,7 +29,7 @@ export class FileStore implements ObjectStore {
 
   /** Every name is read (one directory read), but only the files after `after` are stat-ed. */
   async listAfter(prefix: string, after: string): Promise<StoredObject[]> {
-    return this.walk(prefix, (key) => byteOrder(key, after) > 0);
+    return this.walk(prefix, (key) => compareKeys(key, after) > 0);
   }
 
   /** The files under `prefix` whose relative key `wanted` accepts, each stat-ed for its size and change tag. */

@@ -160,11 +160,5 @@ function unreadable(e: unknown): boolean {
 }
 
 function crowdedFolders(plan: Plan): string[] {
-  const counts = new Map<string, number>();
-  for (const i of plan.items) {
-    if (!i.local) continue;
-    const dir = i.key.includes('/') ? i.key.slice(0, i.key.lastIndexOf('/')) : '.';
-    counts.set(dir, (counts.get(dir) ?? 0) + 1);
-  }
-  return [...counts].filter(([, n]) => n > FILES_PER_FOLDER).map(([d]) => d);
+  return [...plan.folders].filter(([, n]) => n > FILES_PER_FOLDER).map(([d]) => d);
 }

@@ -2,8 +2,8 @@
 // history of each is its push journal (journal.ts), and a push is carried out by the object
 // push executor (object-push.ts).
 import { TransferError } from '../errors.js';
-import type { Entry } from '../listing/entry.js';
-import { byteOrder, screenKeys } from '../listing/keys.js';
+import { screenKeys } from '../listing/keys.js';
+import { compareKeys, type Entry } from '../listing/entry.js';
 import type { Digests } from '../state/record.js';
 import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
@@ -98,5 +98,5 @@ export function listingSplits(expected: readonly { key: string }[], scope = ''):
   if (ranges < 2) return [];
   const splits: string[] = [];
   for (let i = 1; i < ranges; i++) splits.push(keys[Math.floor((keys.length * i) / ranges)]!.key.slice(base.length));
-  return [...new Set(splits)].sort(byteOrder);
+  return [...new Set(splits)].sort(compareKeys);
 }

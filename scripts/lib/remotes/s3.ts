@@ -23,7 +23,7 @@ import { COPY_LIMITS, s3Copy, type CopyLimits, type CopyResult } from './s3-copy
 import { connectS3, explainS3Error, type S3Connection } from './s3-client.js';
 import type { RemoteRead } from './types.js';
 import { S3Http, type ListPage } from './s3-http.js';
-import { byteOrder } from '../listing/keys.js';
+import { byKey, compareKeys } from '../listing/entry.js';
 
 const MiB = 1024 * 1024;
 /** Part size of multipart uploads: the AWS CLI's default, so its ETags and ours agree. */
@@ -68,13 +68,13 @@ export class S3Store implements ObjectStore {
     const bounds = [undefined, ...splits.map((k) => full + k)];
     const ranges = await Promise.all(bounds.map((after, i) => this.listRange(full, after, bounds[i + 1])));
     const out = ranges.flat();
-    // S3 lists in UTF-8 byte order; JavaScript compares UTF-16 code units. Re-sort for match().
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // Ranges in order are already in S3's order (UTF-8 bytes, byKey's): the sort only checks it, in one pass.
+    return out.sort(byKey);
   }
 
   async listAfter(prefix: string, after: string): Promise<StoredObject[]> {
     const full = prefix ? `${prefix}/` : '';
-    return (await this.listRange(full, full + after, undefined)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return (await this.listRange(full, full + after, undefined)).sort(byKey);
   }
 
   private async listRange(full: string, after: string | undefined, upTo: string | undefined): Promise<StoredObject[]> {
@@ -85,9 +85,9 @@ export class S3Store implements ObjectStore {
       const contents = page.objects;
       // Pages come in key order: only a page that ends past the range needs checking key by key.
       const last = contents[contents.length - 1]?.key;
-      const crosses = upTo !== undefined && last !== undefined && byteOrder(last, upTo) > 0;
+      const crosses = upTo !== undefined && last !== undefined && compareKeys(last, upTo) > 0;
       for (const o of contents) {
-        if (crosses && byteOrder(o.key, upTo!) > 0) return out; // the next range's
+        if (crosses && compareKeys(o.key, upTo!) > 0) return out; // the next range's
         if (!o.key || o.key.endsWith('/')) continue; // folder markers some tools create
         out.push({ key: o.key.slice(full.length), size: o.size, tag: o.etag, etag: o.etag, digests: etagDigests(o.etag, o.size) });
       }

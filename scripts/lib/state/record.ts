@@ -19,12 +19,15 @@ export interface RemoteRecord {
   digests: Digests;
 }
 
+/**
+ * What the record keeps of one space besides its files: the files (every key the remote held
+ * after the last sync, and its content) are rows read in key order (`LayerState.rows`), never
+ * a map in memory.
+ */
 export interface SpaceRecord {
   /** The space's head at the last sync: journal sequence (S3, file) or commit id (Hub). */
   head: string | null;
   syncedAt: string;
-  /** Every key the remote held after the last sync, and its content. */
-  remote: Map<string, RemoteRecord>;
   /** A push that claimed a journal sequence but did not finish: a re-run may continue it. */
   pending?: Claim;
   /**
@@ -66,6 +69,10 @@ export interface LayerState {
   folder: FolderRecord;
   /** The record of one space (loaded on first use); undefined when never synced from here. */
   space(id: string): SpaceRecord | undefined;
+  /** What a space held at the last sync (of one run folder in it, or all), in key order (compareKeys). */
+  rows(id: string, scope: string): Iterable<[string, RemoteRecord]>;
+  /** What a space held for one key at the last sync. */
+  row(id: string, key: string): RemoteRecord | undefined;
   /** The hash cache of the layer (or of one run folder in it), in one read. */
   files(scope: string): Iterable<[string, FileRecord]>;
   /** Every content any space of this layer held for `key` at its last sync (unshared-work check). */
@@ -75,7 +82,7 @@ export interface LayerState {
 }
 
 export function emptySpace(): SpaceRecord {
-  return { head: null, syncedAt: '', remote: new Map() };
+  return { head: null, syncedAt: '' };
 }
 
 /** The rows a save writes: computed by transitions.ts (pure), applied by store.ts in one transaction. */
@@ -86,7 +93,7 @@ export interface StateChange {
     name: string;
     /** A read-only view of a past revision (forgotten by age). */
     revision?: boolean;
-    meta: Omit<SpaceRecord, 'remote'>;
+    meta: SpaceRecord;
     remote: { put: [string, RemoteRecord][]; drop: string[] };
   };
 }

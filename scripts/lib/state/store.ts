@@ -84,7 +84,7 @@ interface SpaceRow {
 /** A layer's whole record as plain data, every space included. */
 export interface StateSnapshot {
   files: Record<string, FileRecord>;
-  spaces: Record<string, Omit<SpaceRecord, 'remote'> & { remote: Record<string, RemoteRecord> }>;
+  spaces: Record<string, SpaceRecord & { remote: Record<string, RemoteRecord> }>;
   basis?: string;
   revision?: FolderRecord['revision'];
 }
@@ -106,14 +106,24 @@ export class Store {
     const spaces = new Map<string, SpaceRecord | undefined>();
     // One statement for the whole cache: a lookup per file is a read transaction per file
     // (locks and a header read each), 40 µs apiece against 2 µs a row here.
-    const filesStmt = this.db.prepare("SELECT key, size, mtime_ms, digests FROM file WHERE layer = ? AND (? = '' OR (key > ? AND key < ?))");
+    const filesStmt = this.db.prepare("SELECT key, size, mtime_ms, digests FROM file WHERE layer = ? AND (? = '' OR (key > ? AND key < ?)) ORDER BY key");
     const sharedStmt = this.db.prepare('SELECT r.digests FROM space s JOIN remote r ON r.space = s.id AND r.key = ? WHERE s.layer = ?').pluck();
+    // The primary key (space, key) keeps rows in key order: ORDER BY reads them off the index.
+    const rowsStmt = this.db.prepare("SELECT r.key, r.size, r.tag, r.digests FROM space s JOIN remote r ON r.space = s.id WHERE s.layer = ? AND s.name = ? AND (? = '' OR (r.key > ? AND r.key < ?)) ORDER BY r.key");
+    const rowStmt = this.db.prepare('SELECT r.size, r.tag, r.digests FROM space s JOIN remote r ON r.space = s.id AND r.key = ? WHERE s.layer = ? AND s.name = ?');
     return {
       layer,
       folder,
       space: (name) => {
         if (!spaces.has(name)) spaces.set(name, this.readSpace(layer, name));
         return spaces.get(name);
+      },
+      rows: function* (name, scope) {
+        for (const r of rowsStmt.iterate(layer, name, scope, `${scope}/`, `${scope}0`) as Iterable<RemoteRow & { key: string }>) yield [r.key, remoteRecord(r)];
+      },
+      row: (name, key) => {
+        const r = rowStmt.get(key, layer, name) as RemoteRow | undefined;
+        return r && remoteRecord(r);
       },
       files: function* (scope) {
         // Keys under `scope/` sort between `scope/` and `scope0` ('0' follows '/').
@@ -129,7 +139,7 @@ export class Store {
           delete folder.revision;
           Object.assign(folder, change.folder);
         }
-        if (change.space) spaces.set(change.space.name, applySpace(spaces.get(change.space.name) ?? this.readSpace(layer, change.space.name), change.space));
+        if (change.space) spaces.set(change.space.name, applySpace(change.space));
       },
     };
   }
@@ -156,11 +166,7 @@ export class Store {
   private readSpace(layer: string, name: string): SpaceRecord | undefined {
     const row = this.db.prepare('SELECT * FROM space WHERE layer = ? AND name = ?').get(layer, name) as SpaceRow | undefined;
     if (!row) return undefined;
-    const remote = new Map<string, RemoteRecord>();
-    for (const r of this.db.prepare('SELECT key, size, tag, digests FROM remote WHERE space = ?').iterate(row.id) as Iterable<{ key: string; size: number; tag: string | null; digests: string }>) {
-      remote.set(r.key, r.tag === null ? { size: r.size, digests: JSON.parse(r.digests) } : { size: r.size, tag: r.tag, digests: JSON.parse(r.digests) });
-    }
-    const record: SpaceRecord = { head: row.head, syncedAt: row.synced_at, remote };
+    const record: SpaceRecord = { head: row.head, syncedAt: row.synced_at };
     const pending = json<Claim>(row.pending);
     if (pending) record.pending = pending;
     const scopeHeads = json<Record<string, string | null>>(row.scope_heads);
@@ -238,9 +244,11 @@ export class Store {
     const files = this.db.prepare('SELECT key, size, mtime_ms, digests FROM file WHERE layer = ? ORDER BY key').all(layer) as { key: string; size: number; mtime_ms: number; digests: string }[];
     if (!folder && !names.length && !files.length) return null;
     const spaces: StateSnapshot['spaces'] = {};
+    const rows = this.db.prepare('SELECT r.key, r.size, r.tag, r.digests FROM space s JOIN remote r ON r.space = s.id WHERE s.layer = ? AND s.name = ? ORDER BY r.key');
     for (const name of names) {
-      const s = this.readSpace(layer, name)!;
-      spaces[name] = { ...s, remote: Object.fromEntries(s.remote) };
+      const remote: Record<string, RemoteRecord> = {};
+      for (const r of rows.iterate(layer, name) as Iterable<RemoteRow & { key: string }>) remote[r.key] = remoteRecord(r);
+      spaces[name] = { ...this.readSpace(layer, name)!, remote };
     }
     return {
       files: Object.fromEntries(files.map((f) => [f.key, { size: f.size, mtimeMs: f.mtime_ms, digests: JSON.parse(f.digests) as Digests }])),
@@ -249,6 +257,16 @@ export class Store {
       ...(folder?.revision ? { revision: JSON.parse(folder.revision) } : {}),
     };
   }
+}
+
+interface RemoteRow {
+  size: number;
+  tag: string | null;
+  digests: string;
+}
+
+function remoteRecord(r: RemoteRow): RemoteRecord {
+  return r.tag === null ? { size: r.size, digests: JSON.parse(r.digests) } : { size: r.size, tag: r.tag, digests: JSON.parse(r.digests) };
 }
 
 /** readSnapshot: a layer's whole record, or null when this working copy has none (nothing is created). */
