@@ -81,8 +81,9 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
   }
   const localRoot = path.join(config.projectRoot, layer.local);
   const exclude = excludeMatcher(config.excludes);
+  const { remote: listed, seedHead, seedSpace, seed } = await listRemote(ctx, backend, space, head, direction, scope, state, exclude);
+  // The local folder is walked as the march asks for it: one directory at a time.
   const { entries: localEntries, ...local } = listLocal(localRoot, exclude, scope);
-  const { remote: listed, seedHead, seedSpace, seed } = await listRemote(ctx, backend, space, head, direction, scope, localEntries, state, exclude);
   const { entries: remoteEntries, ...remote } = listed;
 
   // What the folder was made equal to last: a deletion is a key that basis had and the folder
@@ -148,7 +149,6 @@ async function listRemote(
   head: string | null,
   direction: Direction,
   scope: string,
-  local: Entry[],
   state: LayerState,
   exclude: (key: string) => boolean,
 ): Promise<{ remote: RemoteListing; seedHead?: string | null; seedSpace?: Space; seed?: Entry[] }> {
@@ -157,7 +157,7 @@ async function listRemote(
     entries: listing.entries.filter((e) => !exclude(e.key)),
     refused: listing.refused.filter((r) => !exclude(normaliseKey(r.key))),
   });
-  let remote = visible(await backend.list(space, scope, local));
+  let remote = visible(await backend.list(space, scope, state.sample(space.id, scope)));
   let base: Baseline = {};
   if (direction === 'push' && head === null && !space.isMain) {
     base = await backend.baseline(space, spaceFor(space.layer, ctx.config.mainBranch, ctx.config.mainBranch), scope, remote);

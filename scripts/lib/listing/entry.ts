@@ -51,6 +51,21 @@ function codePointRank(unit: number): number {
   return unit;
 }
 
+/**
+ * KeySample: keys a space probably holds, in key order, without holding them all — the state
+ * record's rows of its last sync. A store uses it to list key ranges side by side.
+ */
+export interface KeySample {
+  count: number;
+  /** The i-th key (0-based) in key order. */
+  keyAt(i: number): string | undefined;
+}
+
+/** sampleOf: a KeySample of a sorted array (tests, small listings). */
+export function sampleOf(entries: readonly { key: string }[]): KeySample {
+  return { count: entries.length, keyAt: (i) => entries[i]?.key };
+}
+
 export function byKey(a: { key: string }, b: { key: string }): number {
   return compareKeys(a.key, b.key);
 }

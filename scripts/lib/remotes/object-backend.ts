@@ -3,7 +3,7 @@
 // push executor (object-push.ts).
 import { TransferError } from '../errors.js';
 import { screenKeys } from '../listing/keys.js';
-import { compareKeys, type Entry } from '../listing/entry.js';
+import { compareKeys, type Entry, type KeySample } from '../listing/entry.js';
 import type { Digests } from '../state/record.js';
 import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
@@ -12,6 +12,8 @@ import { journalOrigins } from './journal-origins.js';
 import { pushObjects } from './object-push.js';
 import type { ObjectStore } from './object-store.js';
 import type { Backend, Baseline, LogPage, LogQuery, Origin, PushContext, PushResult, RemoteListing } from './types.js';
+
+const NONE: KeySample = { count: 0, keyAt: () => undefined };
 
 export class ObjectBackend implements Backend {
   private readonly journal: Journal;
@@ -22,7 +24,7 @@ export class ObjectBackend implements Backend {
     return this.store.kind;
   }
 
-  async list(space: Space, scope = '', expected: readonly { key: string }[] = []): Promise<RemoteListing> {
+  async list(space: Space, scope = '', expected: KeySample = NONE): Promise<RemoteListing> {
     const prefix = scope ? `${space.root}/${scope.replace(/\/+$/, '')}` : space.root;
     const raw = await this.store.list(prefix, listingSplits(expected, scope));
     if (scope) for (const o of raw) o.key = `${scope.replace(/\/+$/, '')}/${o.key}`;
@@ -90,13 +92,15 @@ export class ObjectBackend implements Backend {
 const LISTING_RANGES = 4;
 const KEYS_PER_RANGE = 2_000;
 
-/** listingSplits picks up to LISTING_RANGES - 1 split keys (relative to the listed prefix, byte order). */
-export function listingSplits(expected: readonly { key: string }[], scope = ''): string[] {
+/** listingSplits picks up to LISTING_RANGES - 1 split keys (relative to the listed prefix, key order) from keys expected in scope. */
+export function listingSplits(expected: KeySample, scope = ''): string[] {
   const base = scope ? `${scope.replace(/\/+$/, '')}/` : '';
-  const keys = base ? expected.filter((e) => e.key.startsWith(base)) : expected;
-  const ranges = Math.min(LISTING_RANGES, Math.floor(keys.length / KEYS_PER_RANGE));
+  const ranges = Math.min(LISTING_RANGES, Math.floor(expected.count / KEYS_PER_RANGE));
   if (ranges < 2) return [];
   const splits: string[] = [];
-  for (let i = 1; i < ranges; i++) splits.push(keys[Math.floor((keys.length * i) / ranges)]!.key.slice(base.length));
+  for (let i = 1; i < ranges; i++) {
+    const key = expected.keyAt(Math.floor((expected.count * i) / ranges));
+    if (key?.startsWith(base)) splits.push(key.slice(base.length));
+  }
   return [...new Set(splits)].sort(compareKeys);
 }

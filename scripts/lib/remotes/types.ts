@@ -2,7 +2,7 @@
 // apply a push (S3: many parallel object calls under a journal claim; the Hub: one commit
 // with every addition and deletion), so the interface is "push this plan", not "put one object".
 import type { Readable } from 'node:stream';
-import type { Entry } from '../listing/entry.js';
+import type { Entry, KeySample } from '../listing/entry.js';
 import type { Digests } from '../state/record.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Space } from '../space.js';
@@ -165,9 +165,9 @@ export interface Backend {
   readonly versioned?: VersionedBackend;
   /**
    * Every file of the space (or of `scope/` in it). `expected` are keys the space probably
-   * holds (the local listing): a store may use them to list key ranges in parallel.
+   * holds (what it held at the last sync, in scope): a store may use them to list key ranges in parallel.
    */
-  list(space: Space, scope?: string, expected?: readonly { key: string }[]): Promise<RemoteListing>;
+  list(space: Space, scope?: string, expected?: KeySample): Promise<RemoteListing>;
   /** The space's head: latest journal sequence (S3, file) or branch commit (Hub); null when it has no history. */
   head(space: Space): Promise<string | null>;
   /**

@@ -3,7 +3,7 @@
 // remote held at the last sync — which is how Strata tells unshared local work from files it
 // put there, and a teammate's push from our own. Where it is kept is store.ts; how a sync
 // changes it is transitions.ts.
-import type { DigestName } from '../listing/entry.js';
+import type { DigestName, KeySample } from '../listing/entry.js';
 
 export type Digests = Partial<Record<DigestName, string>>;
 
@@ -73,6 +73,8 @@ export interface LayerState {
   rows(id: string, scope: string): Iterable<[string, RemoteRecord]>;
   /** What a space held for one key at the last sync. */
   row(id: string, key: string): RemoteRecord | undefined;
+  /** The keys a space held at the last sync (in scope) as a sample, for listing in key ranges. */
+  sample(id: string, scope: string): KeySample;
   /** The hash cache of the layer (or of one run folder in it), in one read. */
   files(scope: string): Iterable<[string, FileRecord]>;
   /** Every content any space of this layer held for `key` at its last sync (unshared-work check). */

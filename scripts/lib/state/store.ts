@@ -109,7 +109,10 @@ export class Store {
     const filesStmt = this.db.prepare("SELECT key, size, mtime_ms, digests FROM file WHERE layer = ? AND (? = '' OR (key > ? AND key < ?)) ORDER BY key");
     const sharedStmt = this.db.prepare('SELECT r.digests FROM space s JOIN remote r ON r.space = s.id AND r.key = ? WHERE s.layer = ?').pluck();
     // The primary key (space, key) keeps rows in key order: ORDER BY reads them off the index.
-    const rowsStmt = this.db.prepare("SELECT r.key, r.size, r.tag, r.digests FROM space s JOIN remote r ON r.space = s.id WHERE s.layer = ? AND s.name = ? AND (? = '' OR (r.key > ? AND r.key < ?)) ORDER BY r.key");
+    const inScope = "FROM space s JOIN remote r ON r.space = s.id WHERE s.layer = ? AND s.name = ? AND (? = '' OR (r.key > ? AND r.key < ?))";
+    const rowsStmt = this.db.prepare(`SELECT r.key, r.size, r.tag, r.digests ${inScope} ORDER BY r.key`);
+    const countStmt = this.db.prepare(`SELECT count(*) ${inScope}`).pluck();
+    const keyAtStmt = this.db.prepare(`SELECT r.key ${inScope} ORDER BY r.key LIMIT 1 OFFSET ?`).pluck();
     const rowStmt = this.db.prepare('SELECT r.size, r.tag, r.digests FROM space s JOIN remote r ON r.space = s.id AND r.key = ? WHERE s.layer = ? AND s.name = ?');
     return {
       layer,
@@ -120,6 +123,10 @@ export class Store {
       },
       rows: function* (name, scope) {
         for (const r of rowsStmt.iterate(layer, name, scope, `${scope}/`, `${scope}0`) as Iterable<RemoteRow & { key: string }>) yield [r.key, remoteRecord(r)];
+      },
+      sample: (name, scope) => {
+        const args = [layer, name, scope, `${scope}/`, `${scope}0`];
+        return { count: countStmt.get(...args) as number, keyAt: (i) => keyAtStmt.get(...args, i) as string | undefined };
       },
       row: (name, key) => {
         const r = rowStmt.get(key, layer, name) as RemoteRow | undefined;
