@@ -37,9 +37,10 @@ describe('normalisation and twins', () => {
   });
   it('screens hostile remote listings, naming each refused key', () => {
     const o = (key: string) => ({ key, size: 1, tag: 't', digests: {} });
-    const { entries, refused } = screenKeys([o('ok.csv'), o('../x'), o('caf\u00e9'), o('cafe\u0301'), o('Up.csv'), o('up.csv'), o('dir'), o('dir/file')]);
-    expect(entries.map((e) => e.key)).toEqual(['dir', 'ok.csv']);
-    expect(refused.map((r) => r.key).sort()).toEqual(['../x', 'Up.csv', 'caf\u00e9', 'cafe\u0301', 'dir/file', 'up.csv'].sort());
+    const { entries, refused } = screenKeys([o('ok.csv'), o('../x'), o('caf\u00e9'), o('cafe\u0301'), o('Up.csv'), o('up.csv'), o('dir'), o('dir/file'), o('deep/x'), o('deep/x/y/z')]);
+    expect(entries.map((e) => e.key)).toEqual(['deep/x', 'dir', 'ok.csv']);
+    expect(refused.map((r) => r.key).sort()).toEqual(['../x', 'Up.csv', 'caf\u00e9', 'cafe\u0301', 'deep/x/y/z', 'dir/file', 'up.csv'].sort());
+    expect(refused.find((r) => r.key === 'deep/x/y/z')?.reason).toBe('lies under "deep/x", which is also a file');
   });
 });
 

@@ -68,10 +68,11 @@ export function screen<T extends { key: string; name?: string }>(listing: readon
   // A key that is also a folder of other keys ("a" and "a/b") cannot both be files on disk.
   const keys = new Set(safe.map((e) => e.key));
   const kept = safe.filter((e) => {
-    const parts = e.key.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      if (keys.has(parts.slice(0, i).join('/'))) {
-        refused.push({ key: e.name ?? e.key, reason: `lies under "${parts.slice(0, i).join('/')}", which is also a file` });
+    // Each folder the key lies in, by the position of its slashes (no arrays per key).
+    for (let i = e.key.indexOf('/'); i > 0; i = e.key.indexOf('/', i + 1)) {
+      const folder = e.key.slice(0, i);
+      if (keys.has(folder)) {
+        refused.push({ key: e.name ?? e.key, reason: `lies under "${folder}", which is also a file` });
         return false;
       }
     }

@@ -12,7 +12,7 @@ import type { Digests } from '../state/record.js';
 import { setMtime } from '../listing/mtime.js';
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { inFlight } from '../apply/in-flight.js';
-import type { CopyOptions, ObjectStore, PutOptions, StoredObject } from './object-store.js';
+import { readChunk, type CopyOptions, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 import type { RemoteRead } from './types.js';
 
 export class FileStore implements ObjectStore {
@@ -73,7 +73,7 @@ export class FileStore implements ObjectStore {
     const before = stampOf(file);
     await writeBeside(dest, async (tmp) => {
       await pipeline(
-        fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+        fs.createReadStream(file, { highWaterMark: readChunk(opts.size) }),
         new Transform({
           transform(chunk, _enc, cb) {
             digester.update(chunk);

@@ -6,6 +6,15 @@ import type { RemoteRead } from './types.js';
 /** Files up to this size are read into memory and sent in one request; larger ones stream in parts. */
 export const SMALL_FILE = 4 * 1024 * 1024;
 
+/**
+ * readChunk: the read buffer for streaming a file of `size` bytes — its size (at least 16 KiB),
+ * at most 1 MiB. A stream allocates a whole buffer per file: 1 MiB for each of 100,000 small
+ * files was most of a first push's memory.
+ */
+export function readChunk(size: number): number {
+  return Math.min(1 << 20, Math.max(16 << 10, size + 1));
+}
+
 export interface StoredObject {
   /** Key relative to the listed prefix. */
   key: string;
