@@ -19,7 +19,7 @@ import { march, type Marched } from './plan/march.js';
 import { join } from './plan/match.js';
 import { Planner, type Direction, type Plan } from './plan/plan.js';
 import { openBackend } from './remotes/index.js';
-import type { Backend, Baseline, RemoteListing } from './remotes/types.js';
+import type { Backend, RemoteListing, RemoteStream } from './remotes/types.js';
 import { atRevision, branchCollides, spaceFor, type Space } from './space.js';
 
 export interface Prepared {
@@ -104,6 +104,8 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
     hashRemote: backend.remoteDigests ? (entries) => hashRemote(backend, space, entries) : undefined,
   });
   for (const key of marched.forgotten) hashed.set(key, null);
+  // Read to the end: the remote's refused names are all known now.
+  remote.refused = remote.refused.filter((r) => !exclude(normaliseKey(r.key)));
   const plan = planner.plan(direction === 'push' ? local.refused : remote.refused);
   return { layer, direction, space, fellBackFrom, backend, state, hashed, head, localRoot, local, remote, seedSpace, seedHead, plan, learnt: marched.learnt, sinceSync: marched.sinceSync, scope };
 }
@@ -151,20 +153,24 @@ async function listRemote(
   scope: string,
   state: LayerState,
   exclude: (key: string) => boolean,
-): Promise<{ remote: RemoteListing; seedHead?: string | null; seedSpace?: Space; seed?: Entry[] }> {
-  // An excluded key is acknowledged: a refused key another tool put there stops being reported.
-  const visible = (listing: RemoteListing): RemoteListing => ({
-    entries: listing.entries.filter((e) => !exclude(e.key)),
-    refused: listing.refused.filter((r) => !exclude(normaliseKey(r.key))),
-  });
-  let remote = visible(await backend.list(space, scope, state.sample(space.id, scope)));
-  let base: Baseline = {};
-  if (direction === 'push' && head === null && !space.isMain) {
-    base = await backend.baseline(space, spaceFor(space.layer, ctx.config.mainBranch, ctx.config.mainBranch), scope, remote);
-    if (base.remote) remote = visible(base.remote);
-    if (base.seed && base.seedSpace) reuseSeedDigests(base.seed, state.rows(base.seedSpace.id, scope));
-  }
-  return { remote, seedHead: base.seedHead, seedSpace: base.seedSpace, seed: base.seed };
+): Promise<{ remote: RemoteStream; seedHead?: string | null; seedSpace?: Space; seed?: Entry[] }> {
+  // An excluded key is acknowledged: a refused key another tool put there stops being reported
+  // (prepare filters `refused` once the listing has been read: a stream fills it as it goes).
+  const visible = (listing: RemoteStream): RemoteStream => ({ entries: filter(listing.entries, (e) => !exclude(e.key)), refused: listing.refused });
+  // A push to a space with no history may start from main's files: it needs the whole listing.
+  const seeded = direction === 'push' && head === null && !space.isMain;
+  const streamed = seeded ? undefined : backend.listInOrder?.(space, scope);
+  if (streamed) return { remote: visible(streamed) };
+  const own = await backend.list(space, scope, state.sample(space.id, scope));
+  if (!seeded) return { remote: visible(own) };
+  const base = await backend.baseline(space, spaceFor(space.layer, ctx.config.mainBranch, ctx.config.mainBranch), scope, own);
+  if (base.seed && base.seedSpace) reuseSeedDigests(base.seed, state.rows(base.seedSpace.id, scope));
+  return { remote: visible(base.remote ?? own), seedHead: base.seedHead, seedSpace: base.seedSpace, seed: base.seed };
+}
+
+/** filter: the items `keep` accepts, as they are read. */
+function* filter<T>(items: Iterable<T>, keep: (x: T) => boolean): Generator<T> {
+  for (const x of items) if (keep(x)) yield x;
 }
 
 /** hashInDoubt hashes the local files the planner cannot decide on by size (HASHERS at a time); the sync caches the hashes. */

@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { byKey, compareKeys } from '../listing/entry.js';
+import { byKey, compareKeys, type Entry } from '../listing/entry.js';
+import type { Refusal } from '../listing/keys.js';
+import { walkInKeyOrder } from '../listing/walk.js';
 import { createDigester, hashFile } from '../listing/digest.js';
 import type { Digests } from '../state/record.js';
 import { setMtime } from '../listing/mtime.js';
@@ -25,6 +27,18 @@ export class FileStore implements ObjectStore {
 
   async list(prefix: string): Promise<StoredObject[]> {
     return this.walk(prefix, () => true);
+  }
+
+  listInOrder(prefix: string, scope: string, refused: Refusal[]): Iterable<Entry> {
+    return walkInKeyOrder(this.abs(scope ? `${prefix}/${scope}` : prefix), scope, {
+      entry: (key, st) => ({ key, size: st.size, tag: changeTag(st), digests: {} }),
+      onSkip: (key, reason, code) => {
+        // A space not written yet is empty; a folder that cannot be read must not look empty.
+        if (reason.startsWith('cannot read folder') && code !== 'ENOENT') throw new Error(`${this.root}: ${key} ${reason}`);
+      },
+      refused,
+      keepRefused: false,
+    });
   }
 
   /** Every name is read (one directory read), but only the files after `after` are stat-ed. */

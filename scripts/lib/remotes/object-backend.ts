@@ -11,7 +11,7 @@ import { Journal } from './journal.js';
 import { journalOrigins } from './journal-origins.js';
 import { pushObjects } from './object-push.js';
 import type { ObjectStore } from './object-store.js';
-import type { Backend, Baseline, LogPage, LogQuery, Origin, PushContext, PushResult, RemoteListing } from './types.js';
+import type { Backend, Baseline, LogPage, LogQuery, Origin, PushContext, PushResult, RemoteListing, RemoteStream } from './types.js';
 
 const NONE: KeySample = { count: 0, keyAt: () => undefined };
 
@@ -29,6 +29,12 @@ export class ObjectBackend implements Backend {
     const raw = await this.store.list(prefix, listingSplits(expected, scope));
     if (scope) for (const o of raw) o.key = `${scope.replace(/\/+$/, '')}/${o.key}`;
     return screenKeys(raw);
+  }
+
+  listInOrder(space: Space, scope: string): RemoteStream | undefined {
+    if (!this.store.listInOrder) return undefined;
+    const refused: RemoteStream['refused'] = [];
+    return { entries: this.store.listInOrder(space.root, scope.replace(/\/+$/, ''), refused), refused };
   }
 
   head(space: Space): Promise<string | null> {

@@ -1,5 +1,7 @@
 // ObjectStore is what S3 and a plain folder have in common: keys, bytes, create-only
 // writes. The object backend builds spaces and the push journal on top of it once, for both.
+import type { Entry } from '../listing/entry.js';
+import type { Refusal } from '../listing/keys.js';
 import type { Digests } from '../state/record.js';
 import type { RemoteRead } from './types.js';
 
@@ -51,6 +53,12 @@ export interface ObjectStore {
    * keys, byte order) cut the listing into ranges a store may list in parallel.
    */
   list(prefix: string, splits?: string[]): Promise<StoredObject[]>;
+  /**
+   * The files under `prefix/scope` in key order as they are read, never held as a list
+   * (folders): layer-relative keys, normalised; names the key rule refuses are left out and
+   * named in `refused` as they are met.
+   */
+  listInOrder?(prefix: string, scope: string, refused: Refusal[]): Iterable<Entry>;
   /** The object's bytes and the modification time kept with it (recorded at push, else the store's own). */
   read(key: string): Promise<RemoteRead>;
   /** Upload a local file; returns the digests of what was stored (verified against the server's) and its new change tag. */

@@ -16,6 +16,11 @@ export interface RemoteRead {
   mtimeMs?: number;
 }
 
+export interface RemoteStream {
+  entries: Iterable<Entry>;
+  refused: { key: string; reason: string }[];
+}
+
 export interface RemoteListing {
   /** Sorted by key, keys normalised (NFC, forward slashes), layer-relative. */
   entries: Entry[];
@@ -168,6 +173,11 @@ export interface Backend {
    * holds (what it held at the last sync, in scope): a store may use them to list key ranges in parallel.
    */
   list(space: Space, scope?: string, expected?: KeySample): Promise<RemoteListing>;
+  /**
+   * The same listing read as planning consumes it, in key order, never held whole — where the
+   * remote can (folders); undefined elsewhere. `refused` is complete once `entries` is read.
+   */
+  listInOrder?(space: Space, scope: string): RemoteStream | undefined;
   /** The space's head: latest journal sequence (S3, file) or branch commit (Hub); null when it has no history. */
   head(space: Space): Promise<string | null>;
   /**

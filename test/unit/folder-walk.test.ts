@@ -1,12 +1,15 @@
-// The local walk (scripts/lib/listing/local.ts) on real temp folders: files come out in key
-// order one directory at a time, the key rule refuses twins exactly as a whole-listing
-// screen would, and nothing is read before it is asked for.
+// The folder walk (scripts/lib/listing/walk.ts) on real temp folders, as the layer folder
+// (local.ts) and a folder remote (remotes/file.ts) use it: files come out in key order one
+// directory at a time, the key rule refuses twins exactly as a whole-listing screen would,
+// and nothing is read before it is asked for.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareKeys } from '../../scripts/lib/listing/entry.js';
 import { excludeMatcher } from '../../scripts/lib/listing/exclude.js';
 import { listLocal } from '../../scripts/lib/listing/local.js';
+import type { Refusal } from '../../scripts/lib/listing/keys.js';
+import { FileStore } from '../../scripts/lib/remotes/file.js';
 import { removeTemps, tempDir } from '../support/scratch.js';
 
 afterAll(removeTemps);
@@ -69,5 +72,25 @@ describe('listLocal', () => {
     const missing = listLocal(root, none, 'run-3');
     expect([...missing.entries]).toEqual([]);
     expect(missing.skipped).toEqual([]);
+  });
+});
+
+describe('a folder remote listed in order', () => {
+  it('gives layer-relative keys with change tags, leaves out the names a pull must refuse, and names them', () => {
+    const root = folder(['proj/processed/a.csv', 'proj/processed/run/Plate.csv', 'proj/processed/run/plate.csv', 'proj/processed/run/b.csv', 'proj/processed/ok/tab\there.csv', 'proj/processed/.x.strata-tmp']);
+    const refused: Refusal[] = [];
+    const entries = [...new FileStore(root).listInOrder('proj/processed', '', refused)];
+    expect(entries.map((e) => e.key)).toEqual(['a.csv', 'run/b.csv']);
+    expect(entries.every((e) => e.tag && e.size > 0)).toBe(true);
+    expect(refused.map((r) => r.key).sort()).toEqual(['ok/tab\there.csv', 'run/Plate.csv', 'run/plate.csv']);
+    // Scoped: keys stay relative to the space, not to the run folder.
+    expect([...new FileStore(root).listInOrder('proj/processed', 'run', [])].map((e) => e.key)).toEqual(['run/b.csv']);
+  });
+
+  it('reads a space never written as empty, and refuses to read an unreadable one as empty', () => {
+    const root = folder(['proj/processed/a.csv', 'proj/broken']);
+    expect([...new FileStore(root).listInOrder('proj/nothing', '', [])]).toEqual([]);
+    // A space that cannot be read as a folder (here a file in its place: ENOTDIR) is an error, never "no files".
+    expect(() => [...new FileStore(root).listInOrder('proj/broken', '', [])]).toThrow(/cannot read folder \(ENOTDIR\)/);
   });
 });
