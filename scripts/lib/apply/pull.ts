@@ -4,7 +4,7 @@
 // converges and nothing is lost.
 import fs from 'node:fs';
 import path from 'node:path';
-import pLimit from 'p-limit';
+import pMap from 'p-map';
 import type { Digests } from '../state/record.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
 import type { Backend, TransferEvents } from '../remotes/types.js';
@@ -35,44 +35,44 @@ export async function applyPull(
   const written: PullResult['written'] = new Map();
   const recycled: string[] = [];
   const failed: PullResult['failed'] = [];
-  const limit = pLimit(opts.transfers);
   const localPath = (item: PlanItem) => path.join(localRoot, ...(item.local?.name ?? item.key).split('/'));
 
   const folders = new Folders(localRoot, recycler);
   const localDisk = onLocalDisk(localRoot);
   const downloads = plan.items.filter((i) => i.kind === 'download');
-  await Promise.all(
-    downloads.map((item) =>
-      limit(async () => {
-        opts.events.start(item);
-        try {
-          const dest = localPath(item);
-          await folders.ready(path.dirname(dest));
-          const { tmp, digests, mtimeMs } = await downloadVerified(backend, space, item.remote!, dest, opts.events.bytes, opts.events.info, localDisk);
-          // The remote's time for the file, never the moment its download finished: the order
-          // in which parallel downloads end must not tell Snakemake what to re-run.
-          if (mtimeMs !== undefined) {
-            if (localDisk) setMtimeSync(tmp, mtimeMs);
-            else await setMtime(tmp, mtimeMs);
-          }
-          // The old version goes to the recycle folder and stays in place until the new one
-          // is renamed over it: the file is never missing, even if the run is killed here.
-          if (item.local) {
-            await recycler.keep(dest, item.key);
-            recycled.push(item.key);
-          }
-          if (localDisk) fs.renameSync(tmp, dest);
-          else await fs.promises.rename(tmp, dest);
-          inFlight.delete(tmp);
-          const st = localDisk ? fs.statSync(dest) : await fs.promises.stat(dest);
-          written.set(item.key, { size: st.size, mtimeMs: st.mtimeMs, digests: { ...digests, ...item.remote!.digests } });
-          opts.events.done(item, digests);
-        } catch (e) {
-          failed.push({ key: item.key, error: (e as Error).message });
-          opts.events.failed(item, e as Error);
+  // p-map starts a download only when a slot frees, never a task per file up front.
+  await pMap(
+    downloads,
+    async (item) => {
+      opts.events.start(item);
+      try {
+        const dest = localPath(item);
+        await folders.ready(path.dirname(dest));
+        const { tmp, digests, mtimeMs } = await downloadVerified(backend, space, item.remote!, dest, opts.events.bytes, opts.events.info, localDisk);
+        // The remote's time for the file, never the moment its download finished: the order
+        // in which parallel downloads end must not tell Snakemake what to re-run.
+        if (mtimeMs !== undefined) {
+          if (localDisk) setMtimeSync(tmp, mtimeMs);
+          else await setMtime(tmp, mtimeMs);
         }
-      }),
-    ),
+        // The old version goes to the recycle folder and stays in place until the new one
+        // is renamed over it: the file is never missing, even if the run is killed here.
+        if (item.local) {
+          await recycler.keep(dest, item.key);
+          recycled.push(item.key);
+        }
+        if (localDisk) fs.renameSync(tmp, dest);
+        else await fs.promises.rename(tmp, dest);
+        inFlight.delete(tmp);
+        const st = localDisk ? fs.statSync(dest) : await fs.promises.stat(dest);
+        written.set(item.key, { size: st.size, mtimeMs: st.mtimeMs, digests: { ...digests, ...item.remote!.digests } });
+        opts.events.done(item, digests);
+      } catch (e) {
+        failed.push({ key: item.key, error: (e as Error).message });
+        opts.events.failed(item, e as Error);
+      }
+    },
+    { concurrency: opts.transfers },
   );
 
   const removals = plan.items.filter((i) => i.kind === 'recycle');

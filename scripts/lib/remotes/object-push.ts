@@ -4,7 +4,7 @@
 // (plan/removals-last.ts, the rule the pull shares) — and mark the record done.
 import crypto from 'node:crypto';
 import path from 'node:path';
-import pLimit from 'p-limit';
+import pMap from 'p-map';
 import { removalsMayRun } from '../plan/removals-last.js';
 import type { Digests } from '../state/record.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
@@ -38,8 +38,6 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
   const tags = new Map<string, string>();
   const failed: { key: string; error: string }[] = [];
   const meta = objectMeta(ctx.record);
-  const small = pLimit(ctx.transfers);
-  const large = pLimit(LARGE_TRANSFERS);
   const transfer = async (item: PlanItem) => {
     ctx.events.start(item);
     try {
@@ -62,11 +60,14 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
       ctx.events.failed(item, e as Error);
     }
   };
-  await Promise.all(
-    items
-      .filter((i) => i.kind === 'upload' || i.kind === 'copy')
-      .map((i) => (i.kind === 'upload' && i.local!.size > SMALL_FILE ? large : small)(() => transfer(i))),
-  );
+  // p-map starts a transfer only when a slot frees: a task per file up front was a third of
+  // a first push's memory at a million files.
+  const large = (i: PlanItem) => i.kind === 'upload' && i.local!.size > SMALL_FILE;
+  const moving = items.filter((i) => i.kind === 'upload' || i.kind === 'copy');
+  await Promise.all([
+    pMap(moving.filter((i) => !large(i)), transfer, { concurrency: ctx.transfers }),
+    pMap(moving.filter(large), transfer, { concurrency: LARGE_TRANSFERS }),
+  ]);
 
   const deletes = items.filter((i) => i.kind === 'delete');
   if (!removalsMayRun(failed.length, deletes.length, { removing: 'deleting', side: 'remote', transfer: 'transfer' }, (m) => ctx.events.info(m))) {
