@@ -23,9 +23,10 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
   const seq = Number(ctx.expectedHead ?? 0) + 1;
   const id = crypto.randomUUID();
   const items = plan.items.filter((i) => i.kind !== 'skip');
-  const record = journal.record(space, seq, id, ctx.record, items);
   await ctx.onClaim?.({ seq, id });
-  await journal.claim(space, record);
+  // Made where it is sent, never kept in a variable: the record lists every change (a million
+  // for a first push of a million files), and a suspended function keeps its locals alive.
+  await journal.claim(space, journal.record(space, seq, id, ctx.record, items));
 
   // The head pointer is a hint (journal-head.ts): written beside the cleanup, and a failure
   // only costs the next lookup of the head a listing of the newer records.
