@@ -21,7 +21,7 @@ export async function openProject(cwd: string, flags: ConfigFlags = {}, environm
   // NOTE: --role is a convenience like STRATA_ROLE in .env; role rules are guardrails, not security.
   const root = findProjectRoot(cwd);
   const config = loadConfig(root, flags, environment);
-  const git = await readGit(root, config.mainBranch);
+  const git = await readGit(root, config.mainBranch, [...config.layers.map((l) => l.local), config.recycleDir]);
   return { config, git, host: os.hostname() };
 }
 

@@ -27,6 +27,8 @@ describe.each(REMOTE_KINDS)('%s remote: log', (kind) => {
 
     ana.git('switch', '-q', '-c', 'qc');
     ana.write('data/processed/qc/a.csv', 'a\n');
+    // A tracked file in a data folder is data, not code: changing it leaves the tree clean.
+    ana.write('data/processed/.gitkeep', 'placeholder edited\n');
     const clean = assertOk(await ana.justWith({ user: 'ana.lovelace' }, 'put-results'), 'ana put-results (clean tree)');
     expect(clean.stderr).not.toMatch(/uncommitted/);
     const sha1 = ana.git('rev-parse', '--short=7', 'HEAD');
