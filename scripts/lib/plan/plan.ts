@@ -83,9 +83,12 @@ export class Planner {
   private readonly seedByDigest = new Map<string, Entry>();
 
   constructor(readonly input: PlannerInput) {
+    // Main's listing has its digests by now (the listing's own, or the record's for unchanged
+    // tags): indexed once here, not looked for again per file.
     for (const e of input.seed ?? []) {
       this.seedByKey.set(e.key, e);
       if (!this.seedBySize.has(e.size)) this.seedBySize.set(e.size, e);
+      for (const v of Object.values(e.digests)) if (v) this.seedByDigest.set(`${e.size}:${v}`, e);
     }
   }
 
@@ -142,8 +145,6 @@ export class Planner {
   }
 
   private findSeed(l: Entry): Entry | undefined {
-    if (!this.input.seed) return undefined;
-    if (!this.seedByDigest.size) for (const e of this.input.seed) for (const v of Object.values(e.digests)) if (v) this.seedByDigest.set(`${e.size}:${v}`, e);
     for (const v of Object.values(l.digests)) {
       const hit = v ? this.seedByDigest.get(`${l.size}:${v}`) : undefined;
       if (hit && sameContent(l.digests, hit.digests) === true) return hit;
