@@ -11,6 +11,7 @@ import { hashFile } from './listing/digest.js';
 import type { DigestName, Entry } from './listing/entry.js';
 import { excludeMatcher } from './listing/exclude.js';
 import { normaliseKey } from './listing/keys.js';
+import { WholeListingNeeded } from './listing/screen-in-order.js';
 import { listLocal, type LocalListing } from './listing/local.js';
 import type { FileRecord, LayerState, RemoteRecord } from './state/record.js';
 import { loadState } from './state/store.js';
@@ -81,33 +82,44 @@ export async function prepare(ctx: RunContext, layer: Layer, direction: Directio
   }
   const localRoot = path.join(config.projectRoot, layer.local);
   const exclude = excludeMatcher(config.excludes);
-  const { remote: listed, seedHead, seedSpace, seed } = await listRemote(ctx, backend, space, head, direction, scope, state, exclude);
-  // The local folder is walked as the march asks for it: one directory at a time.
-  const { entries: localEntries, ...local } = listLocal(localRoot, exclude, scope);
-  const { entries: remoteEntries, ...remote } = listed;
-
+  const listing = await listRemote(ctx, backend, space, head, direction, scope, state, exclude);
   // What the folder was made equal to last: a deletion is a key that basis had and the folder
   // lacks. Usually this very space, whose rows the march reads anyway; else one row per key asked.
   const basis = state.folder.basis;
   const synced = basis && basis !== space.id && state.space(basis) ? (key: string) => state.row(basis, key) : (_key: string, row: RemoteRecord | undefined) => row;
-  const planner = new Planner({ direction, layer: layer.name, space: space.id, seed, shared: (key) => state.shared(key), keepSame: opts.keepSame });
   const hashed = new Map<string, FileRecord | null>();
-  const marched = await march({
-    planner,
-    local: localEntries,
-    remote: remoteEntries,
-    cache: state.files(scope),
-    record: state.rows(space.id, scope),
-    localExists: local.exists,
-    synced,
-    hashLocal: (wanted) => hashInDoubt(layer, localRoot, wanted, hashed),
-    hashRemote: backend.remoteDigests ? (entries) => hashRemote(backend, space, entries) : undefined,
-  });
-  for (const key of marched.forgotten) hashed.set(key, null);
-  // Read to the end: the remote's refused names are all known now.
-  remote.refused = remote.refused.filter((r) => !exclude(normaliseKey(r.key)));
-  const plan = planner.plan(direction === 'push' ? local.refused : remote.refused);
-  return { layer, direction, space, fellBackFrom, backend, state, hashed, head, localRoot, local, remote, seedSpace, seedHead, plan, learnt: marched.learnt, sinceSync: marched.sinceSync, scope };
+
+  const planWith = async (listed: RemoteStream) => {
+    // The local folder is walked as the march asks for it: one directory at a time.
+    const { entries: localEntries, ...local } = listLocal(localRoot, exclude, scope);
+    const { entries: remoteEntries, ...remote } = listed;
+    const planner = new Planner({ direction, layer: layer.name, space: space.id, seed: listing.seed, shared: (key) => state.shared(key), keepSame: opts.keepSame });
+    const marched = await march({
+      planner,
+      local: localEntries,
+      remote: remoteEntries,
+      cache: state.files(scope),
+      record: state.rows(space.id, scope),
+      localExists: local.exists,
+      synced,
+      hashLocal: (wanted) => hashInDoubt(layer, localRoot, wanted, hashed),
+      hashRemote: backend.remoteDigests ? (entries) => hashRemote(backend, space, entries) : undefined,
+    });
+    for (const key of marched.forgotten) hashed.set(key, null);
+    // Read to the end: the remote's refused names are all known now.
+    remote.refused = remote.refused.filter((r) => !exclude(normaliseKey(r.key)));
+    return { local, remote, marched, plan: planner.plan(direction === 'push' ? local.refused : remote.refused) };
+  };
+  let planned;
+  try {
+    planned = await planWith(listing.remote);
+  } catch (e) {
+    if (!(e instanceof WholeListingNeeded)) throw e;
+    // Twins, or a key NFC moves: the key rule needs the listing whole (rare; another tool's keys).
+    planned = await planWith(visible(await backend.list(space, scope, state.sample(space.id, scope)), exclude));
+  }
+  const { local, remote, marched, plan } = planned;
+  return { layer, direction, space, fellBackFrom, backend, state, hashed, head, localRoot, local, remote, seedSpace: listing.seedSpace, seedHead: listing.seedHead, plan, learnt: marched.learnt, sinceSync: marched.sinceSync, scope };
 }
 
 /** runScope: a run folder inside the layer, without leading or trailing slashes ('' for the whole layer). */
@@ -154,23 +166,36 @@ async function listRemote(
   state: LayerState,
   exclude: (key: string) => boolean,
 ): Promise<{ remote: RemoteStream; seedHead?: string | null; seedSpace?: Space; seed?: Entry[] }> {
-  // An excluded key is acknowledged: a refused key another tool put there stops being reported
-  // (prepare filters `refused` once the listing has been read: a stream fills it as it goes).
-  const visible = (listing: RemoteStream): RemoteStream => ({ entries: filter(listing.entries, (e) => !exclude(e.key)), refused: listing.refused });
   // A push to a space with no history may start from main's files: it needs the whole listing.
   const seeded = direction === 'push' && head === null && !space.isMain;
-  const streamed = seeded ? undefined : backend.listInOrder?.(space, scope);
-  if (streamed) return { remote: visible(streamed) };
-  const own = await backend.list(space, scope, state.sample(space.id, scope));
-  if (!seeded) return { remote: visible(own) };
+  const expected = state.sample(space.id, scope);
+  const streamed = seeded ? undefined : backend.listInOrder?.(space, scope, expected);
+  if (streamed) return { remote: visible(streamed, exclude) };
+  const own = await backend.list(space, scope, expected);
+  if (!seeded) return { remote: visible(own, exclude) };
   const base = await backend.baseline(space, spaceFor(space.layer, ctx.config.mainBranch, ctx.config.mainBranch), scope, own);
   if (base.seed && base.seedSpace) reuseSeedDigests(base.seed, state.rows(base.seedSpace.id, scope));
-  return { remote: visible(base.remote ?? own), seedHead: base.seedHead, seedSpace: base.seedSpace, seed: base.seed };
+  return { remote: visible(base.remote ?? own, exclude), seedHead: base.seedHead, seedSpace: base.seedSpace, seed: base.seed };
+}
+
+/**
+ * visible: a listing without its excluded keys. An excluded key is acknowledged: a refused key
+ * another tool put there stops being reported (prepare filters `refused` once the listing has
+ * been read: a stream fills it as it goes).
+ */
+function visible(listing: RemoteStream, exclude: (key: string) => boolean): RemoteStream {
+  const keep = (e: Entry) => !exclude(e.key);
+  const { entries } = listing;
+  return { entries: Symbol.asyncIterator in entries ? filterPages(entries, keep) : filter(entries, keep), refused: listing.refused };
 }
 
 /** filter: the items `keep` accepts, as they are read. */
 function* filter<T>(items: Iterable<T>, keep: (x: T) => boolean): Generator<T> {
   for (const x of items) if (keep(x)) yield x;
+}
+
+async function* filterPages<T>(pages: AsyncIterable<T[]>, keep: (x: T) => boolean): AsyncGenerator<T[]> {
+  for await (const page of pages) yield page.filter(keep);
 }
 
 /** hashInDoubt hashes the local files the planner cannot decide on by size (HASHERS at a time); the sync caches the hashes. */

@@ -13,6 +13,7 @@ import type { TransferEvents } from '../../scripts/lib/remotes/types.js';
 import { layerByName } from '../../scripts/lib/config/layers.js';
 import { spaceFor } from '../../scripts/lib/space.js';
 import { S3Store } from '../../scripts/lib/remotes/s3.js';
+import { collect } from '../../scripts/lib/remotes/prefetch.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { fileRemote, hubRemote, s3Remote, type Remote } from '../support/remote.js';
 import { removeTemps, tempDir } from '../support/scratch.js';
@@ -256,6 +257,8 @@ describe('remote: s3 only', () => {
     expect(plain.map((o) => o.key).sort()).toEqual(keys.filter((k) => k !== 'outside-prefix').sort());
     for (const splits of [['b/2.csv'], ['b/2.csv', 'c/日本.csv'], ['a', 'b/é.csv', 'c/\u{1F52C}.csv'], ['0', 'zz'], ['b/1.csv', 'b/1.csv0', 'c/\uFF5E.csv']]) {
       expect((await store.list('p', splits)).map((o) => o.key), splits.join(' | ')).toEqual(plain.map((o) => o.key));
+      // Streamed (planning reads it so): the same keys, in order, as pages arrive from ranges listed ahead.
+      expect((await collect(store.listPages('p', splits))).map((o) => o.key), `pages: ${splits.join(' | ')}`).toEqual(plain.map((o) => o.key));
     }
   });
 

@@ -100,6 +100,56 @@ describe('march', () => {
     expect(got.plan.items.length).toBeLessThan(n);
   });
 
+  it.each([
+    ['pull', 5, 3000, 1],
+    ['push', 6, 3000, 700],
+    ['pull', 7, 5000, 1000],
+  ] as const)('a %s over a listing that arrives in pages decides the same (seed %i, %i keys, pages of %i)', async (direction, seed, n, size) => {
+    const w = world(rng(seed), n);
+    const read: number[] = [];
+    // Pages arrive later than the march asks (a network listing); the march never reads past what has arrived.
+    async function* pages() {
+      const remote = clone(w.remote);
+      for (let i = 0; i < remote.length; i += size) {
+        await new Promise((r) => setImmediate(r));
+        read.push(i);
+        yield remote.slice(i, i + size);
+      }
+    }
+    const got = await marched(w, direction, { remote: pages() });
+    const want = reference(w, direction);
+    expect(lines(got.plan.items)).toEqual(lines(changes(want)));
+    expect(countKinds(got.plan)).toEqual(countKinds(want));
+    expect(got.plan.remoteFiles).toBe(w.remote.length);
+    expect(read.length).toBe(Math.ceil(w.remote.length / size));
+  });
+
+  it('stops reading pages when the sync stops', async () => {
+    let pagesRead = 0;
+    async function* pages() {
+      for (let i = 0; i < 5000; i++) {
+        pagesRead++;
+        yield [{ key: `k${String(i).padStart(4, '0')}`, size: 1, tag: 't', digests: {} }];
+      }
+    }
+    const planner = new Planner({ direction: 'pull', layer: 'processed', space: 's', shared: () => [] });
+    const failing = march({
+      planner,
+      local: [],
+      remote: pages(),
+      cache: [],
+      record: [],
+      localExists: true,
+      synced: () => undefined,
+      hashLocal: async () => undefined,
+      // A key out of order in the record stops the march at its first batch.
+      ...{ record: [['b', { size: 1, tag: 't', digests: {} }], ['a', { size: 1, tag: 't', digests: {} }]] as [string, RemoteRecord][] },
+    });
+    await expect(failing).rejects.toThrow(/not in key order/);
+    // What one batch reads ahead (1,024 pairs and the merges' look-ahead), not the listing.
+    expect(pagesRead).toBeLessThan(1100);
+  });
+
   it('learns the row of each unchanged file only where it differs from the record, and the keys gone from both sides', async () => {
     const local: Entry[] = [
       { key: 'a', size: 1, mtimeMs: 1, digests: {} },

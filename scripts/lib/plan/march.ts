@@ -11,13 +11,15 @@ import type { Planner } from './plan.js';
 
 /** Pairs decided together: large enough to keep the hashers busy, small against any layer. */
 const BATCH = 1024;
+/** Remote entries read ahead of a batch: one per pair, and the two the merges look ahead by. */
+const AHEAD = BATCH + 2;
 
 export interface MarchInput {
   planner: Planner;
   /** The local folder, in key order. */
   local: Iterable<Entry>;
-  /** The remote listing, in key order. */
-  remote: Iterable<Entry>;
+  /** The remote listing, in key order: entries, or pages as they arrive (S3). */
+  remote: Iterable<Entry> | AsyncIterable<Entry[]>;
   /** The hash cache in scope, in key order. */
   cache: Iterable<[string, FileRecord]>;
   /** What the space held at this working copy's last sync of it, in scope, in key order. */
@@ -64,6 +66,11 @@ export async function march(input: MarchInput): Promise<Marched> {
     }
   }
 
+  // The merges are synchronous; pages that arrive over the network are awaited between batches.
+  const ahead = Symbol.asyncIterator in input.remote ? new ReadAhead(input.remote) : undefined;
+  const remote = ahead ?? (input.remote as Iterable<Entry>);
+  await ahead?.fill(AHEAD);
+
   let batch: { pair: Pair; row: RemoteRecord | undefined }[] = [];
   const decide = async () => {
     if (input.hashRemote) {
@@ -85,7 +92,7 @@ export async function march(input: MarchInput): Promise<Marched> {
     batch = [];
   };
 
-  for (const [key, pair, recordRow] of join(pairs(local(), input.remote), input.record, (p) => p.key, first, 'listing or state record')) {
+  for (const [key, pair, recordRow] of join(pairs(local(), remote), input.record, (p) => p.key, first, 'listing or state record')) {
     const row = recordRow?.[1];
     if (!pair) {
       // The record knew it; neither side has it now.
@@ -101,10 +108,54 @@ export async function march(input: MarchInput): Promise<Marched> {
       else if (row.size !== r.size || sameContent(row.digests, r.digests) === false) since(`~ ${key}`);
     } else if (row) since(`- ${key}`);
     batch.push({ pair, row });
-    if (batch.length >= BATCH) await decide();
+    if (batch.length >= BATCH) {
+      await decide();
+      await ahead?.fill(AHEAD);
+    }
   }
   await decide();
   return { learnt, forgotten, sinceSync };
 }
 
 const first = <T>(x: [string, T]) => x[0];
+
+/**
+ * ReadAhead: pages of an asynchronous listing, read into a buffer the synchronous merges take
+ * entries from. The march fills it before each batch with more than the batch can take; a
+ * buffer found empty mid-batch is a bug in that count, not a slow network.
+ */
+class ReadAhead implements Iterable<Entry> {
+  private readonly pages: AsyncIterator<Entry[]>;
+  private buffer: Entry[] = [];
+  private at = 0;
+  private done = false;
+
+  constructor(pages: AsyncIterable<Entry[]>) {
+    this.pages = pages[Symbol.asyncIterator]();
+  }
+
+  /** Reads pages until `n` entries are buffered or the listing ends. */
+  async fill(n: number): Promise<void> {
+    while (!this.done && this.buffer.length - this.at < n) {
+      const page = await this.pages.next();
+      if (page.done) this.done = true;
+      else {
+        this.buffer = this.at ? [...this.buffer.slice(this.at), ...page.value] : [...this.buffer, ...page.value];
+        this.at = 0;
+      }
+    }
+  }
+
+  *[Symbol.iterator](): Generator<Entry> {
+    try {
+      for (;;) {
+        if (this.at < this.buffer.length) yield this.buffer[this.at++]!;
+        else if (this.done) return;
+        else throw new Error('internal error: the remote listing was read past what was fetched; nothing was changed');
+      }
+    } finally {
+      // Stopped early: let the listing stop reading ahead.
+      if (!this.done) void this.pages.return?.();
+    }
+  }
+}

@@ -3,6 +3,8 @@
 // push executor (object-push.ts).
 import { TransferError } from '../errors.js';
 import { screenKeys } from '../listing/keys.js';
+import { screenInOrder } from '../listing/screen-in-order.js';
+import type { StoredObject } from './object-store.js';
 import { compareKeys, type Entry, type KeySample } from '../listing/entry.js';
 import type { Digests } from '../state/record.js';
 import type { Plan } from '../plan/plan.js';
@@ -31,10 +33,13 @@ export class ObjectBackend implements Backend {
     return screenKeys(raw);
   }
 
-  listInOrder(space: Space, scope: string): RemoteStream | undefined {
-    if (!this.store.listInOrder) return undefined;
+  listInOrder(space: Space, scope: string, expected: KeySample = NONE): RemoteStream | undefined {
     const refused: RemoteStream['refused'] = [];
-    return { entries: this.store.listInOrder(space.root, scope.replace(/\/+$/, ''), refused), refused };
+    const base = scope.replace(/\/+$/, '');
+    if (this.store.listInOrder) return { entries: this.store.listInOrder(space.root, base, refused), refused };
+    if (!this.store.listPages) return undefined;
+    const pages = this.store.listPages(base ? `${space.root}/${base}` : space.root, listingSplits(expected, scope, true));
+    return { entries: screenInOrder(base ? inScope(pages, base) : pages, refused), refused };
   }
 
   head(space: Space): Promise<string | null> {
@@ -97,11 +102,18 @@ export class ObjectBackend implements Backend {
 // pages it is cut into ranges listed side by side, at keys the space is expected to hold.
 const LISTING_RANGES = 4;
 const KEYS_PER_RANGE = 2_000;
+// A streamed listing holds the few ranges being listed ahead of planning: none much larger than this.
+const KEYS_PER_STREAMED_RANGE = 20_000;
 
-/** listingSplits picks up to LISTING_RANGES - 1 split keys (relative to the listed prefix, key order) from keys expected in scope. */
-export function listingSplits(expected: KeySample, scope = ''): string[] {
+/**
+ * listingSplits picks split keys (relative to the listed prefix, key order) from keys expected
+ * in scope: up to LISTING_RANGES ranges; for a streamed listing also no range much above
+ * KEYS_PER_STREAMED_RANGE keys.
+ */
+export function listingSplits(expected: KeySample, scope = '', streamed = false): string[] {
   const base = scope ? `${scope.replace(/\/+$/, '')}/` : '';
-  const ranges = Math.min(LISTING_RANGES, Math.floor(expected.count / KEYS_PER_RANGE));
+  let ranges = Math.min(LISTING_RANGES, Math.floor(expected.count / KEYS_PER_RANGE));
+  if (streamed) ranges = Math.max(ranges, Math.ceil(expected.count / KEYS_PER_STREAMED_RANGE));
   if (ranges < 2) return [];
   const splits: string[] = [];
   for (let i = 1; i < ranges; i++) {
@@ -109,4 +121,12 @@ export function listingSplits(expected: KeySample, scope = ''): string[] {
     if (key?.startsWith(base)) splits.push(key.slice(base.length));
   }
   return [...new Set(splits)].sort(compareKeys);
+}
+
+/** inScope: a run folder's pages with layer-relative keys. */
+async function* inScope(pages: AsyncIterable<StoredObject[]>, scope: string): AsyncGenerator<StoredObject[]> {
+  for await (const page of pages) {
+    for (const o of page) o.key = `${scope}/${o.key}`;
+    yield page;
+  }
 }

@@ -59,6 +59,11 @@ export interface ObjectStore {
    * named in `refused` as they are met.
    */
   listInOrder?(prefix: string, scope: string, refused: Refusal[]): Iterable<Entry>;
+  /**
+   * The objects under `prefix/` as pages in key order as they arrive (S3), never held whole;
+   * `splits` as for list. Keys relative to the prefix, as stored.
+   */
+  listPages?(prefix: string, splits?: string[]): AsyncIterable<StoredObject[]>;
   /** The object's bytes and the modification time kept with it (recorded at push, else the store's own). */
   read(key: string): Promise<RemoteRead>;
   /** Upload a local file; returns the digests of what was stored (verified against the server's) and its new change tag. */

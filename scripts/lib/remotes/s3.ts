@@ -24,12 +24,15 @@ import { connectS3, explainS3Error, type S3Connection } from './s3-client.js';
 import type { RemoteRead } from './types.js';
 import { S3Http, type ListPage } from './s3-http.js';
 import { byKey, compareKeys } from '../listing/entry.js';
+import { collect, Prefetch } from './prefetch.js';
 
 const MiB = 1024 * 1024;
 /** Part size of multipart uploads: the AWS CLI's default, so its ETags and ours agree. */
 export const PART_SIZE = 8 * MiB;
 /** Parts of one file in flight at once (memory per large file = PART_SIZE × this). */
 const PARTS_IN_FLIGHT = 6;
+/** Key ranges of a streamed listing being listed at once (listPages). */
+const RANGES_IN_FLIGHT = 4;
 
 export class S3Store implements ObjectStore {
   readonly kind = 's3' as const;
@@ -66,19 +69,42 @@ export class S3Store implements ObjectStore {
     const full = prefix ? `${prefix}/` : '';
     // Ranges (after, upTo]: the first from the start, the last to the end of the prefix.
     const bounds = [undefined, ...splits.map((k) => full + k)];
-    const ranges = await Promise.all(bounds.map((after, i) => this.listRange(full, after, bounds[i + 1])));
+    const ranges = await Promise.all(bounds.map((after, i) => collect(this.rangePages(full, after, bounds[i + 1]))));
     const out = ranges.flat();
     // Ranges in order are already in S3's order (UTF-8 bytes, byKey's): the sort only checks it, in one pass.
     return out.sort(byKey);
   }
 
-  async listAfter(prefix: string, after: string): Promise<StoredObject[]> {
+  /**
+   * The listing's pages in key order as they arrive, never held whole: the ranges cut at
+   * `splits` are listed RANGES_IN_FLIGHT at a time, each ahead of the reader by at most its
+   * own length, so memory holds a few ranges whatever the listing's size.
+   */
+  async *listPages(prefix: string, splits: string[] = []): AsyncGenerator<StoredObject[]> {
     const full = prefix ? `${prefix}/` : '';
-    return (await this.listRange(full, full + after, undefined)).sort(byKey);
+    const bounds = [undefined, ...splits.map((k) => full + k)];
+    const ranges: Prefetch<StoredObject[]>[] = [];
+    const start = (i: number) => {
+      if (i < bounds.length && !ranges[i]) ranges[i] = new Prefetch(this.rangePages(full, bounds[i], bounds[i + 1]));
+    };
+    try {
+      for (let i = 0; i < bounds.length; i++) {
+        for (let j = i; j < i + RANGES_IN_FLIGHT; j++) start(j);
+        yield* ranges[i]!;
+      }
+    } finally {
+      // Stopped early (the sync failed): the ranges still listing finish on their own, unread.
+      for (const r of ranges) r?.abandon();
+    }
   }
 
-  private async listRange(full: string, after: string | undefined, upTo: string | undefined): Promise<StoredObject[]> {
-    const out: StoredObject[] = [];
+  async listAfter(prefix: string, after: string): Promise<StoredObject[]> {
+    const full = prefix ? `${prefix}/` : '';
+    return (await collect(this.rangePages(full, full + after, undefined))).sort(byKey);
+  }
+
+  /** The pages of the keys in (after, upTo], folder markers left out, keys relative to `full`. */
+  private async *rangePages(full: string, after: string | undefined, upTo: string | undefined): AsyncGenerator<StoredObject[]> {
     let token: string | undefined;
     do {
       const page = await this.call(`list s3://${this.bucket}/${full}`, () => this.listPage(full, after, token));
@@ -86,14 +112,16 @@ export class S3Store implements ObjectStore {
       // Pages come in key order: only a page that ends past the range needs checking key by key.
       const last = contents[contents.length - 1]?.key;
       const crosses = upTo !== undefined && last !== undefined && compareKeys(last, upTo) > 0;
+      const out: StoredObject[] = [];
       for (const o of contents) {
-        if (crosses && compareKeys(o.key, upTo!) > 0) return out; // the next range's
+        if (crosses && compareKeys(o.key, upTo!) > 0) break; // the next range's
         if (!o.key || o.key.endsWith('/')) continue; // folder markers some tools create
         out.push({ key: o.key.slice(full.length), size: o.size, tag: o.etag, etag: o.etag, digests: etagDigests(o.etag, o.size) });
       }
+      if (out.length) yield out;
+      if (crosses) return;
       token = page.next;
     } while (token);
-    return out;
   }
 
   private async listPage(full: string, after: string | undefined, token: string | undefined): Promise<ListPage> {

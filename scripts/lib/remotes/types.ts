@@ -17,7 +17,8 @@ export interface RemoteRead {
 }
 
 export interface RemoteStream {
-  entries: Iterable<Entry>;
+  /** In key order: one entry at a time (a folder's walk, a whole listing), or pages as they arrive (S3). */
+  entries: Iterable<Entry> | AsyncIterable<Entry[]>;
   refused: { key: string; reason: string }[];
 }
 
@@ -175,9 +176,11 @@ export interface Backend {
   list(space: Space, scope?: string, expected?: KeySample): Promise<RemoteListing>;
   /**
    * The same listing read as planning consumes it, in key order, never held whole — where the
-   * remote can (folders); undefined elsewhere. `refused` is complete once `entries` is read.
+   * remote can (folders, S3); undefined elsewhere. `refused` is complete once `entries` is read.
+   * An S3 listing may throw WholeListingNeeded (listing/screen-in-order.ts) as it is read:
+   * then `list` gives the answer.
    */
-  listInOrder?(space: Space, scope: string): RemoteStream | undefined;
+  listInOrder?(space: Space, scope: string, expected?: KeySample): RemoteStream | undefined;
   /** The space's head: latest journal sequence (S3, file) or branch commit (Hub); null when it has no history. */
   head(space: Space): Promise<string | null>;
   /**
