@@ -138,12 +138,14 @@ describe('march', () => {
       local: [],
       remote: pages(),
       cache: [],
-      record: [],
+      // A key out of order in the record stops the march at its first batch.
+      record: [
+        ['b', { size: 1, tag: 't', digests: {} }],
+        ['a', { size: 1, tag: 't', digests: {} }],
+      ],
       localExists: true,
       synced: () => undefined,
       hashLocal: async () => undefined,
-      // A key out of order in the record stops the march at its first batch.
-      ...{ record: [['b', { size: 1, tag: 't', digests: {} }], ['a', { size: 1, tag: 't', digests: {} }]] as [string, RemoteRecord][] },
     });
     await expect(failing).rejects.toThrow(/not in key order/);
     // What one batch reads ahead (1,024 pairs and the merges' look-ahead), not the listing.
