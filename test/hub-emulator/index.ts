@@ -105,25 +105,33 @@ export async function startHubEmulator(opts: HubEmulatorOptions = {}): Promise<H
   });
   const requests: RecordedRequest[] = [];
   const faults: FaultRule[] = [];
-  const server = createServer(
-    createHandler({
-      store,
-      token,
-      readToken,
-      user,
-      treePageSize: config.treePageSize,
-      lenientRevisions: config.lenientRevisions,
-      url: () => url,
-      requests,
-      faults,
-      log: opts.log,
-    }),
-  );
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => ok());
+  let cdnUrl = '';
+  let cdnPort = 0;
+  const handler = createHandler({
+    store,
+    token,
+    readToken,
+    user,
+    treePageSize: config.treePageSize,
+    lenientRevisions: config.lenientRevisions,
+    url: () => url,
+    cdnUrl: () => cdnUrl,
+    viaCdn: (req) => req.socket.localPort === cdnPort,
+    requests,
+    faults,
+    log: opts.log,
   });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The Hub serves LFS content from another host (a CDN) by redirect: here another port.
+  const server = createServer(handler);
+  const cdn = createServer(handler);
+  const listen = (s: typeof server, port: number) =>
+    new Promise<number>((ok, fail) => {
+      s.once('error', fail);
+      s.listen(port, '127.0.0.1', () => ok((s.address() as AddressInfo).port));
+    });
+  url = `http://127.0.0.1:${await listen(server, opts.port ?? 0)}`;
+  cdnPort = await listen(cdn, 0);
+  cdnUrl = `http://127.0.0.1:${cdnPort}`;
   opts.log?.(`hub emulator listening on ${url} (root ${root})`);
 
   let stopped: Promise<void> | undefined;
@@ -142,9 +150,9 @@ export async function startHubEmulator(opts: HubEmulatorOptions = {}): Promise<H
       (stopped ??= (async () => {
         // fetch keeps connections alive; without closing them server.close() would wait for
         // their idle timeout.
-        const closed = new Promise<void>((ok) => server.close(() => ok()));
-        server.closeAllConnections();
-        await closed;
+        const closed = [server, cdn].map((s) => new Promise<void>((ok) => s.close(() => ok())));
+        for (const s of [server, cdn]) s.closeAllConnections();
+        await Promise.all(closed);
         if (ownsRoot) await rm(root, { recursive: true, force: true });
       })()),
   };

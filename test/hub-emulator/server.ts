@@ -38,6 +38,8 @@ export interface RecordedRequest {
   query: string;
   /** Response status, set when the response is sent. */
   status?: number;
+  /** Received by the download host (LFS content after a redirect), not the Hub's API host. */
+  cdn?: true;
 }
 
 export interface ServerContext {
@@ -48,6 +50,9 @@ export interface ServerContext {
   treePageSize: number;
   lenientRevisions: boolean;
   url: () => string;
+  /** The download host LFS files redirect to (another port, as the Hub's CDN is another host), and whether a request came to it. */
+  cdnUrl: () => string;
+  viaCdn: (req: IncomingMessage) => boolean;
   requests: RecordedRequest[];
   faults: FaultRule[];
   log?: (line: string) => void;
@@ -120,6 +125,12 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
   const multipart = new Map<string, MultipartUpload>();
 
   const sign = (...parts: string[]): string => createHmac('sha256', secret).update(parts.join('\n')).digest('base64url');
+  /** A signed, expiring URL on the download host for an LFS object (no token: the Hub's CDN URLs are pre-signed). */
+  const lfsDownloadUrl = (key: RepoKey, oid: string): { href: string; exp: string } => {
+    const exp = String(Date.now() + URL_TTL_MS);
+    const p = `/_emulator/lfs-download/${key.type}/${key.id}/${oid}`;
+    return { href: `${ctx.cdnUrl()}${p}?exp=${exp}&sig=${sign(p, exp)}`, exp };
+  };
   const checkSig = (sig: string | null, ...parts: string[]): void => {
     const want = Buffer.from(sign(...parts));
     const got = Buffer.from(sig ?? '');
@@ -228,13 +239,7 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
       if (body.operation === 'download') {
         if (!stored) objects.push({ oid: o.oid, size: o.size, error: { code: 404, message: 'Object does not exist' } });
         else {
-          const p = `/_emulator/lfs-download/${key.type}/${key.id}/${o.oid}`;
-          objects.push({
-            oid: o.oid,
-            size: o.size,
-            authenticated: true,
-            actions: { download: { href: `${ctx.url()}${p}?exp=${exp}&sig=${sign(p, exp)}`, expires_at: expiresAt } },
-          });
+          objects.push({ oid: o.oid, size: o.size, authenticated: true, actions: { download: { href: lfsDownloadUrl(key, o.oid).href, expires_at: expiresAt } } });
         }
         continue;
       }
@@ -458,12 +463,18 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
     const pointer = (await store.lfsPointers(repo, [entry])).get(entry.oid) ?? null;
     const headers: Record<string, string> = { 'X-Repo-Commit': sha };
     if (pointer && !raw) {
-      // UNCERTAIN: the Hub answers LFS files with a 302 to a CDN carrying these headers; the
-      // emulator serves the content itself so that ranges and HEAD work without a second host.
-      headers['X-Linked-Size'] = String(pointer.size);
-      headers['X-Linked-ETag'] = `"${pointer.oid}"`;
-      const file = store.lfsObjectPath(repo, pointer.oid);
-      await sendContent(req, res, { file, size: pointer.size, etag: `"${pointer.oid}"`, headers });
+      // As the Hub does: a 302 to the download host (its CDN; here another port) with a
+      // pre-signed URL, the file's size and sha256 in X-Linked-* headers. Clients follow it
+      // without the token; HEAD (hf_hub_download) reads the headers off the redirect itself.
+      res.writeHead(302, {
+        ...headers,
+        Location: lfsDownloadUrl(key, pointer.oid).href,
+        ETag: `"${entry.oid}"`,
+        'X-Linked-Size': String(pointer.size),
+        'X-Linked-ETag': `"${pointer.oid}"`,
+        'Content-Length': '0',
+      });
+      res.end();
       return;
     }
     const buffer = await store.readBlob(repo, entry.oid);
@@ -790,6 +801,8 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
     } catch {
       throw new HubError(400, 'Malformed URL encoding');
     }
+    // The download host serves pre-signed LFS downloads and nothing else, as a CDN would.
+    if (ctx.viaCdn(req) && !(segs[0] === '_emulator' && segs[1] === 'lfs-download')) throw new HubError(404, 'Not Found');
     if (segs[0] === '_emulator') return internal(req, res, segs.slice(1), u);
     if (segs[0] === 'api') return api(req, res, segs.slice(1), u);
     // Non-API routes: `/{datasets|spaces}/{ns}/{name}/...` or `/{ns}/{name}/...` for models.
@@ -810,6 +823,7 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
     const started = Date.now();
     const u = new URL(req.url ?? '/', 'http://emulator.invalid');
     const record: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.search };
+    if (ctx.viaCdn(req)) record.cdn = true;
     ctx.requests.push(record);
     res.setHeader('X-Request-Id', randomBytes(8).toString('hex'));
     res.on('finish', () => {

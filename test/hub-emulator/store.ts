@@ -112,7 +112,7 @@ export interface ApiTreeEntry {
   path: string;
   lfs?: LfsPointer;
   lastCommit?: { id: string; title: string; date: string };
-  securityFileStatus?: { status: string };
+  securityFileStatus?: { status: string; avScan: { status: string; virusNames: null }; pickleImportScan: { status: string; pickleImports: null } };
 }
 
 export interface RefInfo {
@@ -505,7 +505,8 @@ export class RepoStore {
     if (expand) {
       for (const entry of result) {
         entry.lastCommit = await this.lastCommit(repo, commit, entry.path);
-        if (entry.type === 'file') entry.securityFileStatus = { status: 'unscanned' };
+        // The Hub's shape, scans included: huggingface_hub reads avScan and pickleImportScan unconditionally.
+        if (entry.type === 'file') entry.securityFileStatus = { status: 'unscanned', avScan: { status: 'unscanned', virusNames: null }, pickleImportScan: { status: 'unscanned', pickleImports: null } };
       }
     }
     return result;
