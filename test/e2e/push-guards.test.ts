@@ -1,10 +1,15 @@
 // The push guardrails (SPEC §6.4, §6.8): who may push where, and pushes that would wipe
 // the remote. Every refusal must exit non-zero, say why, and leave the remote as it was —
 // journal included.
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { REMOTE_KINDS, useLab } from '../support/lab.js';
+import { hubRemote } from '../support/remote.js';
 import { assertFailed, assertOk } from '../support/run.js';
+import { removeTemps } from '../support/scratch.js';
 import { hashed } from '../support/tree.js';
+import { workingCopy } from '../support/working-copy.js';
 
 describe.each(REMOTE_KINDS)('%s remote: who may push results where', (kind) => {
   const lab = useLab(kind);
@@ -119,5 +124,27 @@ describe.each(REMOTE_KINDS)('%s remote: delete threshold', (kind) => {
     expect(await remote.files()).toEqual(before2);
     assertOk(await ana.just('put-results', '--force'), 'put-results --force deleting 2 of 3');
     expect(await remote.files('branches/cleanup/processed')).toEqual(hashed({ 'run/f.csv': 'f\n' }));
+  });
+});
+
+describe("the Hub's limits", () => {
+  afterEach(removeTemps);
+
+  it('a push of more files into one folder than the Hub allows is refused before anything moves, naming the folder; --force does not pass it', async () => {
+    const remote = hubRemote(inject('hub'));
+    const ana = workingCopy(remote);
+    ana.git('switch', '-q', '-c', 'tiles');
+    const dir = path.join(ana.dir, 'data', 'processed', 'tiles');
+    fs.mkdirSync(dir, { recursive: true });
+    for (let i = 0; i <= 10_000; i++) fs.writeFileSync(path.join(dir, `t${String(i).padStart(5, '0')}.png`), 'x');
+    ana.write('data/processed/summary.csv', 'a\n');
+    for (const args of [[], ['--force']]) {
+      const r = assertFailed(await ana.just('put-results', ...args), `put-results ${args.join(' ')}`);
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toMatch(/data\/processed\/tiles\/ would hold 10,001 files; the Hub allows at most 10,000 in one folder/);
+      expect(r.stderr).toMatch(/subfolders/);
+    }
+    // Nothing moved: the branch holds nothing.
+    expect(await remote.layer('tiles')).toEqual({});
   });
 });

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../scripts/lib/listing/entry.js';
 import type { Digests, RemoteRecord } from '../../scripts/lib/state/record.js';
 import { refusalText, type Refusal } from '../../scripts/lib/guards/refusal.js';
-import { emptyLocalLayer, remoteMissing, tooManyDeletes, tooManyRecycles, unsharedWork } from '../../scripts/lib/guards/rules.js';
+import { emptyLocalLayer, remoteLimits, remoteMissing, tooManyDeletes, tooManyRecycles, unsharedWork } from '../../scripts/lib/guards/rules.js';
+import { HUB_LIMITS } from '../../scripts/lib/remotes/hub-limits.js';
 
 /** The text a refusal shows (reason and details), or null. */
 const t = (r: Refusal | null) => (r ? refusalText(r) : null);
@@ -136,6 +137,26 @@ describe('guards', () => {
     expect(t(emptyLocalLayer(p, true, 'data/processed'))).toMatch(/empty.*delete all 2/);
     expect(t(emptyLocalLayer(p, false, 'data/processed'))).toMatch(/does not exist/);
     expect(t(emptyLocalLayer(plan('push', [], []), true, 'data/processed'))).toBeNull();
+  });
+
+  it("refuses a push beyond the Hub's limits, naming the folder and the count; warns above the recommended file size", () => {
+    const files = (dir: string, count: number) => Array.from({ length: count }, (_, i) => e(`${dir}/f${String(i).padStart(6, '0')}.png:10`));
+    const hub = { ...HUB_LIMITS, filesPerRepo: 25, filesPerFolder: 10 };
+    // At the limits: nothing to say.
+    expect(t(remoteLimits(plan('push', [...files('a', 10), ...files('b', 10)], []), hub, 'data/processed'))).toBeNull();
+    // One folder over: named, with its count and the limit, and what to do.
+    const crowded = remoteLimits(plan('push', [...files('a', 11), ...files('b', 10)], []), hub, 'data/processed');
+    expect(t(crowded)).toMatch(/^data\/processed\/a\/ would hold 11 files; the Hub allows at most 10 in one folder\./);
+    expect(crowded!.hint).toMatch(/subfolders.*S3/);
+    expect(crowded!.forceable).toBe(false);
+    // The repository over, and a folder: both said.
+    expect(t(remoteLimits(plan('push', [...files('a', 11), ...files('b', 10), ...files('c', 5)], []), hub, 'data/processed'))).toMatch(/would hold 26 files; the Hub allows at most 25 in a repository[\s\S]*a\/ would hold 11/);
+    // Files: above 200 GB refused, above 50 GB pushed with a warning; a pull is never concerned.
+    const warnings: string[] = [];
+    expect(t(remoteLimits(plan('push', [e('big.h5:60000000000'), e('huge.h5:200000000001')], []), HUB_LIMITS, 'data/processed', (m) => warnings.push(m)))).toMatch(/huge\.h5 is 200 GB; the Hub takes files of at most 200 GB/);
+    expect(warnings).toEqual(['data/processed/big.h5 is 60 GB: the Hub recommends files under 50 GB.']);
+    expect(t(remoteLimits(plan('pull', [], files('a', 11)), hub, 'data/processed'))).toBeNull();
+    expect(t(remoteLimits(plan('push', files('a', 11), []), undefined, 'data/processed'))).toBeNull();
   });
 
   it('refuses more deletes than the threshold', () => {

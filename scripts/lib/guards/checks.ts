@@ -7,7 +7,7 @@ import { changes } from '../plan/plan.js';
 import type { Prepared } from '../prepare.js';
 import { describeSpace } from '../space.js';
 import { refusal, refuse, type Refusal } from './refusal.js';
-import { emptyLocalLayer, heldElsewhere, heldRevision, remoteMissing, someonePushed, tooManyDeletes, tooManyRecycles, unpushableNames, unreadableFolders, unsharedWork } from './rules.js';
+import { emptyLocalLayer, heldElsewhere, heldRevision, remoteLimits, remoteMissing, someonePushed, tooManyDeletes, tooManyRecycles, unpushableNames, unreadableFolders, unsharedWork } from './rules.js';
 
 /** pullRefusals: every pull rule that says no for this layer, in the order a user should hear them. */
 export function pullRefusals(ctx: RunContext, p: Prepared): Refusal[] {
@@ -37,7 +37,7 @@ export function pullRefusals(ctx: RunContext, p: Prepared): Refusal[] {
  * With `force`, the second reading of the head is skipped (nothing would act on it).
  */
 export async function pushRefusals(ctx: RunContext, p: Prepared, force: boolean, warn: (m: string) => void): Promise<{ refusals: Refusal[]; base: string | null }> {
-  const found: (Refusal | null)[] = [heldRevision(p), unpushableNames(p.plan, p.layer.local)];
+  const found: (Refusal | null)[] = [heldRevision(p), unpushableNames(p.plan, p.layer.local), remoteLimits(p.plan, p.backend.limits, p.layer.local, warn)];
   const head = await someonePushed(p, warn);
   found.push(head.refusal);
   if (!head.refusal && !force && changes(p.plan).length > 0) {

@@ -10,6 +10,7 @@ export type Rule =
   | 'too-many-recycles'
   | 'held-revision'
   | 'unpushable-names'
+  | 'remote-limits'
   | 'someone-pushed'
   | 'pushed-while-planning'
   | 'empty-layer'

@@ -6,6 +6,7 @@ import type { RunContext } from '../context.js';
 import { renameHint } from '../listing/keys.js';
 import type { Plan } from '../plan/plan.js';
 import type { Prepared } from '../prepare.js';
+import type { RemoteLimits } from '../remotes/types.js';
 import { describeSpace } from '../space.js';
 import { listKeys, refusal, type Refusal } from './refusal.js';
 
@@ -94,6 +95,32 @@ export function unpushableNames(plan: Plan, layerFolder: string): Refusal | null
     'Rename each file as shown (or, to keep it only here, add a pattern for it under "exclude:" in strata.yaml), then push again. Nothing was changed; --force does not push these names.',
     { details: listKeys(lines), forceable: false },
   );
+}
+
+/**
+ * remoteLimits: a push the remote would refuse for its size (the Hub: files per repo, per
+ * folder, bytes per file), found on the plan before anything moves, with what to do; --force
+ * does not pass it (the remote would refuse anyway). Files above the recommended size are
+ * `warn`ed about and pushed.
+ */
+export function remoteLimits(plan: Plan, limits: RemoteLimits | undefined, layerFolder: string, warn: (m: string) => void = () => {}): Refusal | null {
+  if (!limits || plan.direction !== 'push') return null;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const gb = (x: number) => `${(x / 1e9).toFixed(x < 1e10 ? 1 : 0)} GB`;
+  const problems: string[] = [];
+  if (plan.localFiles > limits.filesPerRepo) problems.push(`${layerFolder}/ would hold ${n(plan.localFiles)} files; ${limits.where} allows at most ${n(limits.filesPerRepo)} in a repository.`);
+  const crowded = [...plan.folders].filter(([, count]) => count > limits.filesPerFolder).sort((a, b) => b[1] - a[1]);
+  for (const [dir, count] of crowded) problems.push(`${layerFolder}/${dir === '.' ? '' : `${dir}/`} would hold ${n(count)} files; ${limits.where} allows at most ${n(limits.filesPerFolder)} in one folder.`);
+  for (const i of plan.items) {
+    const size = i.kind === 'upload' ? (i.local?.size ?? 0) : 0;
+    if (size > limits.fileBytes) problems.push(`${layerFolder}/${i.key} is ${gb(size)}; ${limits.where} takes files of at most ${gb(limits.fileBytes)}.`);
+    else if (size > limits.recommendedFileBytes) warn(`${layerFolder}/${i.key} is ${gb(size)}: ${limits.where} recommends files under ${gb(limits.recommendedFileBytes)}.`);
+  }
+  if (!problems.length) return null;
+  return refusal('remote-limits', problems[0]!, `Split large folders into subfolders (by plate, by run) and large files into parts, or keep this layer on S3 or a folder (its "remote:" in strata.yaml). Nothing was changed.`, {
+    details: listKeys(problems.slice(1)),
+    forceable: false,
+  });
 }
 
 /** emptyLocalLayer: a push from a missing or empty folder would delete the remote files. */

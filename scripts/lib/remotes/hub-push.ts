@@ -19,9 +19,6 @@ import { OPS_PER_COMMIT, type HubRepo } from './hub-repo.js';
 import { readTimes, timesContent, timesPath } from './hub-times.js';
 import type { PushContext, PushResult } from './types.js';
 
-/** The Hub's recommended maximum of files in one folder. */
-export const FILES_PER_FOLDER = 10_000;
-
 /**
  * commitPlan commits a push plan on top of `parent` (the head last synced, or the head of the
  * repo or branch this push just created, `created`).
@@ -41,7 +38,6 @@ export async function commitPlan(hub: HubRepo, space: Space, plan: Plan, ctx: Pu
   };
   const uploads = plan.items.filter((i) => i.kind === 'upload' || i.kind === 'copy');
   const deletes = plan.items.filter((i) => i.kind === 'delete');
-  for (const folder of crowdedFolders(plan)) ctx.events.info(`${folder} holds more than ${FILES_PER_FOLDER.toLocaleString('en')} files: the Hub recommends fewer per folder`);
   const ops: Op[] = [];
   for (const item of uploads) {
     const file = path.join(ctx.localRoot, ...(item.local!.name ?? item.key).split('/'));
@@ -157,8 +153,4 @@ function changedSince(file: string, stamp: FileStamp, when: string): Error | nul
 function unreadable(e: unknown): boolean {
   for (let x = e as { name?: string; cause?: unknown } | undefined; x; x = x.cause as typeof x) if (x.name === 'NotReadableError') return true;
   return false;
-}
-
-function crowdedFolders(plan: Plan): string[] {
-  return [...plan.folders].filter(([, n]) => n > FILES_PER_FOLDER).map(([d]) => d);
 }

@@ -18,11 +18,13 @@ import { hubLog, hubOrigins } from './hub-path-history.js';
 import { commitPlan } from './hub-push.js';
 import { HubRepo, type HubUrl } from './hub-repo.js';
 import { lastChangeMs, readTimes, type Times } from './hub-times.js';
+import { HUB_LIMITS } from './hub-limits.js';
 import { HubVersions } from './hub-versions.js';
 import type { Backend, Baseline, LogPage, LogQuery, Origin, PushContext, PushResult, RemoteListing, RemoteRead } from './types.js';
 
 export class HubBackend implements Backend {
   readonly kind = 'hf' as const;
+  readonly limits = HUB_LIMITS;
   readonly hub: HubRepo;
   readonly versioned: HubVersions;
   /** Heads read by head(): listings and downloads read that exact commit (a consistent snapshot). */

@@ -165,8 +165,23 @@ export interface VersionedBackend {
   commitState(opts: StateCommit): Promise<{ oid: string; changed: number; pullRequest?: { num: number; url: string } }>;
 }
 
+/** What a remote refuses to hold (the Hub's limits); checked on the plan before a push moves anything. */
+export interface RemoteLimits {
+  /** The remote's name in messages. */
+  where: string;
+  /** Files in one repository (a layer's files count; the repo's others are few: .gitattributes, Strata's record of times). */
+  filesPerRepo: number;
+  /** Files directly in one folder. */
+  filesPerFolder: number;
+  fileBytes: number;
+  /** Above this a push goes on, with a warning. */
+  recommendedFileBytes: number;
+}
+
 export interface Backend {
   readonly kind: 's3' | 'file' | 'hf';
+  /** What the remote refuses to hold, where it has limits (the Hub). */
+  readonly limits?: RemoteLimits;
   /** Present on remotes that keep versions (the Hub): tags, revisions, server-side state commits. */
   readonly versioned?: VersionedBackend;
   /**
