@@ -4,7 +4,7 @@
 // request) and mid-download. Checks: see test/support/kill-points.ts.
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
+import { hubLfsContent, useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
 import {
   expectPullRecovers,
   expectPushRecovers,
@@ -114,7 +114,7 @@ describe('kill -9 on the Hub (through the proxy)', () => {
     const { v1, v2, a, b } = await setup();
     setLocal(a, v2);
     assertOk(await a.run(['put-results']), 'v2 push');
-    await runUntilKilled(proxy, b, ['get-results'], killAfterDownloadBytes((r) => r.method === 'GET' && r.path.includes('/resolve/') && r.path.includes('big.bin'), 1 * MiB));
+    await runUntilKilled(proxy, b, ['get-results'], killAfterDownloadBytes(hubLfsContent('big.bin'), 1 * MiB));
     await expectPullRecovers(b, v1, v2);
   });
 });

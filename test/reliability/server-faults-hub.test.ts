@@ -4,7 +4,7 @@
 // (with backoff), never delete after a failed transfer, never
 // keep a partial file, and end with an error that names what did not transfer.
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { attempts, hubError, hubResolve, hubTree, useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
+import { attempts, hubError, hubLfsContent, hubResolve, hubTree, useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
 import { hubRemote, type Remote } from '../support/remote.js';
 import { bytes, seedPair } from '../support/reliability-kit.js';
 import { assertFailed, assertOk, describeRun } from '../support/run.js';
@@ -106,8 +106,11 @@ describe('Hub (emulator) behind the fault proxy', () => {
     const { b } = await seeded();
     a.write('data/processed/big.bin', bytes(3 * MiB, 'big v2'));
     assertOk(await a.run(['put-results']));
-    proxy.faults.push({ match: hubResolve('big.bin'), action: { type: 'reset-response', afterBytes: 1 * MiB } });
+    // big.bin is an LFS file: its bytes come from the download host the resolve redirects to.
+    proxy.faults.push({ match: hubLfsContent('big.bin'), action: { type: 'reset-response', afterBytes: 1 * MiB } });
+    const since = proxy.log.length;
     const r = await b.run(['get-results']);
+    expect(attempts(proxy, hubLfsContent('big.bin'), since).map((x) => x.fault ?? 'ok')).toEqual(['reset-response', 'ok']);
     expect([sha256(bytes(3 * MiB, 'big v1')), sha256(bytes(3 * MiB, 'big v2'))]).toContain(sha256(b.read('data/processed/big.bin')!));
     expect(tempFiles(b.path('data/processed'))).toEqual([]);
     assertOk(r, 'get-results through one reset download');
@@ -118,7 +121,7 @@ describe('Hub (emulator) behind the fault proxy', () => {
     const { b } = await seeded();
     a.write('data/processed/big.bin', bytes(3 * MiB, 'big v2'));
     assertOk(await a.run(['put-results']));
-    proxy.faults.push({ match: hubResolve('big.bin'), action: { type: 'truncate', afterBytes: 1 * MiB }, times: Infinity });
+    proxy.faults.push({ match: hubLfsContent('big.bin'), action: { type: 'truncate', afterBytes: 1 * MiB }, times: Infinity });
     const r = assertFailed(await b.run(['get-results']), 'get-results with truncated bodies');
     expect(r.stderr).toContain('big.bin');
     expect(sha256(b.read('data/processed/big.bin')!)).toBe(sha256(bytes(3 * MiB, 'big v1')));

@@ -4,7 +4,7 @@
 // stall rows need hook H1 (STRATA_HTTP_TIMEOUT_MS, a short idle timeout); without it they
 // wait out their 20 s run limit and fail.
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { hubResolve, hubTree, s3Get, s3List, useFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { hubLfsContent, hubResolve, hubTree, s3Get, s3List, useFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { hubRemote, type Remote, s3Remote } from '../support/remote.js';
 import { bytes, seedPair } from '../support/reliability-kit.js';
 import { assertOk } from '../support/run.js';
@@ -95,7 +95,7 @@ describe('Hub (emulator) behind the fault proxy', () => {
     const { b } = await seeded();
     a.write('data/processed/big.bin', bytes(3 * MiB, 'big slow'));
     assertOk(await a.run(['put-results']));
-    proxy.faults.push({ match: hubResolve('big.bin'), action: { type: 'throttle', bytesPerSecond: 512 * 1024 }, times: Infinity });
+    proxy.faults.push({ match: hubLfsContent('big.bin'), action: { type: 'throttle', bytesPerSecond: 512 * 1024 }, times: Infinity });
     assertOk(await b.run(['get-results'], { env: SHORT_TIMEOUT, timeoutMs: 60_000 }), 'slow get-results');
     expect(b.processed()).toEqual(a.processed());
   });

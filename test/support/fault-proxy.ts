@@ -37,6 +37,12 @@ export interface ProxiedRequest {
   requestBytes: number;
   /** Response body bytes sent to the client. */
   responseBytes: number;
+  /**
+   * The path of the request whose redirect led here: the Hub sends LFS content from another
+   * host (its CDN), and the proxy brings that host's traffic through itself too (as a lab's
+   * HTTP proxy sees it), so that faults reach the bytes of a download.
+   */
+  redirectedFrom?: string;
 }
 
 export type FaultAction =
@@ -119,6 +125,7 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
   const taps: Tap[] = [];
   const log: ProxiedRequest[] = [];
   let counter = 0;
+  let url = '';
 
   const takeFault = (r: ProxiedRequest): FaultRule | undefined => {
     const rule = faults.find((f) => (f.times ?? 1) > 0 && f.match(r));
@@ -128,8 +135,16 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
     return rule;
   };
 
+  // A redirect to another loopback host comes back through the proxy as /__via/<port>/<path>.
+  const redirects = new Map<string, string>();
   const server = http.createServer(async (req, res) => {
     const r: ProxiedRequest = { id: ++counter, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, startedAt: Date.now(), requestBytes: 0, responseBytes: 0 };
+    const via = /^\/__via\/(\d+)(\/.*)$/.exec(r.path);
+    if (via) {
+      r.redirectedFrom = redirects.get(r.path);
+      r.path = via[2]!;
+    }
+    const target = via ? { host: '127.0.0.1', port: via[1]! } : { host: upstream.hostname, port: upstream.port };
     log.push(r);
     const myTaps = taps.filter((t) => t.match(r));
     const rule = takeFault(r);
@@ -174,7 +189,8 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
 
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-      const up = http.request({ host: upstream.hostname, port: upstream.port, method: r.method, path: r.path, headers, agent });
+      if (via) headers.host = `${target.host}:${target.port}`;
+      const up = http.request({ ...target, method: r.method, path: r.path, headers, agent });
       let clientGone = false;
       const onClientGone = () => {
         clientGone = true;
@@ -217,6 +233,12 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
 
       const outHeaders: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
+      const location = typeof upRes.headers.location === 'string' && status >= 300 && status < 400 ? new URL(upRes.headers.location, `http://${target.host}:${target.port}`) : undefined;
+      if (location && location.hostname === '127.0.0.1' && location.origin !== url) {
+        const back = `/__via/${location.port}${location.pathname}${location.search}`;
+        redirects.set(back, r.path);
+        outHeaders.location = `${url}${back}`;
+      }
 
       if (action?.type === 'rewrite') {
         const chunks: Buffer[] = [];
@@ -285,7 +307,7 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
     server.once('error', fail);
     server.listen(0, '127.0.0.1', () => ok());
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let stopped: Promise<void> | undefined;
   return {
     url,
@@ -347,6 +369,8 @@ const s3Data = (r: ProxiedRequest) => /\/datastore\/(branches\/[^?]*\/)?processe
 export const s3Get = (name: string) => (r: ProxiedRequest) => r.method === 'GET' && s3Data(r) && r.path.split('?')[0].endsWith('/' + name);
 export const s3Put = (name: string) => (r: ProxiedRequest) => r.method === 'PUT' && s3Data(r) && r.path.split('?')[0].endsWith('/' + name);
 export const s3List = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('list-type=2');
+/** The bytes of an LFS file on the Hub: the request that followed its resolve's redirect to the download host. */
+export const hubLfsContent = (name: string) => (r: ProxiedRequest) => r.method === 'GET' && !!r.redirectedFrom?.includes('/resolve/') && r.redirectedFrom.split('?')[0].endsWith('/' + name);
 /** The Hub's content request, not the 1-byte `Range: bytes=0-0` probe @huggingface/hub sends first. */
 export const hubResolve = (name: string) => (r: ProxiedRequest) =>
   r.method === 'GET' && r.path.includes('/resolve/') && r.path.split('?')[0].endsWith('/' + name) && r.headers.range !== 'bytes=0-0';

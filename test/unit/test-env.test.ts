@@ -33,6 +33,7 @@ const DEVELOPER: Record<(typeof ENV_KEYS)[number], string> = {
   STRATA_USER: 'developer',
   STRATA_MAIN_BRANCH: 'trunk',
   STRATA_TRANSFERS: '3',
+  STRATA_HUB_TRANSFER: 'lfs',
   STRATA_HTTP_TIMEOUT_MS: '5000',
   AWS_PROFILE: 'dev-admin',
   AWS_REGION: 'eu-dev-1',

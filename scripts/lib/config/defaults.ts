@@ -35,6 +35,8 @@ export const DEFAULTS = {
   mainBranch: 'main',
   role: 'analyst' as const,
   transfers: 16,
+  /** How files travel to and from the Hub: Xet where the Hub offers it (else LFS), or always LFS. */
+  hubTransfer: 'xet' as 'xet' | 'lfs',
   deleteThreshold: 0.5,
   recycleDir: 'data/_recycle',
   configFile: 'strata.yaml',

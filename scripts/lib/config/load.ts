@@ -30,6 +30,8 @@ export interface Config {
   layers: Layer[];
   excludes: string[];
   transfers: number;
+  /** Hub transfers: `xet` (Xet where the Hub offers it, else LFS) or `lfs` (always LFS: a Hub or proxy that mishandles Xet). */
+  hubTransfer: 'xet' | 'lfs';
   /** Idle timeout of every S3 and Hub request: silence longer than this fails the request (then retried). */
   httpTimeoutMs: number;
   deleteThreshold: number;
@@ -85,6 +87,7 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
   const mainBranch = pick('main_branch', undefined, 'STRATA_MAIN_BRANCH', file.main_branch, DEFAULTS.mainBranch);
   const roleRaw = pick<string>('role', flags.role, 'STRATA_ROLE', undefined, DEFAULTS.role);
   const transfersRaw = pick<number | string>('transfers', undefined, 'STRATA_TRANSFERS', file.transfers, DEFAULTS.transfers);
+  const hubTransfer = pick<string>('hub_transfer', undefined, 'STRATA_HUB_TRANSFER', file.hub_transfer, DEFAULTS.hubTransfer);
   const deleteThreshold = pick('delete_threshold', undefined, null, file.delete_threshold, DEFAULTS.deleteThreshold);
   const recycleDir = pick('recycle_dir', undefined, null, file.recycle_dir, DEFAULTS.recycleDir);
   const user = pick('user', undefined, 'STRATA_USER', undefined, os.userInfo().username || 'unknown');
@@ -95,6 +98,7 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
   if (!Number.isInteger(transfers) || transfers < 1 || transfers > 256) {
     problems.push({ key: 'transfers', message: `must be a whole number from 1 to 256, not "${transfersRaw}"`, source: origins.transfers });
   }
+  if (hubTransfer !== 'xet' && hubTransfer !== 'lfs') problems.push({ key: 'hub_transfer', message: `must be "xet" or "lfs", not "${hubTransfer}"`, source: origins.hub_transfer });
   if (!remote && fileValid) {
     // (When strata.yaml itself is invalid its problems are listed instead: it may well set remote.)
     problems.push({
@@ -136,6 +140,7 @@ export function loadConfig(projectRoot: string, flags: ConfigFlags = {}, environ
     layers,
     excludes: [...ALWAYS_EXCLUDED, ...(file.exclude ?? [])],
     transfers,
+    hubTransfer: hubTransfer as 'xet' | 'lfs',
     httpTimeoutMs,
     deleteThreshold,
     recycleDir: folders.get('recycle_dir') ?? recycleDir,

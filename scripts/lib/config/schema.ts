@@ -19,6 +19,7 @@ export const projectFileSchema = z
     hub: z.string().min(1).optional(),
     main_branch: z.string().min(1).optional(),
     transfers: z.number().int().min(1).max(256).optional(),
+    hub_transfer: z.enum(['xet', 'lfs']).optional(),
     delete_threshold: z.number().min(0).max(1).optional(),
     recycle_dir: z.string().min(1).optional(),
     exclude: z.array(z.string().min(1)).optional(),

@@ -26,6 +26,7 @@ export async function runConfig(args: Args): Promise<void> {
   out.say(`recycle_dir  ${config.recycleDir}  [${o.recycle_dir}]`);
   out.say(`remote       ${redactUrl(config.remote)}  [${o.remote}]`);
   out.say(`hub          ${config.hub ? redactUrl(config.hub) : '(not set: every layer on the remote)'}  [${o.hub}]`);
+  if (config.hub) out.say(`hub_transfer ${config.hubTransfer}  [${o.hub_transfer}]`);
   out.say('');
   out.say('layers:');
   out.say(`  ${'name'.padEnd(10)} ${'local'.padEnd(20)} ${'remote path'.padEnd(12)} ${'kind'.padEnd(7)} ${'writers'.padEnd(12)} remote`);

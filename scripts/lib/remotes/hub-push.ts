@@ -89,7 +89,8 @@ export async function commitPlan(hub: HubRepo, space: Space, plan: Plan, ctx: Pu
           title: commitTitle(ctx.record) + suffix,
           description: `${commitDescription(ctx.record, { ...plan, items: batches.flat().map((o) => o.item) })}\n${pushIdLine(pushId)}`,
           operations: [...batches[n].map((b) => b.op), ...(n === batches.length - 1 ? [timesOp()] : [])],
-          useXet: false,
+          // Xet where the Hub offers it (the client asks in the LFS batch), else LFS.
+          useXet: hub.xet,
           ...creds,
         });
         if (out?.commit.oid) head = out.commit.oid;

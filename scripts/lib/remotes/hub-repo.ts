@@ -28,6 +28,11 @@ export class HubRepo {
   readonly fetch: typeof fetch;
   /** One try per request, for downloads: apply/download.ts retries a whole file, so its requests are not retried again. */
   private readonly fetchOnce: typeof fetch;
+  /**
+   * Files travel through Xet where the Hub offers it (chunks the Hub already holds are not
+   * sent again), else through LFS; false when the project forces LFS (hub_transfer: lfs).
+   */
+  readonly xet: boolean;
 
   constructor(
     readonly remote: HubUrl,
@@ -38,6 +43,7 @@ export class HubRepo {
     this.token = hubToken(config.env);
     this.fetch = retryingFetch({ timeoutMs: config.httpTimeoutMs, onRetry: (r) => backendNote(`the Hub answered ${r.status}; retrying in ${(r.waitMs / 1000).toFixed(1)} s`) });
     this.fetchOnce = retryingFetch({ timeoutMs: config.httpTimeoutMs, tries: 1, raise: true });
+    this.xet = config.hubTransfer === 'xet';
   }
 
   credentials() {
@@ -110,7 +116,7 @@ export class HubRepo {
 
   /** download reads one file at a revision (whole, in memory: promote's small files); null when it is not there. */
   download(filePath: string, rev: string): Promise<Blob | null> {
-    return downloadFile({ repo: this.repo, path: enc(filePath), revision: rev, xet: false, ...this.credentials() });
+    return downloadFile({ repo: this.repo, path: enc(filePath), revision: rev, xet: this.xet, ...this.credentials() });
   }
 
   /**
@@ -120,6 +126,12 @@ export class HubRepo {
    * for that rule. Null when the file is not there.
    */
   async readOnce(filePath: string, rev: string): Promise<ReadableStream<Uint8Array> | null> {
+    if (this.xet) {
+      // The client's own download: a file the Hub keeps in Xet is rebuilt from its chunks
+      // (reconstruction, then ranged reads of the chunk stores); any other is one GET.
+      const blob = await downloadFile({ repo: this.repo, path: enc(filePath), revision: rev, xet: true, ...this.credentials(), fetch: this.fetchOnce });
+      return blob ? blob.stream() : null;
+    }
     const url = `${this.hubUrl}/datasets/${this.remote.repo}/resolve/${encodeURIComponent(rev)}/${enc(filePath)}`;
     const res = await this.fetchOnce(url, { headers: { Authorization: `Bearer ${this.credentials().accessToken}` } });
     if (res.status === 404 && res.headers.get('X-Error-Code') === 'EntryNotFound') {
