@@ -189,8 +189,8 @@ export class CasStore {
       const sha = createHash('sha256');
       for await (const piece of this.read(file, 0, size)) sha.update(piece);
       file.sha256 = sha.digest('hex');
-      // huggingface.js writes the sha256 in the metadata extension word by word like a Xet hash;
-      // accept that order and plain byte order.
+      // Both clients write the sha256 in the metadata extension word by word, like a Xet hash;
+      // UNCERTAIN: whether the Hub also takes plain byte order (accepted here).
       if (f.sha256 && hashToHex(f.sha256) !== file.sha256 && f.sha256.toString('hex') !== file.sha256) {
         throw new HubError(400, `The sha256 in the shard for file ${f.hash} does not match its content (${file.sha256})`);
       }
