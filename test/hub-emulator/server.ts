@@ -43,6 +43,8 @@ export interface RecordedRequest {
   cdn?: true;
   /** Received by the Xet CAS host. */
   cas?: true;
+  /** The request's Content-Length, when it declared one (e.g. to count the xorb bytes a client sent). */
+  bodySize?: number;
 }
 
 export interface ServerContext {
@@ -925,6 +927,7 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
     const record: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.search };
     if (ctx.viaCdn(req)) record.cdn = true;
     if (ctx.viaCas(req)) record.cas = true;
+    if (req.headers['content-length'] !== undefined) record.bodySize = Number(req.headers['content-length']);
     ctx.requests.push(record);
     res.setHeader('X-Request-Id', randomBytes(8).toString('hex'));
     res.on('finish', () => {

@@ -2,7 +2,7 @@
 // made by the official Python client (huggingface_hub, pinned in .venv/) against the same
 // emulator Strata's tests use (test/support/hub_official_client.py names each step). Where the
 // two clients disagreed, the emulator was made to behave like the Hub (test/hub-emulator/README.md).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { commit, createRepo, downloadFile } from '@huggingface/hub';
@@ -101,15 +101,28 @@ describe('the Hub emulator, checked by the official Python client', () => {
     const repo = { type: 'dataset' as const, name: 'lab/cross' };
     const creds = { hubUrl: hub.url, accessToken: hub.token };
     await createRepo({ repo, ...creds });
-    // Random-looking and compressible stretches, so that both raw and LZ4 chunks are written.
-    const fromJs = Buffer.concat(Array.from({ length: 48 }, (_, i) => (i % 3 ? createHash('sha512').update(`js${i}`).digest() : Buffer.from(`js,row,${i}\n`)).toString('hex').repeat(700)).map((s) => Buffer.from(s)));
+    // Random and compressible stretches, so that both raw and LZ4 chunks are written.
+    const fromJs = Buffer.concat(Array.from({ length: 48 }, (_, i) => (i % 3 ? randomBytes(96 * 1024) : Buffer.from(`js,row,${i}\n`.repeat(8000)))));
     const from = hub.requests.length;
     await commit({ repo, title: 'from js', operations: [{ operation: 'addOrUpdate', path: 'from-js.bin', content: new Blob([new Uint8Array(fromJs)]) }], useXet: true, ...creds });
     expect(hub.requests.slice(from).some((r) => r.cas && r.path === '/v1/shards' && r.status === 200)).toBe(true);
 
     const work = tempDir('strata-hf-cross-');
+    const mark = hub.requests.length;
     const seen = await officialClient(['--cross', repo.name, '{work}', 'from-js.bin', sha256(fromJs)], {}, work);
     expect(seen['download a file uploaded by @huggingface/hub over Xet (hf_hub_download)']).toBe(fromJs.length);
+
+    // The edited copy: hf_xet asked the CAS about its first chunk, got the xorbs @huggingface/hub
+    // wrote (in a shard with HMAC-keyed chunk hashes) and sent only the new chunks.
+    const reqs = hub.requests.slice(mark);
+    const firstCommit = reqs.findIndex((r) => r.method === 'POST' && r.path.endsWith('/commit/main'));
+    const beforeCommit = reqs.slice(0, firstCommit);
+    expect(beforeCommit.some((r) => r.cas && r.path.startsWith('/v1/chunks/') && r.status === 200)).toBe(true);
+    const editedXorbBytes = beforeCommit.filter((r) => r.cas && r.method === 'POST' && r.path.startsWith('/v1/xorbs/')).reduce((n, r) => n + (r.bodySize ?? 0), 0);
+    expect(editedXorbBytes).toBeGreaterThan(0);
+    expect(editedXorbBytes).toBeLessThan(fromJs.length / 4);
+    const edited = await downloadFile({ repo, path: 'edited.bin', xet: true, ...creds });
+    expect(Buffer.from(await edited!.arrayBuffer()).equals(readFileSync(path.join(work, 'edited.bin')))).toBe(true);
 
     const fromPy = readFileSync(path.join(work, 'from-python.bin'));
     const file = await downloadFile({ repo, path: 'from-python.bin', xet: true, ...creds });

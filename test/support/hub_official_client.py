@@ -49,13 +49,25 @@ def check(cond, what):
 
 
 def cross_check(path, want_sha256):
+    downloaded = {}
+
     @step("download a file uploaded by @huggingface/hub over Xet (hf_hub_download)")
     def _():
         local = hf_hub_download(repo_id, path, repo_type="dataset", local_dir=os.path.join(work, "cross"))
         with open(local, "rb") as f:
-            got = hashlib.sha256(f.read()).hexdigest()
+            downloaded["data"] = f.read()
+        got = hashlib.sha256(downloaded["data"]).hexdigest()
         check(got == want_sha256, f"{path}: sha256 {got}, uploaded {want_sha256}")
-        return os.path.getsize(local)
+        return len(downloaded["data"])
+
+    @step("upload an edited copy of it (hf_xet dedups against the CAS)")
+    def _():
+        data = downloaded["data"]
+        edited = data[: len(data) * 2 // 3] + b"edited by python\n" * 1000
+        with open(os.path.join(work, "edited.bin"), "wb") as f:
+            f.write(edited)
+        api.upload_file(path_or_fileobj=edited, path_in_repo="edited.bin", repo_id=repo_id, repo_type="dataset", commit_message="edited copy")
+        return len(edited)
 
     @step("upload a file for @huggingface/hub to download")
     def _():
