@@ -208,6 +208,8 @@ export class CasStore {
     return newFiles.length > 0 || parsed.xorbs.length > 0;
   }
 
+  // UNCERTAIN: the Hub answers dedup queries only for the chunks it deems eligible (first chunks
+  // of files and a hash-selected subset); every chunk of a registered xorb is answerable here.
   private indexChunks(xorbs: string[]): void {
     for (const x of xorbs) {
       for (const c of this.xorbs.get(x)?.chunks ?? []) {

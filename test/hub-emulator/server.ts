@@ -254,11 +254,14 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
         objects.push({ oid: o.oid, size: o.size, error: { code: 422, message: 'Invalid object: oid must be a sha256 hex digest, size a non-negative integer' } });
         continue;
       }
-      const stored = (await store.hasLfsObject(repo, o.oid, o.size)) || ctx.cas.fileBySha256(o.oid)?.size === o.size;
+      const inLfs = await store.hasLfsObject(repo, o.oid, o.size);
+      const inXet = ctx.cas.fileBySha256(o.oid);
+      const stored = inLfs || inXet?.size === o.size;
       if (body.operation === 'download') {
         if (!stored) objects.push({ oid: o.oid, size: o.size, error: { code: 404, message: 'Object does not exist' } });
         else {
-          objects.push({ oid: o.oid, size: o.size, authenticated: true, actions: { download: { href: lfsDownloadUrl(key, o.oid).href, expires_at: expiresAt } } });
+          const href = inLfs ? lfsDownloadUrl(key, o.oid).href : xetDownloadUrl(inXet!.hash);
+          objects.push({ oid: o.oid, size: o.size, authenticated: true, actions: { download: { href, expires_at: expiresAt } } });
         }
         continue;
       }

@@ -552,6 +552,7 @@ export class RepoStore {
   /**
    * The Xet file behind an LFS pointer, when the content is stored in Xet rather than in this
    * repo's LFS store (an object in the LFS store wins: it is served by the LFS redirect).
+   * UNCERTAIN: which one the Hub serves when a repo holds the same content in both.
    */
   async xetFile(repo: Repo, pointer: { oid: string; size: number }): Promise<{ hash: string; size: number } | undefined> {
     const xet = this.opts.xetFileBySha256?.(pointer.oid);
@@ -691,6 +692,8 @@ export class RepoStore {
           if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw badRequest(`Invalid LFS size for ${path}`);
           // On the Hub the pointer may name content uploaded through Xet (registered by a shard)
           // as well as an object of the LFS store.
+          // UNCERTAIN: the CAS is global here, so any registered file passes; the Hub may check
+          // that the upload was made with a token for this repo.
           if (!(await this.hasLfsObject(repo, oid, size)) && this.opts.xetFileBySha256?.(oid)?.size !== size) {
             // UNCERTAIN: status (400 vs 422) and text; git-lfs servers call this a missing object.
             throw badRequest(

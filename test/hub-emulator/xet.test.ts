@@ -123,6 +123,17 @@ describe('Xet uploads and downloads (@huggingface/hub)', () => {
     expect(head.headers.get('link')).toContain('rel="xet-reconstruction-info"');
   });
 
+  it('answers an LFS batch download of Xet-stored content with a link that rebuilds it', async () => {
+    const r = await fetch(`${emu.url}/datasets/${REPO.name}.git/info/lfs/objects/batch`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${emu.token}`, 'Content-Type': 'application/vnd.git-lfs+json' },
+      body: JSON.stringify({ operation: 'download', transfers: ['basic'], objects: [{ oid: sha256(big), size: big.length }] }),
+    });
+    const body = (await r.json()) as { objects: { actions: { download: { href: string } } }[] };
+    const got = await fetch(body.objects[0]!.actions.download.href);
+    expect(sha256(Buffer.from(await got.arrayBuffer()))).toBe(sha256(big));
+  });
+
   it('dedups: the same file again sends no xorb; an edited copy sends only its new chunks', async () => {
     let mark = emu.requests.length;
     const same = countingFetch();
