@@ -6,7 +6,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CasStore, createCasRoutes } from './cas.js';
+import { createCasRoutes } from './cas.js';
+import { CasStore } from './cas-store.js';
 import { createHandler, type FaultRule, type RecordedRequest } from './server.js';
 import { RepoStore, type RepoKey, type RepoType } from './store.js';
 

@@ -6,7 +6,8 @@ import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { CasRoutes, CasStore } from './cas.js';
+import type { CasRoutes } from './cas.js';
+import type { CasStore } from './cas-store.js';
 import {
   DEFAULT_BRANCH,
   HubError,
