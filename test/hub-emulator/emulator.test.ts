@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import {
   HubApiError,
-  commit,
+  commit as hubCommit,
   countCommits,
   createBranch,
   createRepo,
@@ -44,6 +44,12 @@ async function byPath(revision: string, repo = REPO): Promise<Map<string, ListFi
   const entries = await collect(listFiles({ repo, recursive: true, revision, ...creds() }));
   return new Map(entries.map((e) => [e.path, e]));
 }
+
+/**
+ * This file checks the LFS path (what Strata uses: `useXet: false`), so that basic and multipart
+ * uploads are exercised; xet.test.ts checks the Xet path, which the client takes by default.
+ */
+const commit = (params: Parameters<typeof hubCommit>[0]): ReturnType<typeof hubCommit> => hubCommit({ useXet: false, ...params });
 
 /** `commit` is typed as possibly returning nothing; a test that needs the result must get one. */
 async function commitOk(params: Parameters<typeof commit>[0]): Promise<NonNullable<Awaited<ReturnType<typeof commit>>>> {

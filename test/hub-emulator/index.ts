@@ -6,6 +6,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createCasRoutes } from './cas.js';
+import { CasStore } from './cas-store.js';
 import { createHandler, type FaultRule, type RecordedRequest } from './server.js';
 import { RepoStore, type RepoKey, type RepoType } from './store.js';
 
@@ -53,6 +55,8 @@ export interface HubEmulatorConfig {
 export interface HubEmulator {
   /** `http://127.0.0.1:<port>`: pass as `hubUrl` (HF_ENDPOINT). */
   url: string;
+  /** The Xet CAS (its own port, as the Hub's CAS is its own host). */
+  casUrl: string;
   /** A valid write token (`hf_…`). */
   token: string;
   /** A valid read-only token (`hf_…`). */
@@ -96,7 +100,10 @@ export async function startHubEmulator(opts: HubEmulatorOptions = {}): Promise<H
     lenientRevisions: opts.lenientRevisions ?? false,
   };
   let url = '';
+  const cas = new CasStore(root);
+  await cas.load();
   const store = new RepoStore({
+    xetFileBySha256: (sha256) => cas.fileBySha256(sha256),
     root,
     baseUrl: () => url,
     lfsMultipartThreshold: config.lfsMultipartThreshold,
@@ -107,6 +114,8 @@ export async function startHubEmulator(opts: HubEmulatorOptions = {}): Promise<H
   const faults: FaultRule[] = [];
   let cdnUrl = '';
   let cdnPort = 0;
+  let casUrl = '';
+  let casPort = 0;
   const handler = createHandler({
     store,
     token,
@@ -117,6 +126,10 @@ export async function startHubEmulator(opts: HubEmulatorOptions = {}): Promise<H
     url: () => url,
     cdnUrl: () => cdnUrl,
     viaCdn: (req) => req.socket.localPort === cdnPort,
+    cas,
+    casRoutes: createCasRoutes(cas, () => casUrl),
+    casUrl: () => casUrl,
+    viaCas: (req) => req.socket.localPort === casPort,
     requests,
     faults,
     log: opts.log,
@@ -124,6 +137,8 @@ export async function startHubEmulator(opts: HubEmulatorOptions = {}): Promise<H
   // The Hub serves LFS content from another host (a CDN) by redirect: here another port.
   const server = createServer(handler);
   const cdn = createServer(handler);
+  // The Xet CAS is another host too (cas-server.xethub.hf.co on the Hub).
+  const casServer = createServer(handler);
   const listen = (s: typeof server, port: number) =>
     new Promise<number>((ok, fail) => {
       s.once('error', fail);
@@ -132,11 +147,14 @@ export async function startHubEmulator(opts: HubEmulatorOptions = {}): Promise<H
   url = `http://127.0.0.1:${await listen(server, opts.port ?? 0)}`;
   cdnPort = await listen(cdn, 0);
   cdnUrl = `http://127.0.0.1:${cdnPort}`;
+  casPort = await listen(casServer, 0);
+  casUrl = `http://127.0.0.1:${casPort}`;
   opts.log?.(`hub emulator listening on ${url} (root ${root})`);
 
   let stopped: Promise<void> | undefined;
   return {
     url,
+    casUrl,
     token,
     readToken,
     user,
@@ -150,8 +168,9 @@ export async function startHubEmulator(opts: HubEmulatorOptions = {}): Promise<H
       (stopped ??= (async () => {
         // fetch keeps connections alive; without closing them server.close() would wait for
         // their idle timeout.
-        const closed = [server, cdn].map((s) => new Promise<void>((ok) => s.close(() => ok())));
-        for (const s of [server, cdn]) s.closeAllConnections();
+        const servers = [server, cdn, casServer];
+        const closed = servers.map((s) => new Promise<void>((ok) => s.close(() => ok())));
+        for (const s of servers) s.closeAllConnections();
         await Promise.all(closed);
         if (ownsRoot) await rm(root, { recursive: true, force: true });
       })()),

@@ -6,6 +6,8 @@ import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { CasRoutes } from './cas.js';
+import type { CasStore } from './cas-store.js';
 import {
   DEFAULT_BRANCH,
   HubError,
@@ -40,6 +42,10 @@ export interface RecordedRequest {
   status?: number;
   /** Received by the download host (LFS content after a redirect), not the Hub's API host. */
   cdn?: true;
+  /** Received by the Xet CAS host. */
+  cas?: true;
+  /** The request's Content-Length, when it declared one (e.g. to count the xorb bytes a client sent). */
+  bodySize?: number;
 }
 
 export interface ServerContext {
@@ -53,6 +59,11 @@ export interface ServerContext {
   /** The download host LFS files redirect to (another port, as the Hub's CDN is another host), and whether a request came to it. */
   cdnUrl: () => string;
   viaCdn: (req: IncomingMessage) => boolean;
+  /** The Xet CAS (another host on the Hub; here another port), its routes, and whether a request came to it. */
+  cas: CasStore;
+  casRoutes: CasRoutes;
+  casUrl: () => string;
+  viaCas: (req: IncomingMessage) => boolean;
   requests: RecordedRequest[];
   faults: FaultRule[];
   log?: (line: string) => void;
@@ -130,6 +141,12 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
     const exp = String(Date.now() + URL_TTL_MS);
     const p = `/_emulator/lfs-download/${key.type}/${key.id}/${oid}`;
     return { href: `${ctx.cdnUrl()}${p}?exp=${exp}&sig=${sign(p, exp)}`, exp };
+  };
+  /** A signed URL on the download host that serves a Xet-stored file whole, as the Hub's CDN does for clients without Xet. */
+  const xetDownloadUrl = (fileHash: string): string => {
+    const exp = String(Date.now() + URL_TTL_MS);
+    const p = `/_emulator/xet-download/${fileHash}`;
+    return `${ctx.cdnUrl()}${p}?exp=${exp}&sig=${sign(p, exp)}`;
   };
   const checkSig = (sig: string | null, ...parts: string[]): void => {
     const want = Buffer.from(sign(...parts));
@@ -217,7 +234,7 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
   async function lfsBatch(req: IncomingMessage, res: ServerResponse, key: RepoKey): Promise<void> {
     if (req.method !== 'POST') throw new HubError(405, 'Method not allowed');
     const auth = authenticate(req);
-    const body = parseJson<{ operation?: string; transfers?: string[]; hash_algo?: string; objects?: { oid: string; size: number }[] }>(
+    const body = parseJson<{ operation?: string; transfers?: string[]; hash_algo?: string; ref?: { name?: string }; objects?: { oid: string; size: number }[] }>(
       await readBody(req),
     );
     const repo = await store.getRepo(key);
@@ -226,6 +243,9 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
     else throw new HubError(400, `Invalid operation: ${String(body.operation)}`);
     if (body.hash_algo && !['sha256', 'sha_256'].includes(body.hash_algo)) throw new HubError(409, `Unsupported hash algorithm: ${body.hash_algo}`);
     const offersMultipart = (body.transfers ?? ['basic']).includes('multipart');
+    // A client that offers `xet` uploads through the CAS, as on the Hub; one that does not
+    // (huggingface.js with useXet: false, git-lfs) keeps getting basic/multipart LFS actions.
+    const useXet = body.operation === 'upload' && (body.transfers ?? []).includes('xet');
     const exp = String(Date.now() + URL_TTL_MS);
     const expiresAt = new Date(Number(exp)).toISOString();
     let usedMultipart = false;
@@ -235,17 +255,24 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
         objects.push({ oid: o.oid, size: o.size, error: { code: 422, message: 'Invalid object: oid must be a sha256 hex digest, size a non-negative integer' } });
         continue;
       }
-      const stored = await store.hasLfsObject(repo, o.oid, o.size);
+      const inLfs = await store.hasLfsObject(repo, o.oid, o.size);
+      const inXet = ctx.cas.fileBySha256(o.oid);
+      const stored = inLfs || inXet?.size === o.size;
       if (body.operation === 'download') {
         if (!stored) objects.push({ oid: o.oid, size: o.size, error: { code: 404, message: 'Object does not exist' } });
         else {
-          objects.push({ oid: o.oid, size: o.size, authenticated: true, actions: { download: { href: lfsDownloadUrl(key, o.oid).href, expires_at: expiresAt } } });
+          const href = inLfs ? lfsDownloadUrl(key, o.oid).href : xetDownloadUrl(inXet!.hash);
+          objects.push({ oid: o.oid, size: o.size, authenticated: true, actions: { download: { href, expires_at: expiresAt } } });
         }
         continue;
       }
       // Already stored: no `actions`, so the client uploads nothing (git-lfs batch semantics).
       if (stored) {
         objects.push({ oid: o.oid, size: o.size, authenticated: true });
+        continue;
+      }
+      if (useXet) {
+        objects.push({ oid: o.oid, size: o.size, authenticated: true, actions: { upload: xetUploadAction(key, body.ref?.name) } });
         continue;
       }
       if (offersMultipart && o.size > store.opts.lfsMultipartThreshold) {
@@ -276,8 +303,33 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
         });
       }
     }
-    // Never 'xet': huggingface.js then falls back to these basic/multipart actions.
-    sendJson(res, 200, { transfer: usedMultipart ? 'multipart' : 'basic', objects }, { 'Content-Type': 'application/vnd.git-lfs+json' });
+    const transfer = useXet ? 'xet' : usedMultipart ? 'multipart' : 'basic';
+    sendJson(res, 200, { transfer, objects }, { 'Content-Type': 'application/vnd.git-lfs+json' });
+  }
+
+  /** The Hub's 'xet' batch action: `href` refreshes the write token, `header` carries a first one. */
+  function xetUploadAction(key: RepoKey, ref: string | undefined): { href: string; header: Record<string, string> } {
+    const t = ctx.cas.issueToken(true);
+    return {
+      href: `${ctx.url()}/api/${key.type}s/${key.id}/xet-write-token/${encodeURIComponent(ref ?? DEFAULT_BRANCH)}`,
+      header: {
+        'X-Xet-Cas-Url': ctx.casUrl(),
+        'X-Xet-Access-Token': t.accessToken,
+        'X-Xet-Token-Expiration': String(t.exp),
+        'X-Xet-Session-Id': randomBytes(8).toString('hex'),
+      },
+    };
+  }
+
+  /** `{accessToken, casUrl, exp}` (huggingface.js reads the body), the same in X-Xet-* headers (huggingface_hub reads those). */
+  function sendXetToken(res: ServerResponse, write: boolean): void {
+    const t = ctx.cas.issueToken(write);
+    sendJson(
+      res,
+      200,
+      { accessToken: t.accessToken, casUrl: ctx.casUrl(), exp: t.exp },
+      { 'X-Xet-Cas-Url': ctx.casUrl(), 'X-Xet-Access-Token': t.accessToken, 'X-Xet-Token-Expiration': String(t.exp) },
+    );
   }
 
   /** Streams the request body into `file`; returns sha256, md5 and length. */
@@ -394,6 +446,18 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
       await sendContent(req, res, { file, size, etag: `"${oid}"`, headers: {} });
       return;
     }
+    if (kind === 'xet-download' && (req.method === 'GET' || req.method === 'HEAD') && rest.length === 1) {
+      const exp = u.searchParams.get('exp') ?? '';
+      checkSig(u.searchParams.get('sig'), u.pathname, exp);
+      if (Number(exp) < Date.now()) throw new HubError(403, 'Download URL expired');
+      const file = ctx.cas.file(rest[0]!);
+      if (!file) throw new HubError(404, 'Not Found');
+      // Rebuilt in memory from its chunks: test files are small.
+      const pieces: Uint8Array[] = [];
+      for await (const p of ctx.cas.read(file, 0, file.size)) pieces.push(p);
+      await sendContent(req, res, { buffer: Buffer.concat(pieces), size: file.size, etag: `"${file.sha256}"`, headers: {} });
+      return;
+    }
     throw new HubError(404, 'Not Found');
   }
 
@@ -462,6 +526,37 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
     if (!entry || entry.type !== 'blob') throw entryNotFound(path);
     const pointer = (await store.lfsPointers(repo, [entry])).get(entry.oid) ?? null;
     const headers: Record<string, string> = { 'X-Repo-Commit': sha };
+    const xet = pointer && !raw ? await store.xetFile(repo, pointer) : undefined;
+    if (pointer && xet) {
+      // A Xet-stored file: the Hub's Xet headers tell a Xet client where to get a read token
+      // and the reconstruction; others follow the redirect to the download host.
+      const apiType = `${key.type}s`;
+      const xetHeaders: Record<string, string> = {
+        ...headers,
+        ETag: `"${entry.oid}"`,
+        'X-Linked-Size': String(pointer.size),
+        'X-Linked-ETag': `"${pointer.oid}"`,
+        'X-Xet-Hash': xet.hash,
+        Link: [
+          `<${ctx.url()}/api/${apiType}/${key.id}/xet-read-token/${sha}>; rel="xet-auth"`,
+          // The Hub links the (deprecated) v1 endpoint; huggingface.js turns it into v2.
+          `<${ctx.casUrl()}/v1/reconstructions/${xet.hash}>; rel="xet-reconstruction-info"`,
+        ].join(', '),
+      };
+      if ((req.headers.accept ?? '').includes('application/vnd.xet-fileinfo+json')) {
+        // UNCERTAIN: the body's fields; huggingface.js reads only the headers of this answer.
+        sendJson(
+          res,
+          200,
+          { hash: xet.hash, size: pointer.size, etag: pointer.oid, casUrl: ctx.casUrl(), refreshUrl: `${ctx.url()}/api/${apiType}/${key.id}/xet-read-token/${sha}` },
+          { ...xetHeaders, 'Content-Type': 'application/vnd.xet-fileinfo+json' },
+        );
+        return;
+      }
+      res.writeHead(302, { ...xetHeaders, Location: xetDownloadUrl(xet.hash), 'Content-Length': '0' });
+      res.end();
+      return;
+    }
     if (pointer && !raw) {
       // As the Hub does: a 302 to the download host (its CDN; here another port) with a
       // pre-signed URL, the file's size and sha256 in X-Linked-* headers. Clients follow it
@@ -519,6 +614,16 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
 
     const repo = await store.getRepo(key);
     switch (action) {
+      case 'xet-read-token':
+      case 'xet-write-token': {
+        if (method !== 'GET') break;
+        // The revision is not checked: huggingface_hub asks for `…/None?create_pr=1` before a
+        // PR exists, and huggingface.js for buckets sends none.
+        if (action === 'xet-write-token') requireWrite(auth);
+        else requireRead(auth);
+        sendXetToken(res, action === 'xet-write-token');
+        return;
+      }
       case 'tree': {
         if (method !== 'GET') break;
         requireRead(auth);
@@ -801,8 +906,9 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
     } catch {
       throw new HubError(400, 'Malformed URL encoding');
     }
-    // The download host serves pre-signed LFS downloads and nothing else, as a CDN would.
-    if (ctx.viaCdn(req) && !(segs[0] === '_emulator' && segs[1] === 'lfs-download')) throw new HubError(404, 'Not Found');
+    if (ctx.viaCas(req)) return ctx.casRoutes.handle(req, res, segs, u, () => readBody(req));
+    // The download host serves pre-signed downloads and nothing else, as a CDN would.
+    if (ctx.viaCdn(req) && !(segs[0] === '_emulator' && (segs[1] === 'lfs-download' || segs[1] === 'xet-download'))) throw new HubError(404, 'Not Found');
     if (segs[0] === '_emulator') return internal(req, res, segs.slice(1), u);
     if (segs[0] === 'api') return api(req, res, segs.slice(1), u);
     // Non-API routes: `/{datasets|spaces}/{ns}/{name}/...` or `/{ns}/{name}/...` for models.
@@ -824,6 +930,8 @@ export function createHandler(ctx: ServerContext): (req: IncomingMessage, res: S
     const u = new URL(req.url ?? '/', 'http://emulator.invalid');
     const record: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.search };
     if (ctx.viaCdn(req)) record.cdn = true;
+    if (ctx.viaCas(req)) record.cas = true;
+    if (req.headers['content-length'] !== undefined) record.bodySize = Number(req.headers['content-length']);
     ctx.requests.push(record);
     res.setHeader('X-Request-Id', randomBytes(8).toString('hex'));
     res.on('finish', () => {

@@ -103,6 +103,8 @@ export interface StoreOptions {
   lfsMultipartChunkSize: number;
   /** Regular (non-LFS) files above this size are refused, as the Hub refuses them. */
   regularFileMaxSize: number;
+  /** The Xet file (registered in the CAS by a shard) whose content has this sha256, if any. */
+  xetFileBySha256?: (sha256: string) => { hash: string; size: number } | undefined;
 }
 
 export interface ApiTreeEntry {
@@ -111,6 +113,8 @@ export interface ApiTreeEntry {
   size: number;
   path: string;
   lfs?: LfsPointer;
+  /** Set for files stored in Xet: their Xet file hash, as the Hub lists it. */
+  xetHash?: string;
   lastCommit?: { id: string; title: string; date: string };
   securityFileStatus?: { status: string; avScan: { status: string; virusNames: null }; pickleImportScan: { status: string; pickleImports: null } };
 }
@@ -499,7 +503,11 @@ export class RepoStore {
       if (e.type !== 'blob') continue;
       const lfs = pointers.get(e.oid) ?? null;
       const entry: ApiTreeEntry = { type: 'file', oid: e.oid, size: lfs ? lfs.size : e.size, path: e.path };
-      if (lfs) entry.lfs = lfs;
+      if (lfs) {
+        entry.lfs = lfs;
+        const xet = await this.xetFile(repo, lfs);
+        if (xet) entry.xetHash = xet.hash;
+      }
       result.push(entry);
     }
     if (expand) {
@@ -539,6 +547,17 @@ export class RepoStore {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The Xet file behind an LFS pointer, when the content is stored in Xet rather than in this
+   * repo's LFS store (an object in the LFS store wins: it is served by the LFS redirect).
+   * UNCERTAIN: which one the Hub serves when a repo holds the same content in both.
+   */
+  async xetFile(repo: Repo, pointer: { oid: string; size: number }): Promise<{ hash: string; size: number } | undefined> {
+    const xet = this.opts.xetFileBySha256?.(pointer.oid);
+    if (!xet || xet.size !== pointer.size) return undefined;
+    return (await this.hasLfsObject(repo, pointer.oid, pointer.size)) ? undefined : xet;
   }
 
   /** Moves an already verified upload into the store. */
@@ -671,7 +690,11 @@ export class RepoStore {
             throw badRequest(`Invalid LFS oid for ${path}`);
           }
           if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw badRequest(`Invalid LFS size for ${path}`);
-          if (!(await this.hasLfsObject(repo, oid, size))) {
+          // On the Hub the pointer may name content uploaded through Xet (registered by a shard)
+          // as well as an object of the LFS store.
+          // UNCERTAIN: the CAS is global here, so any registered file passes; the Hub may check
+          // that the upload was made with a token for this repo.
+          if (!(await this.hasLfsObject(repo, oid, size)) && this.opts.xetFileBySha256?.(oid)?.size !== size) {
             // UNCERTAIN: status (400 vs 422) and text; git-lfs servers call this a missing object.
             throw badRequest(
               `Your push was rejected because an LFS pointer pointed to a file that does not exist. Offending file: ${path}`,

@@ -3,8 +3,15 @@ against the Hub named by HF_ENDPOINT (the emulator in tests): a second, independ
 checking what the emulator answers. Prints one JSON object of what it observed; any
 disagreement raises, naming the step.
 
+Uploads go through Xet when hf_xet is installed (as huggingface_hub does), through LFS with
+HF_HUB_DISABLE_XET=1; the steps are the same.
+
 Run by test/integration/hub-official-client.test.ts with the pinned venv's Python:
     HF_ENDPOINT=… HF_TOKEN=… python hub_official_client.py REPO_ID WORKDIR
+    HF_ENDPOINT=… HF_TOKEN=… python hub_official_client.py --cross REPO_ID WORKDIR PATH SHA256
+The second form is the cross-check with @huggingface/hub on an existing repo: it downloads PATH
+(uploaded by the other client) and checks its sha256, then uploads `from-python.bin` and leaves
+its bytes in WORKDIR/from-python.bin for the other client to compare.
 """
 
 import hashlib
@@ -14,10 +21,13 @@ import sys
 
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, HfFileSystem, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils._runtime import is_xet_available
 
-repo_id, work = sys.argv[1], sys.argv[2]
+cross = sys.argv[1] == "--cross"
+repo_id, work = sys.argv[2:4] if cross else sys.argv[1:3]
 api = HfApi()
 seen = {}
+xet = is_xet_available()
 
 
 def step(name):
@@ -38,8 +48,49 @@ def check(cond, what):
         raise AssertionError(what)
 
 
+def cross_check(path, want_sha256):
+    downloaded = {}
+
+    @step("download a file uploaded by @huggingface/hub over Xet (hf_hub_download)")
+    def _():
+        local = hf_hub_download(repo_id, path, repo_type="dataset", local_dir=os.path.join(work, "cross"))
+        with open(local, "rb") as f:
+            downloaded["data"] = f.read()
+        got = hashlib.sha256(downloaded["data"]).hexdigest()
+        check(got == want_sha256, f"{path}: sha256 {got}, uploaded {want_sha256}")
+        return len(downloaded["data"])
+
+    @step("upload an edited copy of it (hf_xet dedups against the CAS)")
+    def _():
+        data = downloaded["data"]
+        edited = data[: len(data) * 2 // 3] + b"edited by python\n" * 1000
+        with open(os.path.join(work, "edited.bin"), "wb") as f:
+            f.write(edited)
+        api.upload_file(path_or_fileobj=edited, path_in_repo="edited.bin", repo_id=repo_id, repo_type="dataset", commit_message="edited copy")
+        return len(edited)
+
+    @step("upload a file for @huggingface/hub to download")
+    def _():
+        # Random-looking and compressible stretches, so that hf_xet writes raw and LZ4 chunks.
+        parts = [hashlib.sha256(b"py%d" % i).digest() * 2048 if i % 3 else b"py,row,%d\n" % i * 6000 for i in range(60)]
+        data = b"".join(parts)
+        with open(os.path.join(work, "from-python.bin"), "wb") as f:
+            f.write(data)
+        api.upload_file(path_or_fileobj=data, path_in_repo="from-python.bin", repo_id=repo_id, repo_type="dataset", commit_message="from python")
+        entry = next(iter(api.get_paths_info(repo_id, ["from-python.bin"], repo_type="dataset")))
+        check(entry.lfs is not None and entry.lfs.sha256 == hashlib.sha256(data).hexdigest(), "the pointer does not name the content's sha256")
+        check(entry.xet_hash, "no xetHash listed for a file uploaded through Xet")
+        return {"size": len(data), "xetHash": entry.xet_hash}
+
+    print(json.dumps(seen))
+    sys.exit(0)
+
+
+if cross:
+    cross_check(sys.argv[4], sys.argv[5])
+
 small = b"a,b\n1,2\n"
-# Above the Hub's 10 MiB limit for regular files, so it goes through LFS.
+# Above the Hub's 10 MiB limit for regular files, so it goes through LFS (or Xet).
 large = hashlib.sha256(b"seed").digest() * (11 * 1024 * 1024 // 32 + 1)
 
 
@@ -50,12 +101,12 @@ def _():
     return str(url)
 
 
-@step("commit (preupload, LFS batch, upload, commit)")
+@step("commit (preupload, upload, commit)")
 def _():
     ops = [CommitOperationAdd(f"processed/run-{i}/t.csv", small + str(i).encode()) for i in range(7)]
     ops.append(CommitOperationAdd("processed/big/matrix.bin", large))
     info = api.create_commit(repo_id, ops, commit_message="Seven tables and a matrix", repo_type="dataset")
-    return {"oid": info.oid}
+    return {"oid": info.oid, "transfer": "xet" if xet else "lfs"}
 
 
 @step("commit with a stale parent_commit is refused (412)")
@@ -109,6 +160,7 @@ def _():
         if e.path == "processed/big/matrix.bin":
             check(e.lfs is not None and e.lfs.sha256 == hashlib.sha256(large).hexdigest(), "the LFS file's sha256 is not listed")
             check(e.size == len(large), f"the LFS file's size is {e.size}")
+            check(bool(e.xet_hash) == xet, f"xetHash {e.xet_hash!r} for a file uploaded {'with' if xet else 'without'} Xet")
     return {"files": files}
 
 
