@@ -160,7 +160,8 @@ describe('pr-create', () => {
 });
 
 describe('promote on the Hub, more files than one commit takes', () => {
-  it('goes in commits of at most 1,000 operations, small files fetched per commit; main equals the branch and the log counts it all', async () => {
+  // A thousand files pushed, promoted and pulled: minutes on a busy two-core machine.
+  it('goes in commits of at most 1,000 operations, small files fetched per commit; main equals the branch and the log counts it all', { timeout: 600_000 }, async () => {
     const remote = hubRemote(inject('hub'));
     const a = workingCopy(remote, { branch: 'big-run', user: 'ana' });
     for (let i = 0; i < 1_003; i++) a.write(`data/processed/wells/w${String(i).padStart(4, '0')}.csv`, `well ${i}\n`);

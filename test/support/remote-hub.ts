@@ -31,11 +31,13 @@ export class HubRemote implements RemoteBase {
     readonly repo: string,
     /** The folder remote of the layers that are not on the Hub. */
     readonly folder: FolderRemote,
-    /** The Hub address Strata runs use (a fault proxy), when not the Hub's own. */
+    /** The Hub address Strata runs use (a fault proxy; Strata then uses LFS), when not the Hub's own. */
     via?: string,
   ) {
     this.yaml = `${folder.yaml}hub: hf://datasets/${repo}\n`;
-    this.env = { HF_ENDPOINT: via ?? hub.url, HF_TOKEN: hub.token };
+    // Through a proxy, Strata uses LFS: Xet's chunk store is reached at the address the Hub
+    // hands out, never through the proxy, so faults could not reach it.
+    this.env = { HF_ENDPOINT: via ?? hub.url, HF_TOKEN: hub.token, ...(via ? { STRATA_HUB_TRANSFER: 'lfs' } : {}) };
     this.repoId = { type: 'dataset', name: repo };
     this.creds = { accessToken: hub.token as `hf_${string}`, hubUrl: hub.url };
   }
