@@ -6,7 +6,7 @@ import { TransferError } from './errors.js';
 import { changeRecord, type RunContext } from './context.js';
 import { applyPull } from './apply/pull.js';
 import { Recycler } from './apply/recycle.js';
-import { afterClaim, afterPull, afterPush, afterUnchangedPush } from './state/transitions.js';
+import { afterClaim, afterPull, afterPush, afterUnchangedPush, pushedRow } from './state/transitions.js';
 import { changes } from './plan/plan.js';
 import type { TransferEvents } from './remotes/types.js';
 import type { Prepared } from './prepare.js';
@@ -61,6 +61,9 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
     p.state.save(afterUnchangedPush(before(p), { space: p.space, hashed: p.hashed, scope: p.scope, base, head: p.head, learnt: p.learnt, now: now() }));
     return { prepared: p, failed: [] };
   }
+  // Each file written is staged as it finishes (its rows, not a map of the push): the record
+  // takes them with the save below, in the transaction that moves the head.
+  const staging = p.state.stage();
   const result = await p.backend.push(p.space, p.plan, {
     localRoot: p.localRoot,
     record: changeRecord(ctx, opts.recipe, p.layer.name, p.space.branch),
@@ -72,6 +75,7 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
     transfers: ctx.config.transfers,
     events: opts.events,
     onClaim: async (claim) => p.state.save(afterClaim(before(p), p.space, claim)),
+    written: { add: (item, digests, tag) => staging.add(item.key, pushedRow(item.local!, digests, tag)), read: () => staging.digests() },
   });
   p.state.save(
     afterPush(before(p), {
@@ -81,7 +85,7 @@ export async function push(ctx: RunContext, p: Prepared, base: string | null, op
       base,
       items: p.plan.items,
       learnt: p.learnt,
-      result: { written: result.written, tags: result.tags, head: result.head, failed: result.failed.length > 0, created: result.created },
+      result: { head: result.head, failed: result.failed.length > 0, created: result.created },
       now: now(),
     }),
   );

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../scripts/lib/listing/entry.js';
 import type { PlanItem } from '../../scripts/lib/plan/plan.js';
 import type { FileRecord, RemoteRecord, SpaceRecord, StateChange } from '../../scripts/lib/state/record.js';
-import { afterClaim, afterPull, afterPush, afterUnchangedPush, sameRecord, sameRow, type Before, type Learnt } from '../../scripts/lib/state/transitions.js';
+import { afterClaim, afterPull, afterPush, afterUnchangedPush, pushedRow, sameRecord, sameRow, type Before, type Learnt } from '../../scripts/lib/state/transitions.js';
 
 const NOW = '2026-12-01T12:00:00.000Z';
 const SPACE = { id: 'file:///r/processed', branch: 'main' };
@@ -34,6 +34,7 @@ function rows(c: StateChange) {
     synced: c.space ? c.space.meta.syncedAt === NOW : undefined,
     folder: c.folder,
     files: Object.fromEntries(c.files ?? []),
+    staged: c.staged,
   };
 }
 
@@ -117,35 +118,40 @@ const ROWS: Row[] = [
     expect: { put: {}, drop: [], head: '7', pending: { seq: 8, id: 'x' }, synced: false, folder: undefined },
   },
   {
-    name: 'a push writes the uploaded key with its new tag, drops the deleted one, clears the claim',
+    name: "a push leaves the written files' rows staged (with the space's), drops the deleted key, clears the claim",
     before: { folder: {}, space: { ...quiet.space!, pending: { seq: 8, id: 'x' } } },
     change: () =>
       afterPush(
         { folder: {}, space: { ...quiet.space!, pending: { seq: 8, id: 'x' } } },
-        { space: SPACE, hashed: noHashes, scope: '', base: '7', items: [upload('c.csv', 'c'), remove('b.csv', 'b', 't2')], learnt: nothing, result: { written: new Map([['c.csv', md5('c')]]), tags: new Map([['c.csv', 't3']]), head: '8', failed: false }, now: NOW },
+        { space: SPACE, hashed: noHashes, scope: '', base: '7', items: [upload('c.csv', 'c'), remove('b.csv', 'b', 't2')], learnt: nothing, result: { head: '8', failed: false }, now: NOW },
       ),
-    expect: { put: { 'c.csv': rec('c', 't3') }, drop: ['b.csv'], head: '8', pending: undefined, folder: { basis: SPACE.id }, files: { 'c.csv': { size: 1, mtimeMs: 1000, digests: md5('c') } } },
+    expect: { put: {}, drop: ['b.csv'], head: '8', pending: undefined, folder: { basis: SPACE.id }, files: {}, staged: { remote: true } },
   },
   {
-    name: 'a failed push writes only the hashes it learnt: the claim stays for a re-run',
+    name: 'a push keeps the remote row of an unchanged pair it was planned with, with what the local side knows',
+    before: quiet,
+    change: () => afterPush(quiet, { space: SPACE, hashed: noHashes, scope: '', base: '7', items: [skip('s.csv', 's', 'ts'), upload('c.csv', 'c')], learnt: nothing, result: { head: '8', failed: false }, now: NOW }),
+    expect: { put: { 's.csv': rec('s', 'ts') }, drop: [], head: '8', staged: { remote: true } },
+  },
+  {
+    name: 'a failed push writes only the hashes it learnt and those of the files it wrote: the claim stays for a re-run',
     before: quiet,
     change: () =>
-      afterPush(quiet, { space: SPACE, hashed: noHashes, scope: '', base: '7', items: [upload('c.csv', 'c')], learnt: { put: [['a.csv', rec('a', 't9')]], gone: [] }, result: { written: new Map([['c.csv', md5('c')]]), tags: new Map(), head: null, failed: true }, now: NOW }),
-    expect: { put: {}, drop: [], head: undefined, files: { 'c.csv': { size: 1, mtimeMs: 1000, digests: md5('c') } } },
+      afterPush(quiet, { space: SPACE, hashed: new Map([['h.csv', written('h')]]), scope: '', base: '7', items: [upload('c.csv', 'c')], learnt: { put: [['a.csv', rec('a', 't9')]], gone: [] }, result: { head: null, failed: true }, now: NOW }),
+    expect: { put: {}, drop: [], head: undefined, files: { 'h.csv': written('h') }, staged: { remote: false } },
   },
   {
     name: "a push that created a Hub branch and failed records the branch as holding main's files",
     before: { folder: {}, space: undefined },
     change: () =>
-      afterPush({ folder: {}, space: undefined }, { space: SPACE, hashed: noHashes, scope: '', base: null, items: [upload('c.csv', 'c'), remove('m.csv', 'm', 'tm')], learnt: nothing, result: { written: new Map(), tags: new Map(), head: null, failed: true, created: 'c0ffee' }, now: NOW }),
-    expect: { put: { 'm.csv': rec('m', 'tm') }, drop: ['c.csv'], head: 'c0ffee' },
+      afterPush({ folder: {}, space: undefined }, { space: SPACE, hashed: noHashes, scope: '', base: null, items: [upload('c.csv', 'c'), remove('m.csv', 'm', 'tm')], learnt: nothing, result: { head: null, failed: true, created: 'c0ffee' }, now: NOW }),
+    expect: { put: { 'm.csv': rec('m', 'tm') }, drop: ['c.csv'], head: 'c0ffee', staged: { remote: false } },
   },
   {
     name: 'a scoped push from a partly synced space advances only its run folder',
     before: { folder: {}, space: space('7') },
-    change: () =>
-      afterPush({ folder: {}, space: space('7') }, { space: SPACE, hashed: noHashes, scope: 'run2', base: '6', items: [upload('run2/y', 'y')], learnt: nothing, result: { written: new Map([['run2/y', md5('y')]]), tags: new Map(), head: '8', failed: false }, now: NOW }),
-    expect: { put: { 'run2/y': { size: 1, digests: md5('y') } }, drop: [], head: '7', scopeHeads: { run2: '8' }, folder: undefined },
+    change: () => afterPush({ folder: {}, space: space('7') }, { space: SPACE, hashed: noHashes, scope: 'run2', base: '6', items: [upload('run2/y', 'y')], learnt: nothing, result: { head: '8', failed: false }, now: NOW }),
+    expect: { put: {}, drop: [], head: '7', scopeHeads: { run2: '8' }, folder: undefined, staged: { remote: true } },
   },
 ];
 
@@ -161,7 +167,7 @@ describe('state transitions: the rows each sync writes', () => {
     const learnt: Learnt = { put: [['a.csv', rec('a', 't9')]], gone: ['old.csv'] };
     const copy = structuredClone({ before, items, learnt });
     afterPull(before, { space: SPACE, hashed: noHashes, scope: '', head: '8', items, learnt, written: new Map([['c.csv', written('c')]]), recycled: ['b.csv'], failed: false, now: NOW });
-    afterPush(before, { space: SPACE, hashed: noHashes, scope: 'run', base: '7', items, learnt, result: { written: new Map(), tags: new Map(), head: '8', failed: false }, now: NOW });
+    afterPush(before, { space: SPACE, hashed: noHashes, scope: 'run', base: '7', items, learnt, result: { head: '8', failed: false }, now: NOW });
     afterUnchangedPush(before, { space: SPACE, hashed: noHashes, scope: '', base: '7', head: '7', learnt, now: NOW });
     expect({ before, items, learnt }).toEqual(copy);
   });
@@ -175,6 +181,16 @@ describe('sameRow and sameRecord: which rows of unchanged files are written agai
     { name: 'a lost tag is written', before: rec('a', 't'), next: rec('a'), same: false },
   ])('$name', ({ before, next, same }) => {
     expect(sameRecord(before, next)).toBe(same);
+  });
+
+  it.each([
+    { name: 'a written file keeps every digest the local file and the write know, and the new tag', local: { sha256: 's' }, written: { md5: 'm' }, tag: 't3', row: { size: 1, mtimeMs: 5, tag: 't3', digests: { sha256: 's', md5: 'm' } } },
+    { name: "the write's digest wins over a stale local one; no tag, none kept", local: { md5: 'old' }, written: { md5: 'm' }, tag: undefined, row: { size: 1, mtimeMs: 5, digests: { md5: 'm' } } },
+  ])('pushedRow: $name', ({ local, written, tag, row }) => {
+    const entry: Entry = { key: 'a', size: 1, mtimeMs: 5, digests: local };
+    const copy = structuredClone(entry);
+    expect(pushedRow(entry, written, tag)).toStrictEqual(row);
+    expect(entry).toEqual(copy);
   });
 
   it('an equal pair leaves the remote size and tag and every digest either side knows', () => {

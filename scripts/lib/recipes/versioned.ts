@@ -4,6 +4,7 @@ import type { Layer } from '../config/layers.js';
 import { changeRecord, openProject, withLock, type RunContext } from '../context.js';
 import { RefusedError, StrataError } from '../errors.js';
 import type { Args } from '../cli.js';
+import type { Digests } from '../state/record.js';
 import { describeCommit } from '../git.js';
 import { changes } from '../plan/plan.js';
 import { promotePlan } from '../plan/promote.js';
@@ -150,6 +151,8 @@ export async function runPromote(args: Args): Promise<void> {
       out.say(`${layer.name}: ${describeSpace(from)} → ${describeSpace(to)}: ${moving.filter((i) => i.kind === 'copy').length} copied, ${moving.filter((i) => i.kind === 'delete').length} deleted`);
       if (args.dryRun || !moving.length) continue;
       const head = await backend.head(to);
+      // A promote keeps no state record: what the copies hold is only for the journal's done mark.
+      const copied = new Map<string, Digests>();
       const result = await backend.push(to, plan, {
         localRoot: ctx.config.projectRoot,
         record,
@@ -158,6 +161,7 @@ export async function runPromote(args: Args): Promise<void> {
         mainBranch: main,
         transfers: ctx.config.transfers,
         events: out.events(layer.name, () => undefined),
+        written: { add: (item, digests) => copied.set(item.key, digests), read: () => copied },
       });
       if (result.failed.length) throw new StrataError(`${layer.name}: ${result.failed.length} copies failed; ${main} was not fully promoted (deletes skipped).`, 'Run promote again: it converges.', 5);
     }

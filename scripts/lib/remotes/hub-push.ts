@@ -120,7 +120,8 @@ export async function commitPlan(hub: HubRepo, space: Space, plan: Plan, ctx: Pu
         const err = hub.explain(`commit to ${hub.remote.url}@${space.branch}`, e);
         if (err instanceof ConflictError) throw err;
         for (const { item } of batches.slice(n).flat()) fail(item, err);
-        return { head, written, tags: new Map(), failed, deletesSkipped, created: landed ? undefined : created };
+        report(written, uploads, ctx);
+        return { head, failed, deletesSkipped, created: landed ? undefined : created };
       }
     }
     for (const { item } of batches[n]) {
@@ -128,8 +129,20 @@ export async function commitPlan(hub: HubRepo, space: Space, plan: Plan, ctx: Pu
       ctx.events.done(item, written.get(item.key));
     }
   }
+  report(written, uploads, ctx);
   // A push that lost files before any commit landed leaves the space as created (main's files).
-  return { head, written, tags: new Map(), failed, deletesSkipped, created: failed.length && !landed ? created : undefined };
+  return { head, failed, deletesSkipped, created: failed.length && !landed ? created : undefined };
+}
+
+/**
+ * report: the files whose commit landed, to the push's WrittenFiles. A Hub push is one commit
+ * (or a few), known to have landed only at its end; its files are reported then.
+ */
+function report(written: ReadonlyMap<string, Digests>, uploads: readonly PlanItem[], ctx: PushContext): void {
+  for (const item of uploads) {
+    const digests = written.get(item.key);
+    if (digests) ctx.written.add(item, digests);
+  }
 }
 
 /** One operation of a push's commits; an upload keeps its file and the stamp it was hashed at. */

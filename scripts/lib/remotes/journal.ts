@@ -89,19 +89,21 @@ export class Journal {
     return writePointer(this.store, space.journalRoot, seq, id);
   }
 
-  /** finish marks a claimed push done, with what it moved and what each written key now holds. */
-  async finish(space: Space, seq: number, id: string, items: readonly PlanItem[], written: ReadonlyMap<string, Digests>): Promise<void> {
-    const done: JournalDone = {
-      seq,
-      id,
-      finishedAt: new Date().toISOString(),
-      uploaded: items.filter((i) => i.kind === 'upload').length,
-      copied: items.filter((i) => i.kind === 'copy').length,
-      deleted: items.filter((i) => i.kind === 'delete').length,
-      bytes: items.filter((i) => i.kind === 'upload').reduce((n, i) => n + i.bytes, 0),
+  /** finish marks a claimed push done, with what it moved and what each written key now holds (read once, as it is stored). */
+  async finish(space: Space, seq: number, id: string, items: readonly PlanItem[], written: Iterable<[string, Digests]>): Promise<void> {
+    const done: JournalDone = { seq, id, finishedAt: new Date().toISOString(), uploaded: 0, copied: 0, deleted: 0, bytes: 0, written: {} };
+    for (const i of items) {
+      if (i.kind === 'upload') {
+        done.uploaded++;
+        done.bytes += i.bytes;
+      } else if (i.kind === 'copy') done.copied++;
+      else if (i.kind === 'delete') done.deleted++;
+    }
+    for (const [key, d] of written) {
+      const kept = keptDigest(d);
       // A folder's copy inside the store knows no digest: nothing is kept for it (its size is in the record).
-      written: Object.fromEntries([...written].map(([key, d]) => [key, keptDigest(d)]).filter(([, d]) => Object.keys(d).length)),
-    };
+      if (Object.keys(kept).length) done.written![key] = kept;
+    }
     await this.store.putIfAbsent(doneKey(space, seq), JSON.stringify(done));
   }
 

@@ -35,8 +35,6 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
     journal.point(space, seq, id).catch((e: Error) => ctx.events.info(`the journal's head pointer was not updated (${e.message}); the push goes on`)),
   ]);
   if (leftovers) ctx.events.info(`removed ${leftovers} unfinished upload(s) left by an interrupted push`);
-  const written = new Map<string, Digests>();
-  const tags = new Map<string, string>();
   const failed: { key: string; error: string }[] = [];
   const meta = objectMeta(ctx.record);
   const transfer = async (item: PlanItem) => {
@@ -44,17 +42,18 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
     try {
       const key = `${space.root}/${item.key}`;
       let digests: Digests;
+      let tag: string | undefined;
       if (item.kind === 'copy') {
         const copied = await store.copy(`${ctx.seedSpace!.root}/${item.from!.name ?? item.from!.key}`, key, { meta, mtimeMs: item.local?.mtimeMs, size: item.from!.size });
         digests = { ...item.from!.digests, ...item.local!.digests, ...copied.digests };
-        if (copied.tag) tags.set(item.key, copied.tag);
+        tag = copied.tag;
       } else {
         const file = path.join(ctx.localRoot, ...(item.local!.name ?? item.key).split('/'));
         const stored = await store.put(key, file, { size: item.local!.size, mtimeMs: item.local!.mtimeMs!, meta, onBytes: (n) => ctx.events.bytes(n) });
         digests = stored.digests;
-        if (stored.tag) tags.set(item.key, stored.tag);
+        tag = stored.tag;
       }
-      written.set(item.key, digests);
+      ctx.written.add(item, digests, tag || undefined);
       ctx.events.done(item, digests);
     } catch (e) {
       failed.push({ key: item.key, error: (e as Error).message });
@@ -72,7 +71,7 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
 
   const deletes = items.filter((i) => i.kind === 'delete');
   if (!removalsMayRun(failed.length, deletes.length, { removing: 'deleting', side: 'remote', transfer: 'transfer' }, (m) => ctx.events.info(m))) {
-    return { head: String(seq), written, tags, failed, deletesSkipped: deletes.length };
+    return { head: String(seq), failed, deletesSkipped: deletes.length };
   }
   if (deletes.length) {
     for (const d of deletes) ctx.events.start(d);
@@ -87,8 +86,8 @@ export async function pushObjects(store: ObjectStore, journal: Journal, space: S
       } else ctx.events.done(d);
     }
   }
-  if (!failed.length) await journal.finish(space, seq, id, items, written);
-  return { head: String(seq), written, tags, failed, deletesSkipped: 0 };
+  if (!failed.length) await journal.finish(space, seq, id, items, ctx.written.read());
+  return { head: String(seq), failed, deletesSkipped: 0 };
 }
 
 /** objectMeta is the S3 user metadata every uploaded object carries: which commit made it. */

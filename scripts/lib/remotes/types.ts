@@ -97,6 +97,19 @@ export interface PushContext {
   mainBranch: string;
   transfers: number;
   events: TransferEvents;
+  /** Where each file written is reported as it finishes: a push holds no map of what it wrote. */
+  written: WrittenFiles;
+}
+
+/**
+ * WrittenFiles: what a push's files now hold, reported one at a time (sync.ts stages the
+ * state record's rows there) and read back once the transfers are over (the journal's done mark).
+ */
+export interface WrittenFiles {
+  /** The item's file was written: its key now holds `digests`; `tag` is the new change tag, where the backend knows it (saves re-hashing next time). */
+  add(item: PlanItem, digests: Digests, tag?: string): void;
+  /** The digests of every key written so far. */
+  read(): Iterable<[string, Digests]>;
 }
 
 export interface TransferEvents {
@@ -108,12 +121,8 @@ export interface TransferEvents {
 }
 
 export interface PushResult {
-  /** The space's head after the push. */
+  /** The space's head after the push. What each key written holds went to `PushContext.written`. */
   head: string;
-  /** Content digests of what now sits at each uploaded or copied key. */
-  written: Map<string, Digests>;
-  /** New change tags of written keys, where the backend knows them (saves re-hashing next time). */
-  tags: Map<string, string>;
   failed: { key: string; error: string }[];
   deletesSkipped: number;
   /** Hub: the head of a repo or branch this push created before failing (it holds main's files). */

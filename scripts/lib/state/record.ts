@@ -79,8 +79,29 @@ export interface LayerState {
   files(scope: string): Iterable<[string, FileRecord]>;
   /** Every content any space of this layer held for `key` at its last sync (unshared-work check). */
   shared(key: string): Digests[];
+  /**
+   * stage starts a push's staging area (empty): the rows of each file the push writes go there
+   * as it finishes, a chunk at a time, and reach the record only with the save that
+   * commits the push (`StateChange.staged`). A killed run loses them with its connection.
+   */
+  stage(): Staging;
   /** save writes a change (one transaction) and keeps this view in step with it. */
   save(change: StateChange): void;
+}
+
+/** A file a push wrote, as staged: its hash-cache row and its row of the space share one set of digests. */
+export interface StagedRow {
+  size: number;
+  mtimeMs: number;
+  tag?: string;
+  digests: Digests;
+}
+
+/** Staging: where a push puts the rows of the files it wrote, without holding them. */
+export interface Staging {
+  add(key: string, row: StagedRow): void;
+  /** The digests of every key staged so far (read back, in key order). */
+  digests(): Iterable<[string, Digests]>;
 }
 
 export function emptySpace(): SpaceRecord {
@@ -96,7 +117,13 @@ export interface StateChange {
     /** A read-only view of a past revision (forgotten by age). */
     revision?: boolean;
     meta: SpaceRecord;
-    remote: { put: [string, RemoteRecord][]; drop: string[] };
+    remote: { put: Iterable<[string, RemoteRecord]>; drop: string[] };
   };
+  /**
+   * The rows a push staged (LayerState.stage) are written with this change: always their
+   * hash-cache rows (the local files' digests hold whatever the push's outcome); with
+   * `remote`, their rows of the space too (a push that succeeded).
+   */
+  staged?: { remote: boolean };
 }
 

@@ -7,7 +7,7 @@
 // test/unit/state-transitions.test.ts has a row per case.
 import type { Entry } from '../listing/entry.js';
 import type { PlanItem } from '../plan/plan.js';
-import type { Claim, Digests, FileRecord, FolderRecord, RemoteRecord, SpaceRecord, StateChange } from './record.js';
+import type { Claim, Digests, FileRecord, FolderRecord, RemoteRecord, SpaceRecord, StagedRow, StateChange } from './record.js';
 import { emptySpace } from './record.js';
 
 /** The space a sync ran against, as the record names it. */
@@ -126,9 +126,12 @@ export interface PushFacts {
   /** The plan's changes, with the local and remote entries each was decided on. */
   items: readonly PlanItem[];
   learnt: Learnt;
+  /**
+   * What happened. The files written are not here: each was staged as it finished
+   * (`pushedRow`, LayerState.stage), and the change says whether their rows of the space go
+   * in (`StateChange.staged`).
+   */
   result: {
-    written: ReadonlyMap<string, Digests>;
-    tags: ReadonlyMap<string, string>;
     head: string | null;
     failed: boolean;
     /** A Hub repo or branch this push created before it failed. */
@@ -137,15 +140,28 @@ export interface PushFacts {
   now: string;
 }
 
-/** afterPush: the local files are what the space now holds; a failed push keeps only what it learnt. */
+/**
+ * pushedRow: the rows a file the push wrote leaves, staged as it finishes — the hash cache's
+ * and the space's share one set of digests (every digest the local file and the write know)
+ * and the backend's new change tag, if it gave one.
+ */
+export function pushedRow(local: Entry, written: Digests, tag?: string): StagedRow {
+  const row: StagedRow = { size: local.size, mtimeMs: local.mtimeMs!, digests: { ...local.digests, ...written } };
+  if (tag !== undefined) row.tag = tag;
+  return row;
+}
+
+const moves = (item: PlanItem) => item.kind === 'upload' || item.kind === 'copy';
+
+/**
+ * afterPush: the local files are what the space now holds; a failed push keeps only what it
+ * learnt. The files it wrote are staged rows (`pushedRow`): their hash-cache rows are kept
+ * whatever the outcome, their rows of the space only when the push succeeded.
+ */
 export function afterPush(before: Before, f: PushFacts): StateChange {
   const files = new Map<string, FileRecord | null>(f.hashed);
-  for (const { key, local } of f.items) {
-    const written = local && f.result.written.get(key);
-    if (written) files.set(key, { size: local.size, mtimeMs: local.mtimeMs!, digests: { ...local.digests, ...written } });
-  }
   if (f.result.failed) {
-    if (!f.result.created) return { files };
+    if (!f.result.created) return { files, staged: { remote: false } };
     // The push created the Hub repo or branch, then failed: the space now exists and holds
     // exactly what the plan was made against (main's files), so remember that as synced.
     const put = new Map(f.learnt.put);
@@ -157,18 +173,17 @@ export function afterPush(before: Before, f: PushFacts): StateChange {
     const created = { ...copy(before.space), head: f.result.created };
     delete created.pending;
     delete created.scopeHeads;
-    return change(created, f.space, put, drop, { files });
+    return { ...change(created, f.space, put, drop, { files }), staged: { remote: false } };
   }
   const wasFullySynced = f.base === (before.space?.head ?? null);
   const put = new Map(f.learnt.put);
   const drop = [...f.learnt.gone];
-  for (const { key, local, remote: r } of f.items) {
-    if (!local) {
-      drop.push(key);
-      continue;
-    }
-    const written = f.result.written.get(key);
-    put.set(key, remoteRecord(local.size, f.result.tags.get(key) ?? (written ? undefined : r?.tag), { ...(written ? {} : r?.digests), ...local.digests, ...written }));
+  for (const item of f.items) {
+    const { key, local, remote: r } = item;
+    if (!local) drop.push(key);
+    // A push that succeeded wrote every upload and copy: those rows are staged. An unchanged
+    // pair (planned with keepSame) keeps the remote's row, with what the local side knows.
+    else if (!moves(item)) put.set(key, remoteRecord(local.size, r?.tag, { ...r?.digests, ...local.digests }));
   }
   const next = copy(before.space);
   // Only a push built on the whole space's head may advance it; a run folder pushed from a
@@ -179,7 +194,7 @@ export function afterPush(before: Before, f: PushFacts): StateChange {
   } else next.scopeHeads = { ...next.scopeHeads, [f.scope]: f.result.head };
   next.syncedAt = f.now;
   delete next.pending;
-  return change(next, f.space, put, drop, { files, folder: f.scope ? undefined : { basis: f.space.id } });
+  return { ...change(next, f.space, put, drop, { files, folder: f.scope ? undefined : { basis: f.space.id } }), staged: { remote: true } };
 }
 
 /** sameRecord: two rows say the same (equal records are not written again). */
@@ -209,7 +224,7 @@ function copy(s: SpaceRecord | undefined): SpaceRecord {
 }
 
 function change(next: SpaceRecord, space: SyncedSpace, put: Map<string, RemoteRecord>, drop: string[], rest: { files?: Map<string, FileRecord | null>; folder?: FolderRecord }): StateChange {
-  const out: StateChange = { space: { name: space.id, revision: space.revision !== undefined, meta: next, remote: { put: [...put], drop } } };
+  const out: StateChange = { space: { name: space.id, revision: space.revision !== undefined, meta: next, remote: { put, drop } } };
   if (rest.files?.size) out.files = rest.files;
   if (rest.folder) out.folder = rest.folder;
   return out;
