@@ -14,6 +14,10 @@
 // (its request log from just before to just after the push): CAS xorbs and shards, LFS
 // uploads, the commit, and the small JSON calls. Each transfer gets its own emulator, so
 // the LFS pass cannot reuse what the Xet pass stored (the CAS is global, as on the Hub).
+// Beside it, the floor: the bytes of the file's Xet chunks (the official chunker,
+// @huggingface/xetchunk-wasm) that no earlier push held, uncompressed; what a push sends when
+// every chunk already stored is found.
+import { createChunker, finalize, hashToHex, nextBlock } from '@huggingface/xetchunk-wasm';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -49,6 +53,8 @@ export interface DedupSent {
   unsized: number;
   /** column: the compressed size of the added column in the file (what it adds at least). */
   addedColumnBytes?: number;
+  /** Bytes of the file's Xet chunks that no earlier push of the sequence held (uncompressed). */
+  newChunkBytes?: number;
 }
 
 export const dedupId = (transfer: DedupTransfer, change: DedupChange) => `dedup/${transfer}/${change}`;
@@ -120,6 +126,21 @@ async function writeParquet(ctx: DedupContext, out: string, args: string[]): Pro
   if (r.code !== 0) throw new Error(`dedup-parquet.py ${args.join(' ')} failed (exit ${r.code}):\n${r.out.slice(-3000)}`);
   const line = r.out.trim().split('\n').pop()!;
   return { ...(JSON.parse(line) as Written), seconds: (performance.now() - t0) / 1000 };
+}
+
+/** newChunkBytes: bytes of the file's Xet chunks not in `seen` (which it then joins). */
+async function newChunkBytes(file: string, seen: Set<string>): Promise<number> {
+  const chunker = createChunker(64 * 1024);
+  let fresh = 0;
+  const add = (c: { hash: Uint8Array; length: number }) => {
+    const h = hashToHex(c.hash);
+    if (!seen.has(h)) fresh += c.length;
+    seen.add(h);
+  };
+  for await (const block of fs.createReadStream(file, { highWaterMark: 8 << 20 })) for (const c of nextBlock(chunker, block as Buffer)) add(c);
+  const last = finalize(chunker);
+  if (last) add(last);
+  return fresh;
 }
 
 async function sha256(file: string): Promise<string> {
@@ -212,6 +233,12 @@ export async function runDedup(ctx: DedupContext): Promise<Sample[]> {
   variants.set('append', { file: path.join(variantsDir, 'append.parquet'), written: append });
   const column = await writeParquet(ctx, path.join(variantsDir, 'column.parquet'), ['--rows', String(base.rows), '--add-column']);
   variants.set('column', { file: path.join(variantsDir, 'column.parquet'), written: column });
+  // The floor of each push: chunks no earlier push held (the same for both transfers; the
+  // unchanged rewrite is the column file again).
+  const seen = new Set<string>();
+  const fresh = new Map<DedupChange, number>();
+  for (const c of ['first', 'append', 'column'] as const) fresh.set(c, await newChunkBytes(variants.get(c)!.file, seen));
+  fresh.set('same', await newChunkBytes(variants.get('column')!.file, seen));
   note(
     `Dedup: ${base.rows.toLocaleString('en-US')} rows × ${base.columns} columns, ${mbText(base.bytes)} (${base.seconds.toFixed(1)} s to write); ` +
       `+${extra.toLocaleString('en-US')} rows: ${mbText(append.bytes)}; +1 column: ${mbText(column.bytes)}, of which the new column ${mbText(column.addedColumnBytes ?? 0)}.`,
@@ -262,7 +289,7 @@ export async function runDedup(ctx: DedupContext): Promise<Sample[]> {
           // The emulator runs in this process: its CPU is this process's during the push.
           serverCpu: (cpu.user + cpu.system) / 1e6,
           logFile,
-          dedup: { transfer, change, fileBytes: written.bytes, rows: written.rows, ...bytes, ...(change === 'column' ? { addedColumnBytes: column.addedColumnBytes } : {}) },
+          dedup: { transfer, change, fileBytes: written.bytes, rows: written.rows, ...bytes, newChunkBytes: fresh.get(change), ...(change === 'column' ? { addedColumnBytes: column.addedColumnBytes } : {}) },
         };
         if (cost.exitCode !== 0) sample.problem = `exit ${cost.exitCode}: ${fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')}`;
         else {
@@ -297,10 +324,12 @@ export function dedupTable(samples: Sample[], markdown = false): string[] {
     const l = get('lfs', c);
     const file = (x ?? l)!.dedup!.fileBytes;
     const goal = DEDUP_TARGETS[c];
-    return [CHANGE_WORDS[c], file.toLocaleString('en-US'), ...cell(x), goal === undefined ? '' : `≤ ${(goal * 100).toString()} %`, ...cell(l)];
+    const fresh = (x ?? l)!.dedup!.newChunkBytes;
+    const floor = fresh === undefined ? ['', ''] : [fresh.toLocaleString('en-US'), pct(fresh, file)];
+    return [CHANGE_WORDS[c], file.toLocaleString('en-US'), ...cell(x), goal === undefined ? '' : `≤ ${(goal * 100).toString()} %`, ...cell(l), ...floor];
   });
-  const head = ['Change', 'File bytes', 'Bytes over Xet', '% of file', 'Target (Xet)', 'Bytes over LFS', '% of file'];
-  if (markdown) return [`| ${head.join(' | ')} |`, `|---|--:|--:|--:|--:|--:|--:|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  const head = ['Change', 'File bytes', 'Bytes over Xet', '% of file', 'Target (Xet)', 'Bytes over LFS', '% of file', 'New chunks', '% of file'];
+  if (markdown) return [`| ${head.join(' | ')} |`, `|---|${head.slice(1).map(() => '--:').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), ...rows.map(line)];
