@@ -1,7 +1,8 @@
 // just bench: Strata against rclone (Debian's, the lab's flags), `aws s3 sync`, today's
 // rclone and s5cmd on the lab's workloads, on a local Ceph RGW, alternating the tools,
 // several repetitions; plus the raw SDK as the physical limit; and the scale group (many
-// small files, folder remote and S3). Writes the medians, ratios, goals and a chart into
+// small files, folder remote and S3); and the dedup group (the bytes a push sends to the Hub
+// emulator for each change of one parquet file, Xet and LFS). Writes the medians, ratios, goals and a chart into
 // docs/performance.md (see that file for what each workload does and how it is measured).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import { measure, rusageMethod, serverCpu, type Cost } from './lib/measure.js';
 import { parseOptions, USAGE, type Options, type ToolName } from './lib/options.js';
 import { goalLines, writeReport, type BenchResult, type Sample } from './lib/report.js';
 import { describeRequests, RgwLog } from './lib/requests.js';
+import { runDedup } from './lib/dedup.js';
 import { runScale } from './lib/scale.js';
 import { findJust, makeSide, seedCommand, syncCommand, toolVersions, venvTools, type Command, type Side, type Toolbox } from './lib/tools.js';
 
@@ -31,9 +33,21 @@ try {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
+// Every group but dedup (the Hub emulator, in this process) runs against the local Ceph RGW.
+const needsCeph = opts.groups.some((g) => g !== 'dedup');
+
 function preflight(): void {
   const missing: string[] = [];
   if (!fs.existsSync(path.join(opts.strata, 'dist', 'scripts', 'strata.js'))) missing.push(`${opts.strata}/dist (run \`just build\`)`);
+  if (opts.groups.includes('dedup') && !fs.existsSync(path.join(repoRoot, '.venv', 'bin', 'python'))) missing.push('.venv/bin/python with pyarrow (bash .ci/install-deps.sh)');
+  if (!needsCeph) {
+    if (spawnSync('sh', ['-c', 'command -v git']).status !== 0) missing.push('git');
+    if (missing.length) {
+      process.stderr.write(`bench: missing:\n  ${missing.join('\n  ')}\n`);
+      process.exit(2);
+    }
+    return;
+  }
   if (opts.tools.includes('rclone') && !fs.existsSync('/usr/bin/rclone')) missing.push('/usr/bin/rclone (Debian package rclone)');
   if (opts.tools.includes('aws') && !fs.existsSync('/usr/bin/aws')) missing.push('/usr/bin/aws (Debian package awscli)');
   // Today's rclone and s5cmd live in .venv (requirements-lab-tools.txt). Asked for by name,
@@ -67,7 +81,7 @@ fs.mkdirSync(path.join(work, 'home'), { recursive: true });
 say(`bench: scratch folder ${work}`);
 
 const started = Date.now();
-const server: CephServer = await startCeph({ store: 'bluestore', log: (l) => say(`  ${l}`) });
+const server: CephServer | undefined = needsCeph ? await startCeph({ store: 'bluestore', log: (l) => say(`  ${l}`) }) : undefined;
 let interrupted = false;
 process.once('SIGINT', () => {
   interrupted = true;
@@ -78,12 +92,15 @@ try {
   // up to 16× the CPU on the next repetition's listings (rclone's no-op went from 8 s to
   // 21 s), so repetitions would not be equal.
   const bucket = async (name: string) => {
-    await createBucket(server, name);
+    await createBucket(server!, name);
     return name;
   };
-  const rgw = new RgwLog(path.join(server.root, 'log', 'client.rgw.log'));
+  const rgw = server ? new RgwLog(path.join(server.root, 'log', 'client.rgw.log')) : undefined;
   const box: Toolbox = {
-    server: { endpoint: server.endpoint, region: server.region, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    // Without Ceph (only the dedup group) no tool reaches S3: the server fields stay empty.
+    server: server
+      ? { endpoint: server.endpoint, region: server.region, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }
+      : { endpoint: '', region: '', accessKeyId: '', secretAccessKey: '' },
     strataRoot: opts.strata,
     just: findJust(opts.strata),
     rclone: '/usr/bin/rclone',
@@ -127,6 +144,7 @@ try {
   const run = async (workload: string, tool: string, rep: number, c: Command, verify?: () => string | null): Promise<Sample> => {
     if (interrupted) throw new Error('interrupted');
     spawnSync('sync'); // the previous run's dirty pages are written now, not during this run
+    if (!server || !rgw) throw new Error('no server: this group needs Ceph');
     const mark = rgw.mark();
     const cpu0 = serverCpu(server.pids);
     const logFile = path.join(logs, `${String(samples.length + 1).padStart(3, '0')}-${workload.replace(/\//g, '-')}-${tool.replace(/\W+/g, '_')}-r${rep}.log`);
@@ -282,6 +300,17 @@ try {
     await runScale({ opts, box, work, say, note, run, setup, bucket });
   }
 
+  // ---------------------------------------------------------------------------------------
+  // The dedup group: bytes sent to the Hub emulator per change of one parquet file, Xet and LFS.
+  const dedupVersions: Record<string, string> = {};
+  if (opts.groups.includes('dedup')) {
+    samples.push(...(await runDedup({ opts, strataRoot: opts.strata, just: box.just, home: box.home, work, repoRoot, say, note })));
+    const py = spawnSync(path.join(repoRoot, '.venv', 'bin', 'python'), ['-c', 'import pyarrow; print(pyarrow.__version__)'], { encoding: 'utf8' });
+    dedupVersions.pyarrow = py.stdout.trim() || '?';
+    const hubPkg = path.join(repoRoot, 'node_modules', '@huggingface', 'hub', 'package.json');
+    if (fs.existsSync(hubPkg)) dedupVersions['@huggingface/hub'] = (JSON.parse(fs.readFileSync(hubPkg, 'utf8')) as { version: string }).version;
+  }
+
   const result: BenchResult = {
     date: new Date().toISOString(),
     command: `just bench ${process.argv.slice(2).join(' ')}`.trim(),
@@ -296,7 +325,9 @@ try {
       kernel: os.release(),
       os: (fs.existsSync('/etc/os-release') ? /PRETTY_NAME="([^"]+)"/.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] : undefined) ?? os.platform(),
     },
-    versions: toolVersions(box),
+    versions: needsCeph
+      ? { ...toolVersions(box), ...dedupVersions }
+      : { ...Object.fromEntries(Object.entries(toolVersions(box)).filter(([k]) => ['strata', 'node', 'just', 'git'].includes(k))), ...dedupVersions },
     just: box.just,
     rusage: rusageMethod,
     minutes: (Date.now() - started) / 60_000,
@@ -309,7 +340,7 @@ try {
   say('');
   say(`bench: done in ${fmt(result.minutes)} min; wrote ${written.join(', ')}`);
 } finally {
-  await server.stop();
+  await server?.stop();
   if (opts.keep) say(`bench: kept ${work}`);
   else fs.rmSync(work, { recursive: true, force: true });
 }

@@ -4,11 +4,13 @@
 // hand), the chart next to it. Every sample is kept in a results file (bench/results.json
 // for the docs) that holds the latest run of each workload group, so `just bench` (lab data
 // and large file) and `just bench --only plan` (100,000 files) can run at different times
-// and still make one report.
+// and still make one report. The dedup group's samples also carry the bytes each push sent to
+// the Hub emulator, shown in their own table with their goals.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ratioChart, type ChartGroup } from './chart.js';
+import { CHANGE_WORDS, DEDUP_TARGETS, dedupId, dedupTable, parseDedupId, type DedupChange, type DedupSent } from './dedup.js';
 import type { Cost } from './measure.js';
 import type { Options } from './options.js';
 import { describeRequests, type Requests } from './requests.js';
@@ -24,6 +26,8 @@ export interface Sample extends Cost {
   logFile: string;
   /** Why the run does not count: non-zero exit, or the synced folder differs from what it should hold. */
   problem?: string;
+  /** The dedup group: what the push sent to the Hub emulator, in bytes. */
+  dedup?: DedupSent;
 }
 
 export interface BenchResult {
@@ -319,6 +323,61 @@ function earlierGoals(v: View): Goal[] {
   return out;
 }
 
+/** The dedup goals: bytes sent over Xet for each change, as a share of the file. */
+function dedupGoals(v: View): Goal[] {
+  const run = v.runOf(dedupId('xet', 'first'));
+  const size = run ? ` (${mb(run.samples.find((s) => s.workload === dedupId('xet', 'first'))?.dedup?.fileBytes ?? run.options.dedupSize)} parquet file)` : '';
+  return (Object.entries(DEDUP_TARGETS) as [DedupChange, number][]).map(([change, limit]) => {
+    const samples = v.runs.flatMap((r) => r.samples.filter((s) => s.workload === dedupId('xet', change) && s.dedup && !s.problem));
+    const d = samples[0]?.dedup;
+    const share = d ? d.bytes / d.fileBytes : undefined;
+    return {
+      what: `Bytes a push sends over Xet, ${CHANGE_WORDS[change]}${size}`,
+      target: `≤ ${limit * 100} % of the file`,
+      value: share,
+      shown: d ? `${n(d.bytes)} B = ${(share! * 100).toFixed(share! < 0.01 ? 3 : 1)} %` : 'not measured',
+      met: share === undefined ? undefined : share <= limit,
+    };
+  });
+}
+
+/** The dedup group's table, from the latest run that measured it. */
+function dedupSection(v: View): string[] {
+  const run = v.runOf(dedupId('xet', 'first')) ?? v.runOf(dedupId('lfs', 'first'));
+  if (!run) return [];
+  const samples = run.samples.filter((s) => parseDedupId(s.workload));
+  const L: string[] = [];
+  L.push('### Dedup: bytes a push sends to the Hub');
+  L.push('');
+  L.push(
+    'One parquet file written by pyarrow with content-defined chunking, pushed with `just put-results` to a branch of the Hub emulator (in the benchmark\'s process, Xet CAS included), then changed and pushed again. ' +
+      'Bytes: the sum of the request bodies (Content-Length) of the push, from the emulator\'s request log: CAS xorbs and shards, LFS uploads, the commit and the JSON calls. ' +
+      'Xet: `hub_transfer: xet` (the default); LFS: `STRATA_HUB_TRANSFER=lfs`, each transfer against a fresh emulator.',
+  );
+  L.push('');
+  L.push(...dedupTable(samples, true));
+  const col = samples.find((s) => s.dedup?.addedColumnBytes);
+  if (col) L.push('', `The added column itself takes ${n(col.dedup!.addedColumnBytes!)} bytes (compressed) in the file.`);
+  L.push(
+    '',
+    "New chunks: the bytes of the file's Xet chunks (the official chunker, 64 KiB target) that no earlier push held, uncompressed: what a push needs to send when every chunk the Hub already stores is found. " +
+      'The Xet client finds stored chunks through one dedup query per file, on its first chunk, and reuses the xorbs the answer lists; the emulator lists only the xorbs holding that chunk, where the Xet reference server (xet-core) answers with the whole shard it was uploaded in.',
+  );
+  L.push('');
+  L.push('| Push | Wall s | Peak RSS MB | Requests | xorbs B | shards B | LFS B | commit B | other B |');
+  L.push('|---|--:|--:|---|--:|--:|--:|--:|--:|');
+  for (const s of samples) {
+    const d = s.dedup!;
+    L.push(`| ${d.transfer.toUpperCase()}: ${CHANGE_WORDS[d.change]} | ${secs(s.wall)} | ${Math.round(s.rssMB)} | ${describeRequests(s.requests)} | ${n(d.xorbs)} | ${n(d.shards)} | ${n(d.lfs)} | ${n(d.commit)} | ${n(d.other)} |`);
+  }
+  const problems = samples.filter((s) => s.problem).map((s) => `${s.workload}: ${s.problem}`);
+  if (problems.length) L.push('', 'Pushes that did not count:', '', ...problems.map((p) => `- ${p}`));
+  const notes = (run.notes ?? []).filter((x) => x.startsWith('Dedup:'));
+  if (notes.length) L.push('', ...notes.map((x) => `- ${x}`));
+  L.push('');
+  return L;
+}
+
 const verdict = (g: Goal) => (g.met === undefined ? '–' : g.met ? '✅ met' : '❌ missed');
 
 function goalTable(goals: Goal[]): string[] {
@@ -331,10 +390,10 @@ export function goalLines(resultsFile: string): string[] {
   if (!runs.length) return [];
   const v = new View(runs);
   const line = (g: Goal) => `  ${g.met === undefined ? '–     ' : g.met ? 'met   ' : 'MISSED'}  ${g.what}: ${g.shown} (goal ${g.target})`;
-  return ['Goals (from the kept results):', ...scaleGoals(v).map(line), 'Earlier goals:', ...earlierGoals(v).map(line)];
+  return ['Goals (from the kept results):', ...scaleGoals(v).map(line), 'Dedup goals:', ...dedupGoals(v).map(line), 'Earlier goals:', ...earlierGoals(v).map(line)];
 }
 
-const GROUP_NAMES: Record<string, string> = { lab: 'workloads 1–5 (lab data set)', big: 'workload 6 (one large file)', plan: 'workload 7 (planning)' };
+const GROUP_NAMES: Record<string, string> = { lab: 'workloads 1–5 (lab data set)', big: 'workload 6 (one large file)', plan: 'workload 7 (planning)', dedup: 'dedup (bytes sent to the Hub)' };
 
 /** groupName: words for a group id, including the scale group's scale/<remote>/<files>. */
 function groupName(group: string): string {
@@ -458,11 +517,18 @@ export function renderMarkdown(v: View, chartFile: string): string {
   }
 
   L.push(...scaleTable(v));
+  L.push(...dedupSection(v));
 
   L.push('### Goals');
   L.push('');
   L.push(...goalTable(scaleGoals(v)));
   L.push('');
+  if (v.runOf(dedupId('xet', 'first'))) {
+    L.push('Dedup goals:');
+    L.push('');
+    L.push(...goalTable(dedupGoals(v)));
+    L.push('');
+  }
   L.push('Earlier goals, still measured:');
   L.push('');
   L.push(...goalTable(earlierGoals(v)));
@@ -523,6 +589,7 @@ function groupsOf(r: BenchResult): Set<string> {
 function groupOf(workload: string): string {
   const scale = parseScaleId(workload);
   if (scale) return `scale/${scale.remote}/${scale.files}`;
+  if (parseDedupId(workload)) return 'dedup';
   return WORKLOADS.find((w) => w.id === workload)?.group ?? workload;
 }
 
