@@ -197,12 +197,15 @@ export class CasStore {
 
   // UNCERTAIN: the Hub answers dedup queries only for the chunks it deems eligible (first chunks
   // of files and a hash-selected subset); every chunk of a registered xorb is answerable here.
+  // A chunk answers with every xorb of the upload (shard) it came from, as xet-core's reference
+  // server does: huggingface.js asks once per file, by its first chunk, and then reuses only
+  // the xorbs the answer names, so the answer must cover the whole earlier version.
   private indexChunks(xorbs: string[]): void {
     for (const x of xorbs) {
       for (const c of this.xorbs.get(x)?.chunks ?? []) {
         let set = this.chunkIndex.get(c.hash);
         if (!set) this.chunkIndex.set(c.hash, (set = new Set()));
-        set.add(x);
+        for (const y of xorbs) set.add(y);
       }
     }
   }
