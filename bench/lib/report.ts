@@ -361,7 +361,7 @@ function dedupSection(v: View): string[] {
   L.push(
     '',
     "New chunks: the bytes of the file's Xet chunks (the official chunker, 64 KiB target) that no earlier push held, uncompressed: what a push needs to send when every chunk the Hub already stores is found. " +
-      'The Xet client finds stored chunks through one dedup query per file, on its first chunk, and reuses the xorbs the answer lists; the emulator lists only the xorbs holding that chunk, where the Xet reference server (xet-core) answers with the whole shard it was uploaded in.',
+      'The Xet client finds stored chunks through one dedup query per file, on its first chunk, and reuses the xorbs the answer lists; the emulator answers, as the Xet reference server (xet-core) does, with every xorb of the upload that chunk came from. Bytes over Xet can be fewer than the new chunks: xorbs carry chunks compressed.',
   );
   L.push('');
   L.push('| Push | Wall s | Peak RSS MB | Requests | xorbs B | shards B | LFS B | commit B | other B |');
