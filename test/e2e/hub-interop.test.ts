@@ -67,7 +67,7 @@ describe('the Hub, read by the official clients', () => {
     const hub = inject('hub');
     const remote = await hubRemote(hub);
     const home = tempDir('strata-hf-home-');
-    const env = hfEnv(hub, home, { HF_HUB_DISABLE_XET: '1' });
+    const env = hfEnv(hub, home);
     // The proposal's prototype: the four layers at the repo's root, uploaded in one go.
     const proto = tempDir('strata-hf-proto-');
     const big = crypto.randomBytes(11 * 1024 * 1024 + 5);
