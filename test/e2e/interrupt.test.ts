@@ -45,7 +45,9 @@ describe('^C under just', () => {
 
     expect(code, run.stderr()).not.toBe(0);
     expect(at - sentAt, 'just returned promptly').toBeLessThan(3000);
-    expect(run.stderr()).toMatch(/interrupted \(SIGINT\)/);
+    // The terminal's SIGINT, or the SIGTERM the programs around Strata (just, script) pass on
+    // when theirs is handled first: on a busy machine either can reach Strata first.
+    expect(run.stderr()).toMatch(/interrupted \(SIG(INT|TERM)\)/);
     expect(fs.existsSync(ana.path('.strata/run.lock')), 'the lock was released on ^C (else the next run waits 10 s)').toBe(false);
     // The progress list hides the terminal's cursor; Strata gives it back when interrupted.
     const shown = run.stderr();
