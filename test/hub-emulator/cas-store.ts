@@ -112,13 +112,7 @@ export class CasStore {
   /** Checks a xorb against its name (the xorb hash of its chunks) and stores it; false if already stored. */
   async putXorb(hash: string, body: Buffer): Promise<boolean> {
     if (body.length > XORB_MAX_BYTES) throw new HubError(400, `Xorb is ${body.length} bytes, over the ${XORB_MAX_BYTES}-byte limit`);
-    let parsed: ReturnType<typeof parseXorb>;
-    try {
-      parsed = parseXorb(body);
-    } catch (e) {
-      if (e instanceof XetFormatError) throw new HubError(400, `Invalid xorb: ${e.message}`);
-      throw e;
-    }
+    const parsed = parsedOr400('xorb', () => parseXorb(body));
     const actual = hashToHex(xorbHash(asChunks(parsed.chunks)));
     // UNCERTAIN: status and text; the CAS refuses a xorb whose chunks do not hash to its name.
     if (actual !== hash) throw new HubError(400, `Xorb hash mismatch: the chunks hash to ${actual}, not ${hash}`);
@@ -139,13 +133,7 @@ export class CasStore {
    * Returns whether anything new was registered.
    */
   async putShard(body: Buffer): Promise<boolean> {
-    let parsed: ReturnType<typeof parseShard>;
-    try {
-      parsed = parseShard(body);
-    } catch (e) {
-      if (e instanceof XetFormatError) throw new HubError(400, `Invalid shard: ${e.message}`);
-      throw e;
-    }
+    const parsed = parsedOr400('shard', () => parseShard(body));
     // UNCERTAIN: status and texts of the CAS's shard validation errors.
     for (const x of parsed.xorbs) {
       const meta = this.xorbs.get(x.hash);
@@ -229,5 +217,15 @@ export class CasStore {
         at += c.length;
       }
     }
+  }
+}
+
+/** parsedOr400: what `parse` reads from a client's upload; a malformed one is the client's error, a 400 naming what it was. */
+function parsedOr400<T>(what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof XetFormatError) throw new HubError(400, `Invalid ${what}: ${e.message}`);
+    throw e;
   }
 }
