@@ -65,6 +65,7 @@ const ROWS: Row[] = [
   { what: '500 on a POST is not retried: a commit may have landed', method: 'POST', body: 'string', answers: [{ status: 500, body: 'boom' }, OK], tries: 1, outcome: { status: 500, body: 'boom' }, retried: [] },
   { what: '404 is an answer, not retried', method: 'GET', answers: [{ status: 404, body: 'no such file' }, OK], tries: 1, outcome: { status: 404, body: 'no such file' }, retried: [] },
   { what: 'a dropped connection on a GET is retried', method: 'GET', answers: ['drop', OK], tries: 2, outcome: OK, retried: ['connection error'] },
+  { what: '500 and a dropped connection on a POST the caller calls idempotent are retried (a content-addressed upload)', method: 'POST', body: 'string', answers: [{ status: 500 }, 'drop', OK], options: { ...FAST, idempotent: (m, u) => m === 'POST' && u.endsWith('/x') }, tries: 3, outcome: OK, retried: [500, 'connection error'] },
   { what: 'a dropped connection on a POST is not retried', method: 'POST', body: 'string', answers: ['drop', OK], tries: 1, outcome: { error: /fetch failed|socket|closed/i }, retried: [] },
   { what: 'no answer on a GET: the timeout gives up on it and retries', method: 'GET', answers: ['stall', OK], tries: 2, outcome: OK, retried: ['timeout'] },
   { what: 'no answer on a POST: the timeout fails it, not retried', method: 'POST', body: 'string', answers: ['stall', OK], tries: 1, outcome: { error: /no answer from http:\/\/127\.0\.0\.1:\d+\/x for 0\.4 s/ }, retried: [] },

@@ -3,8 +3,22 @@
 // mid-body, truncates or corrupts bodies. Strata must retry what can be retried
 // (with backoff), never delete after a failed transfer, never
 // keep a partial file, and end with an error that names what did not transfer.
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { attempts, hubError, hubLfsContent, hubResolve, hubTree, useFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
+import {
+  attempts,
+  casReconstruction,
+  casShardPost,
+  casXorbPost,
+  casXorbRead,
+  hubError,
+  hubLfsContent,
+  hubResolve,
+  hubTree,
+  useFaultProxy,
+  type FaultProxy,
+  type ProxiedRequest,
+} from '../support/fault-proxy.js';
 import { hubRemote, type Remote } from '../support/remote.js';
 import { bytes, seedPair } from '../support/reliability-kit.js';
 import { assertFailed, assertOk, describeRun } from '../support/run.js';
@@ -128,6 +142,82 @@ describe('Hub (emulator) behind the fault proxy', () => {
     expect(tempFiles(b.path('data/processed'))).toEqual([]);
   });
 
+});
+
+describe("Xet's chunk store behind the fault proxy", () => {
+  // The proxy carries the chunk store's address the Hub hands out, so faults reach Xet's
+  // uploads (xorbs, shards) and its ranged reads; big.bin travels through Xet both ways.
+  let proxy: FaultProxy;
+  let remote: Remote;
+  let a: WorkingCopy;
+  useFaultProxy(() => inject('hub').url, (p) => (proxy = p), { carryLoopback: true });
+
+  // The chunk store is the emulator's, shared by every repo: each test's new version is its
+  // own, or Xet would find its chunks already stored and send nothing.
+  let V2: string;
+  async function seeded() {
+    V2 = `big v2 ${randomBytes(4).toString('hex')}`;
+    remote = hubRemote(inject('hub'), { via: proxy.url, transfer: 'xet' });
+    const pair = await seedPair(remote, SEED);
+    a = pair.a;
+    return { b: pair.b };
+  }
+  const outcomes = (match: (r: ProxiedRequest) => boolean, since: number) => attempts(proxy, match, since).map((x) => x.fault ?? x.status);
+
+  it('a xorb answered 500 and a shard cut part-way are posted again (they are content-addressed); the push lands whole', async () => {
+    await seeded();
+    a.write('data/processed/big.bin', bytes(3 * MiB, V2));
+    proxy.faults.push({ match: casXorbPost, action: { type: 'status', ...hubError(500) } });
+    proxy.faults.push({ match: casShardPost, action: { type: 'reset-request', afterBytes: 64 } });
+    const since = proxy.log.length;
+    assertOk(await a.run(['put-results']), 'put-results through a failed xorb and a cut shard');
+    expect(outcomes(casXorbPost, since)).toEqual(['status', 200]);
+    expect(outcomes(casShardPost, since)).toEqual(['reset-request', 200]);
+    expect(await remote.layer()).toEqual(a.processed());
+  });
+
+  it('a xorb the chunk store keeps refusing: the push fails naming the file, nothing is committed, the re-run lands', async () => {
+    await seeded();
+    a.write('data/processed/big.bin', bytes(3 * MiB, V2));
+    a.remove('data/processed/gone.csv');
+    proxy.faults.push({ match: casXorbPost, action: { type: 'status', ...hubError(500) }, times: Infinity });
+    const since = proxy.log.length;
+    const r = assertFailed(await a.run(['put-results']), 'put-results with every xorb refused');
+    expect(r.exitCode).toBe(5);
+    expect(r.stderr).toContain('big.bin');
+    expect(attempts(proxy, casXorbPost, since)).toHaveLength(5);
+    expect(attempts(proxy, (t) => t.method === 'POST' && t.path.includes('/commit/'), since)).toHaveLength(0);
+    expect(await remote.layer()).toMatchObject({ 'big.bin': sha256(bytes(3 * MiB, 'big v1')), 'gone.csv': sha256('gone\n') });
+    proxy.faults.length = 0;
+    assertOk(await a.run(['put-results']), 're-run');
+    expect(await remote.layer()).toEqual(a.processed());
+  });
+
+  it("a xorb's ranged read cut part-way is read again; no partial file is kept, and the pull ends right", async () => {
+    const { b } = await seeded();
+    a.write('data/processed/big.bin', bytes(3 * MiB, V2));
+    assertOk(await a.run(['put-results']));
+    proxy.faults.push({ match: casXorbRead, action: { type: 'reset-response', afterBytes: 256 * 1024 } });
+    const since = proxy.log.length;
+    const r = await b.run(['get-results']);
+    expect(attempts(proxy, casReconstruction, since)).not.toHaveLength(0);
+    expect(outcomes(casXorbRead, since)).toEqual(['reset-response', 206]);
+    expect(tempFiles(b.path('data/processed'))).toEqual([]);
+    assertOk(r, 'get-results through one cut xorb read');
+    expect(b.processed()).toEqual(a.processed());
+  });
+
+  it('a corrupted xorb is never kept under the real name; the error names the file', async () => {
+    const { b } = await seeded();
+    a.write('data/processed/big.bin', bytes(3 * MiB, V2));
+    assertOk(await a.run(['put-results']));
+    proxy.faults.push({ match: casXorbRead, action: { type: 'corrupt', at: 100_000 }, times: Infinity });
+    const r = assertFailed(await b.run(['get-results']), 'get-results with corrupted xorbs');
+    expect(attempts(proxy, casXorbRead).some((x) => x.fault === 'corrupt')).toBe(true);
+    expect(r.stderr).toContain('big.bin');
+    expect(sha256(b.read('data/processed/big.bin')!)).toBe(sha256(bytes(3 * MiB, 'big v1')));
+    expect(tempFiles(b.path('data/processed'))).toEqual([]);
+  });
 });
 
 describe('pr-create', () => {

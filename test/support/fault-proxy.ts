@@ -117,7 +117,18 @@ export function hubError(status: number, retryAfterSeconds?: number): { status: 
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'expect']);
 
-export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> {
+export interface ProxyOptions {
+  /**
+   * Bring the other loopback servers the server names through the proxy too: the Hub hands
+   * out its Xet chunk store's address in X-Xet-* and Link headers and in JSON answers (the
+   * token endpoints, a file's Xet info, a reconstruction's presigned ranges). Those addresses
+   * are rewritten to come back as /__via/<port>/…, so that faults reach Xet's uploads and
+   * ranged reads. (A redirect's Location is always rewritten.)
+   */
+  carryLoopback?: boolean;
+}
+
+export async function startFaultProxy(upstreamUrl: string, opts: ProxyOptions = {}): Promise<FaultProxy> {
   const upstream = new URL(upstreamUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const sockets = new Set<Socket>();
@@ -137,6 +148,8 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
 
   // A redirect to another loopback host comes back through the proxy as /__via/<port>/<path>.
   const redirects = new Map<string, string>();
+  const loopback = /http:\/\/127\.0\.0\.1:(\d+)/g;
+  const carry = (text: string) => text.replace(loopback, (whole, port: string) => (whole === url ? whole : `${url}/__via/${port}`));
   const server = http.createServer(async (req, res) => {
     const r: ProxiedRequest = { id: ++counter, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, startedAt: Date.now(), requestBytes: 0, responseBytes: 0 };
     const via = /^\/__via\/(\d+)(\/.*)$/.exec(r.path);
@@ -197,6 +210,8 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
         if (!res.writableFinished) up.destroy();
       };
       socket.once('close', onClientGone);
+      // A kept-alive socket carries many requests: each one's watch ends with its answer.
+      res.once('finish', () => socket.off('close', onClientGone));
 
       req.on('data', (chunk: Buffer) => {
         r.requestBytes += chunk.length;
@@ -240,9 +255,26 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
         outHeaders.location = `${url}${back}`;
       }
 
+      // The body as it will be relayed: the server's stream, or, where loopback addresses are
+      // carried through the proxy, a JSON answer rewritten whole.
+      let upBody: AsyncIterable<Buffer> = upRes;
+      if (opts.carryLoopback) {
+        for (const k of ['x-xet-cas-url', 'link']) if (typeof outHeaders[k] === 'string') outHeaders[k] = carry(outHeaders[k] as string);
+        if (String(upRes.headers['content-type']).includes('json')) {
+          const chunks: Buffer[] = [];
+          for await (const c of upRes) chunks.push(c as Buffer);
+          const body = Buffer.from(carry(Buffer.concat(chunks).toString('utf8')));
+          delete outHeaders['transfer-encoding'];
+          outHeaders['content-length'] = String(body.length);
+          upBody = (async function* () {
+            yield body;
+          })();
+        }
+      }
+
       if (action?.type === 'rewrite') {
         const chunks: Buffer[] = [];
-        for await (const c of upRes) chunks.push(c as Buffer);
+        for await (const c of upBody) chunks.push(c);
         const body = action.fn(Buffer.concat(chunks), r, status);
         delete outHeaders['transfer-encoding'];
         outHeaders['content-length'] = String(body.length);
@@ -259,8 +291,8 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
         action?.type === 'reset-response' || action?.type === 'truncate' || action?.type === 'stall' ? (action.afterBytes ?? 0) : Infinity;
       if (limit !== Infinity) res.flushHeaders();
       let sent = 0;
-      for await (const c of upRes) {
-        let chunk = c as Buffer;
+      for await (const c of upBody) {
+        let chunk = c;
         if (action?.type === 'corrupt' && action.at >= sent && action.at < sent + chunk.length) {
           chunk = Buffer.from(chunk);
           chunk[action.at - sent] ^= 0xff;
@@ -345,10 +377,10 @@ function write(res: http.ServerResponse, chunk: Buffer): Promise<void> {
  * started before its tests, stopped after them, and with no fault or tap carried from one
  * test into the next. `use` receives it (tests keep it in a `let proxy`).
  */
-export function useFaultProxy(upstream: () => string, use: (proxy: FaultProxy) => void): void {
+export function useFaultProxy(upstream: () => string, use: (proxy: FaultProxy) => void, opts: ProxyOptions = {}): void {
   let proxy: FaultProxy;
   beforeAll(async () => {
-    proxy = await startFaultProxy(upstream());
+    proxy = await startFaultProxy(upstream(), opts);
     use(proxy);
   });
   afterAll(() => proxy.stop());
@@ -375,3 +407,9 @@ export const hubLfsContent = (name: string) => (r: ProxiedRequest) => r.method =
 export const hubResolve = (name: string) => (r: ProxiedRequest) =>
   r.method === 'GET' && r.path.includes('/resolve/') && r.path.split('?')[0].endsWith('/' + name) && r.headers.range !== 'bytes=0-0';
 export const hubTree = (r: ProxiedRequest) => r.method === 'GET' && r.path.includes('/tree/');
+// Xet's chunk store (through a proxy started with carryLoopback): a xorb or a shard posted, a
+// file's reconstruction asked, a presigned range of a xorb read.
+export const casXorbPost = (r: ProxiedRequest) => r.method === 'POST' && r.path.startsWith('/v1/xorbs/');
+export const casShardPost = (r: ProxiedRequest) => r.method === 'POST' && r.path === '/v1/shards';
+export const casReconstruction = (r: ProxiedRequest) => r.method === 'GET' && /^\/v[12]\/reconstructions\//.test(r.path);
+export const casXorbRead = (r: ProxiedRequest) => r.method === 'GET' && r.path.startsWith('/xorb-data/');

@@ -31,13 +31,16 @@ export class HubRemote implements RemoteBase {
     readonly repo: string,
     /** The folder remote of the layers that are not on the Hub. */
     readonly folder: FolderRemote,
-    /** The Hub address Strata runs use (a fault proxy; Strata then uses LFS), when not the Hub's own. */
+    /** The Hub address Strata runs use (a fault proxy), when not the Hub's own. */
     via?: string,
+    /**
+     * How Strata's files travel. Through a proxy, LFS unless asked: a proxy carries Xet's chunk
+     * store only when started with carryLoopback, and the LFS matchers name files by path.
+     */
+    transfer: 'xet' | 'lfs' = via ? 'lfs' : 'xet',
   ) {
     this.yaml = `${folder.yaml}hub: hf://datasets/${repo}\n`;
-    // Through a proxy, Strata uses LFS: Xet's chunk store is reached at the address the Hub
-    // hands out, never through the proxy, so faults could not reach it.
-    this.env = { HF_ENDPOINT: via ?? hub.url, HF_TOKEN: hub.token, ...(via ? { STRATA_HUB_TRANSFER: 'lfs' } : {}) };
+    this.env = { HF_ENDPOINT: via ?? hub.url, HF_TOKEN: hub.token, STRATA_HUB_TRANSFER: transfer };
     this.repoId = { type: 'dataset', name: repo };
     this.creds = { accessToken: hub.token as `hf_${string}`, hubUrl: hub.url };
   }
@@ -96,8 +99,9 @@ export class HubRemote implements RemoteBase {
 
 /**
  * processed/ on a new dataset repo (`repo`, or lab/<random>), the other layers on a new
- * folder. `via`: the Hub address Strata runs use (a fault proxy); assertions always read the Hub.
+ * folder. `via`: the Hub address Strata runs use (a fault proxy); assertions always read the
+ * Hub. `transfer`: Xet or LFS for Strata's runs.
  */
-export function hubRemote(hub: HubServer, opts: { via?: string; repo?: string } = {}): HubRemote {
-  return new HubRemote(hub, opts.repo ?? `lab/cell-paint-${randomBytes(5).toString('hex')}`, fileRemote(), opts.via);
+export function hubRemote(hub: HubServer, opts: { via?: string; repo?: string; transfer?: 'xet' | 'lfs' } = {}): HubRemote {
+  return new HubRemote(hub, opts.repo ?? `lab/cell-paint-${randomBytes(5).toString('hex')}`, fileRemote(), opts.via, opts.transfer);
 }

@@ -21,6 +21,12 @@ export type HubUrl = Extract<RemoteUrl, { scheme: 'hf' }>;
 /** A repo path as a URL path (the client's downloadFile and listFiles do not encode it themselves). */
 export const enc = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 
+/**
+ * Xet's chunk store names a xorb by the hash of its bytes and a shard by the files it
+ * describes: posting one again stores nothing new, so a failed post is tried again like a PUT.
+ */
+export const xetUpload = (method: string, url: string) => method === 'POST' && /\/v1\/(xorbs\/|shards$)/.test(new URL(url).pathname);
+
 export class HubRepo {
   readonly hubUrl: string;
   readonly repo: RepoDesignation;
@@ -41,7 +47,7 @@ export class HubRepo {
     this.hubUrl = (config.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
     this.repo = { type: 'dataset', name: remote.repo };
     this.token = hubToken(config.env);
-    this.fetch = retryingFetch({ timeoutMs: config.httpTimeoutMs, onRetry: (r) => backendNote(`the Hub answered ${r.status}; retrying in ${(r.waitMs / 1000).toFixed(1)} s`) });
+    this.fetch = retryingFetch({ timeoutMs: config.httpTimeoutMs, idempotent: xetUpload, onRetry: (r) => backendNote(`the Hub answered ${r.status}; retrying in ${(r.waitMs / 1000).toFixed(1)} s`) });
     this.fetchOnce = retryingFetch({ timeoutMs: config.httpTimeoutMs, tries: 1, raise: true });
     this.xet = config.hubTransfer === 'xet';
   }

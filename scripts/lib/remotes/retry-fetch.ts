@@ -2,8 +2,10 @@
 // cannot have changed anything (GET/HEAD/PUT/DELETE on 5xx or a dropped connection), by the
 // one retry rule (retry-policy.ts: tries, backoff with jitter, Retry-After). A POST that
 // failed with a plain 500 is not retried: a commit may have landed, and a retry would see a
-// false conflict. On the last try the answer is handed back as it came (or, with `raise`,
-// thrown for a caller that retries the whole transfer).
+// false conflict, unless the caller knows it to be idempotent (`idempotent`: a content-addressed
+// upload, which stores the same bytes under the same name however often it is sent). On the
+// last try the answer is handed back as it came (or, with `raise`, thrown for a caller that
+// retries the whole transfer).
 import { withRetries, TRIES } from './retry-policy.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
@@ -19,6 +21,8 @@ export interface RetryOptions {
    */
   raise?: boolean;
   onRetry?: (info: { url: string; status: number | string; attempt: number; waitMs: number }) => void;
+  /** Requests that change nothing when sent twice, besides GET, HEAD, PUT, DELETE and OPTIONS. */
+  idempotent?: (method: string, url: string) => boolean;
 }
 
 /** An answer worth another try: thrown between tries, and out of retryingFetch only with `raise`. */
@@ -37,6 +41,7 @@ export function retryingFetch(opts: RetryOptions = {}): typeof fetch {
   return async (input, init) => {
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const idempotent = IDEMPOTENT.has(method) || !!opts.idempotent?.(method, url);
     // A streamed body cannot be sent twice.
     const replayable = !init?.body || typeof init.body === 'string' || init.body instanceof Blob || init.body instanceof ArrayBuffer || ArrayBuffer.isView(init.body);
     const timedOut = new WeakSet<Error>();
@@ -54,7 +59,7 @@ export function retryingFetch(opts: RetryOptions = {}): typeof fetch {
           timedOut.add(err);
           throw err;
         }
-        const retryable = res.status === 429 || res.status === 503 || (IDEMPOTENT.has(method) && res.status >= 500);
+        const retryable = res.status === 429 || res.status === 503 || (idempotent && res.status >= 500);
         if (!retryable || (attempt >= tries && !opts.raise) || !replayable) return idle.watch(res);
         idle.stop();
         await res.body?.cancel().catch(() => undefined);
@@ -62,7 +67,7 @@ export function retryingFetch(opts: RetryOptions = {}): typeof fetch {
       },
       {
         tries: replayable ? tries : 1,
-        retryable: (e) => e instanceof RetryableAnswer || (IDEMPOTENT.has(method) && !init?.signal?.aborted),
+        retryable: (e) => e instanceof RetryableAnswer || (idempotent && !init?.signal?.aborted),
         onRetry: ({ error, attempt, waitMs }) =>
           opts.onRetry?.({ url, status: error instanceof RetryableAnswer ? error.status : timedOut.has(error) ? 'timeout' : 'connection error', attempt, waitMs }),
       },
