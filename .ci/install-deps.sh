@@ -2,15 +2,17 @@
 # Installs what the tests and benchmarks need: the Python tools of requirements-lab-tools.txt
 # into .venv/ (below), and these Debian packages: a real S3 server
 # (Ceph monitor + OSD + RADOS Gateway, started per test run by test/support/ceph.ts), the
-# peers the benchmarks compare against (rclone, awscli), and cookiecutter for templates.
+# peers the benchmarks compare against (rclone, awscli), cookiecutter for templates, and
+# Chromium for the browser tests (driven by playwright-core through test/support/browser.ts;
+# never a browser playwright downloads).
 # Safe to run again: it does nothing when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(radosgw ceph-mon ceph-osd ceph-common rclone awscli cookiecutter time)
+packages=(radosgw ceph-mon ceph-osd ceph-common rclone awscli cookiecutter time chromium)
 
 missing=0
-for cmd in radosgw ceph-mon ceph-osd ceph rclone cookiecutter; do
+for cmd in radosgw ceph-mon ceph-osd ceph rclone cookiecutter chromium; do
   if ! command -v "$cmd" >/dev/null 2>&1; then
     echo "install-deps: $cmd not found"
     missing=1
