@@ -5,7 +5,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { ConflictError } from '../../scripts/lib/errors.js';
+import { ConflictError, StrataError } from '../../scripts/lib/errors.js';
+import type { Entry } from '../../scripts/lib/listing/entry.js';
 import { prepare, type Prepared } from '../../scripts/lib/prepare.js';
 import { pull } from '../../scripts/lib/sync.js';
 import { openBackend } from '../../scripts/lib/remotes/index.js';
@@ -14,7 +15,7 @@ import { layerByName } from '../../scripts/lib/config/layers.js';
 import { spaceFor } from '../../scripts/lib/space.js';
 import { S3Store } from '../../scripts/lib/remotes/s3.js';
 import { collect } from '../../scripts/lib/remotes/prefetch.js';
-import { startFaultProxy } from '../support/fault-proxy.js';
+import { casReconstruction, casXorbRead, hubError, s3Error, startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
 import { fileRemote, hubRemote, s3Remote, type Remote } from '../support/remote.js';
 import { removeTemps, tempDir } from '../support/scratch.js';
 import { workingCopy } from '../support/working-copy.js';
@@ -213,6 +214,148 @@ describe.each(kinds)('remote: $name, history pages', (kind) => {
     // An id of the other kind of remote, or a commit id this repo does not have, is refused by name.
     await expect(backend.log(space, { limit: 1, before: kind.name === 'hf' ? '#2' : 'cafe1234' })).rejects.toThrow(/--before/);
     if (kind.name === 'hf') await expect(backend.log(space, { limit: 1, before: 'c'.repeat(40) })).rejects.toThrow(/--before c+ names no commit/);
+  });
+});
+
+// readRange, for previews (`just browse`): exact bytes of any range, and on the wire only the
+// range — counted through the fault proxy for S3 and the Hub (its Xet chunk store included).
+const rangeKinds: { name: string; kind: Remote['kind']; open: () => Promise<{ remote: Remote; proxy?: FaultProxy }> }[] = [
+  { name: 'file', kind: 'file', open: async () => ({ remote: fileRemote() }) },
+  {
+    name: 's3',
+    kind: 's3',
+    open: async () => {
+      const proxy = await startFaultProxy(inject('s3').endpoint);
+      return { remote: await s3Remote(inject('s3'), { via: proxy.url }), proxy };
+    },
+  },
+  {
+    name: 'hf (xet)',
+    kind: 'hf',
+    open: async () => {
+      // The proxy carries the chunk store's address too, so that Xet's ranged reads pass through it.
+      const proxy = await startFaultProxy(inject('hub').url, { carryLoopback: true });
+      return { remote: hubRemote(inject('hub'), { via: proxy.url, transfer: 'xet' }), proxy };
+    },
+  },
+  {
+    name: 'hf (lfs)',
+    kind: 'hf',
+    open: async () => {
+      const proxy = await startFaultProxy(inject('hub').url);
+      return { remote: hubRemote(inject('hub'), { via: proxy.url, transfer: 'lfs' }), proxy };
+    },
+  },
+];
+
+describe.each(rangeKinds)('remote: $name, ranged reads', (rk) => {
+  let proxy: FaultProxy | undefined;
+  afterEach(async () => {
+    await proxy?.stop();
+    proxy = undefined;
+  });
+
+  /** Pushes a few-MB binary file and a small text file; the backend, the space and their listed entries. */
+  async function pushed() {
+    const opened = await rk.open();
+    proxy = opened.proxy;
+    const a = workingCopy(opened.remote);
+    const big = crypto.randomBytes(6 * 1024 * 1024 + 13);
+    big[0] = 0; // binary at a glance: the Hub keeps it in LFS or Xet, never in git
+    const small = Buffer.from('plate,well,cells\n' + Array.from({ length: 40 }, (_, i) => `p1,w${i},${100 + i}`).join('\n') + '\n');
+    a.write('data/processed/run 1/table.parquet', big);
+    a.write('data/processed/run 1/rows.csv', small);
+    await a.pushLayer();
+    const ctx = await a.open();
+    const space = spaceFor(layerByName(ctx.config, 'processed'), 'main', 'main');
+    const backend = await openBackend(space.remote, ctx.config);
+    const listed = new Map((await backend.list(space)).entries.map((e) => [e.key, e]));
+    const entry = (key: string) => {
+      const e = listed.get(key);
+      if (!e) throw new Error(`${key} is not listed`);
+      return e;
+    };
+    return { backend, space, big, small, bigEntry: entry('run 1/table.parquet'), smallEntry: entry('run 1/rows.csv') };
+  }
+
+  /** What crossed the proxy since log position `since`: the requests and their response bytes. */
+  const wire = (since: number) => {
+    const reqs = proxy!.log.slice(since);
+    return { reqs, bytes: reqs.reduce((n, r) => n + r.responseBytes, 0) };
+  };
+
+  it('reads exactly the bytes of a range (head, middle, tail, past the end, empty), and only those travel', async () => {
+    const { backend, space, big, small, bigEntry, smallEntry } = await pushed();
+    if (rk.kind === 'hf') {
+      // The large file is an LFS (or Xet) file, the small one a regular git file: both are read.
+      expect(bigEntry.digests.sha256).toBeDefined();
+      expect(smallEntry.digests.gitsha1).toBeDefined();
+    }
+    const size = big.length;
+    const MiB = 1024 * 1024;
+    const cases: [string, number, number, Buffer][] = [
+      ['head', 0, 4096, big.subarray(0, 4096)],
+      ['middle', 3 * MiB - 17, 3 * MiB + 4096, big.subarray(3 * MiB - 17, 3 * MiB + 4096)],
+      ['tail (a parquet footer)', size - 8, size, big.subarray(size - 8)],
+      ['past the end (clamped)', size - 100, size + 5000, big.subarray(size - 100)],
+    ];
+    for (const [what, start, end, want] of cases) {
+      const since = proxy?.log.length ?? 0;
+      const got = await backend.readRange(space, bigEntry, start, end);
+      expect(Buffer.from(got).equals(want), `${what}: [${start}, ${end})`).toBe(true);
+      expect(got.length, what).toBe(want.length);
+      if (!proxy) continue;
+      const { reqs, bytes } = wire(since);
+      // Only the range (and, in Xet, the whole chunks around it), never the 6 MiB file.
+      expect(bytes, `${what}: bytes on the wire`).toBeLessThan(MiB);
+      const asked = `bytes=${start}-${Math.min(end, size) - 1}`;
+      if (rk.name === 'hf (xet)') {
+        // The range is asked of the chunk store's reconstruction, and its chunks are read by range.
+        expect(reqs.filter(casReconstruction).map((r) => r.headers.range), what).toEqual([asked]);
+        expect(reqs.filter(casXorbRead).length, what).toBeGreaterThan(0);
+        expect(reqs.filter(casXorbRead).every((r) => /^bytes=\d+-\d+$/.test(String(r.headers.range))), what).toBe(true);
+      } else {
+        // One ranged GET (S3), or the resolve and its redirect to the LFS download host (Hub),
+        // both with the range, and the content answer exactly the range's bytes.
+        const data = reqs.filter((r) => r.method === 'GET' && r.headers.range === asked);
+        expect(data.length, what).toBe(rk.kind === 's3' ? 1 : 2);
+        expect(data.at(-1)!.responseBytes, what).toBe(want.length);
+        if (rk.kind === 'hf') expect(data.at(-1)!.redirectedFrom, what).toContain('/resolve/');
+      }
+    }
+
+    // Empty ranges are answered without a request.
+    const since = proxy?.log.length ?? 0;
+    for (const [start, end] of [[10, 10], [20, 10], [size, size + 10], [size + 5, size + 10]]) {
+      expect((await backend.readRange(space, bigEntry, start!, end!)).length, `[${start}, ${end})`).toBe(0);
+    }
+    if (proxy) expect(proxy.log.length).toBe(since);
+
+    // The small file: kept in git on the Hub, read by range all the same.
+    expect(Buffer.from(await backend.readRange(space, smallEntry, 0, 17)).toString()).toBe('plate,well,cells\n');
+    expect(Buffer.from(await backend.readRange(space, smallEntry, 5, 1_000_000)).equals(small.subarray(5))).toBe(true);
+    expect(Buffer.from(await backend.readRange(space, smallEntry, small.length - 9, small.length)).equals(small.subarray(-9))).toBe(true);
+  });
+
+  it('reads the range again through a busy answer and a connection cut mid-range; a missing file is named', async () => {
+    const { backend, space, big, bigEntry } = await pushed();
+    if (proxy) {
+      const ranged = (r: ProxiedRequest) =>
+        r.method === 'GET' && (rk.name === 'hf (xet)' ? casXorbRead(r) : rk.kind === 's3' ? r.headers.range === 'bytes=1000-400999' : !!r.redirectedFrom?.includes('/resolve/'));
+      proxy.faults.push({ match: ranged, action: rk.kind === 's3' ? { type: 'status', ...s3Error(503, 'SlowDown') } : { type: 'status', ...hubError(503) } });
+      proxy.faults.push({ match: ranged, action: { type: 'reset-response', afterBytes: 1000 } });
+      const since = proxy.log.length;
+      expect(Buffer.from(await backend.readRange(space, bigEntry, 1000, 401_000)).equals(big.subarray(1000, 401_000))).toBe(true);
+      expect(proxy.log.slice(since).filter((r) => r.fault).map((r) => r.fault)).toEqual(['status', 'reset-response']);
+    }
+    const gone: Entry = { key: 'run 1/no-such.parquet', size: 1000, digests: {} };
+    const err = await backend.readRange(space, gone, 0, 10).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StrataError);
+    expect((err as Error).message).toContain('run 1/no-such.parquet');
+    expect((err as Error).message).toMatch(/holds no such file/);
   });
 });
 

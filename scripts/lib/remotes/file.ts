@@ -81,6 +81,30 @@ export class FileStore implements ObjectStore {
     return { body: fs.createReadStream(file), mtimeMs };
   }
 
+  async readRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(this.abs(key), 'r');
+    } catch (e) {
+      if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return null;
+      throw e;
+    }
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) return null;
+      const buf = Buffer.alloc(Math.max(0, Math.min(end, st.size) - start));
+      let got = 0;
+      while (got < buf.length) {
+        const { bytesRead } = await handle.read(buf, got, buf.length - got, start + got);
+        if (!bytesRead) break; // the file was cut shorter while read
+        got += bytesRead;
+      }
+      return buf.subarray(0, got);
+    } finally {
+      await handle.close();
+    }
+  }
+
   async put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag: string }> {
     const dest = this.abs(key);
     const digester = createDigester(['md5'], opts.size);

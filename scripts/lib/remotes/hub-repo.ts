@@ -2,7 +2,7 @@
 // is safe to retry, Hub errors a user can act on explained, revisions resolved to commits, and
 // files listed or downloaded at a commit. The backend (hub.ts) and the versioned operations
 // (hub-versions.ts) both work through it.
-import { downloadFile, listFiles, type RepoDesignation } from '@huggingface/hub';
+import { downloadFile, fileDownloadInfo, listFiles, type RepoDesignation } from '@huggingface/hub';
 import type { Config } from '../config/load.js';
 import { ConflictError, StrataError } from '../errors.js';
 import { screenKeys } from '../listing/keys.js';
@@ -10,6 +10,7 @@ import type { Digests } from '../state/record.js';
 import { backendNote } from '../ui/reporter.js';
 import { hubToken } from './hub-token.js';
 import { retryingFetch } from './retry-fetch.js';
+import { withRetries } from './retry-policy.js';
 import type { RemoteListing } from './types.js';
 import type { RemoteUrl } from './url.js';
 
@@ -147,4 +148,77 @@ export class HubRepo {
     if (!res.ok) throw await this.failure(`download ${filePath}`, res);
     return res.body ?? new ReadableStream({ start: (c) => c.close() });
   }
+
+  /**
+   * readRange reads bytes [start, end) of one file at a revision (end within the file), never
+   * the rest of it, through the retrying fetch. With Xet on, a file the Hub keeps in Xet is
+   * read as the client's own download reads it (a reconstruction of the range, then ranged
+   * reads of the chunk stores); any other file is one ranged GET of the resolve URL (the
+   * redirect followed to the LFS download host). Null when the file is not there.
+   */
+  readRange(filePath: string, rev: string, start: number, end: number): Promise<Uint8Array | null> {
+    // The fetch retries each request; bytes cut off after an answer arrived are read again here.
+    return withRetries(() => this.readRangeOnce(filePath, rev, start, end), { retryable: cutShort });
+  }
+
+  private async readRangeOnce(filePath: string, rev: string, start: number, end: number): Promise<Uint8Array | null> {
+    const creds = this.credentials();
+    if (this.xet) {
+      // A one-byte probe of the resolve URL says whether the file is in Xet (and its size).
+      const info = await fileDownloadInfo({ repo: this.repo, path: enc(filePath), revision: rev, ...creds });
+      if (!info) return null;
+      if (info.xet) {
+        if (start >= info.size) return new Uint8Array(0); // it ends sooner than its listing said
+        const blob = await downloadFile({ repo: this.repo, path: enc(filePath), revision: rev, xet: true, downloadInfo: info, ...creds });
+        return blob ? new Uint8Array(await blob.slice(start, Math.min(end, info.size)).arrayBuffer()) : null;
+      }
+    }
+    const url = `${this.hubUrl}/datasets/${this.remote.repo}/resolve/${encodeURIComponent(rev)}/${enc(filePath)}`;
+    const res = await this.fetch(url, { headers: { Authorization: `Bearer ${creds.accessToken}`, Range: `bytes=${start}-${end - 1}` } });
+    if (res.status === 404 && res.headers.get('X-Error-Code') === 'EntryNotFound') {
+      await res.body?.cancel();
+      return null;
+    }
+    if (res.status === 416) {
+      await res.body?.cancel();
+      return new Uint8Array(0);
+    }
+    if (!res.ok) throw await this.failure(`read ${filePath}`, res);
+    return rangeBody(res, start, end);
+  }
+}
+
+/**
+ * cutShort: an answer's bytes stopped arriving after the fetch handed it back (undici's
+ * "terminated" for a dropped connection, the idle timer's TimeoutError for a stalled one),
+ * where the fetch's own retries are over.
+ */
+const cutShort = (e: Error) => (e instanceof TypeError && e.message === 'terminated') || e.name === 'TimeoutError';
+
+/**
+ * rangeBody reads the answer to a ranged GET: the range (206); or, from a server that ignores
+ * Range and sends the whole file (200), bytes [start, end) of it, read no further than `end`.
+ */
+async function rangeBody(res: Response, start: number, end: number): Promise<Uint8Array> {
+  if (res.status === 206) return new Uint8Array(await res.arrayBuffer());
+  const out = new Uint8Array(end - start);
+  let at = 0;
+  let got = 0;
+  const reader = res.body!.getReader();
+  try {
+    while (got < end) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const from = Math.max(0, start - at);
+      const to = Math.min(value.length, end - at);
+      if (to > from) {
+        out.set(value.subarray(from, to), at + from - start);
+        got = at + to;
+      }
+      at += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return out.subarray(0, Math.max(0, got - start));
 }

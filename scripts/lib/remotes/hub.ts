@@ -20,6 +20,7 @@ import { HubRepo, type HubUrl } from './hub-repo.js';
 import { lastChangeMs, readTimes, type Times } from './hub-times.js';
 import { HUB_LIMITS } from './hub-limits.js';
 import { HubVersions } from './hub-versions.js';
+import { clampRange, rangeFileMissing } from './read-range.js';
 import type { Backend, Baseline, LogPage, LogQuery, Origin, PushContext, PushResult, RemoteListing, RemoteRead } from './types.js';
 
 export class HubBackend implements Backend {
@@ -76,6 +77,22 @@ export class HubBackend implements Backend {
     const file = `${space.root}/${entry.name ?? entry.key}`;
     const mtimeMs = (await this.timesAt(space.root, rev))[entry.key] ?? (await lastChangeMs(this.hub, file, rev).catch(() => undefined));
     return { body: Readable.fromWeb(body as import('node:stream/web').ReadableStream), mtimeMs };
+  }
+
+  /** readRange: the file at the head this run read (as openRead), through HubRepo.readRange. */
+  async readRange(space: Space, entry: Entry, start: number, end: number): Promise<Uint8Array> {
+    const range = clampRange(entry, start, end);
+    if (!range) return new Uint8Array(0);
+    const rev = this.heads.get(space.id) ?? space.revision ?? space.branch;
+    const file = `${space.root}/${entry.name ?? entry.key}`;
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await this.hub.readRange(file, rev, range.start, range.end);
+    } catch (e) {
+      throw this.hub.explain(`read ${file} from ${this.remote.url}@${rev}`, e);
+    }
+    if (!bytes) throw rangeFileMissing(space, entry);
+    return bytes;
   }
 
   /** The layer's record of times at a commit, read once per pull (only a pull that downloads reads it). */

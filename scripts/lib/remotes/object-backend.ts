@@ -12,6 +12,7 @@ import type { Space } from '../space.js';
 import { Journal } from './journal.js';
 import { journalOrigins } from './journal-origins.js';
 import { pushObjects } from './object-push.js';
+import { clampRange, rangeFileMissing } from './read-range.js';
 import type { ObjectStore } from './object-store.js';
 import type { Backend, Baseline, LogPage, LogQuery, Origin, PushContext, PushResult, RemoteListing, RemoteStream } from './types.js';
 
@@ -59,6 +60,15 @@ export class ObjectBackend implements Backend {
 
   async openRead(space: Space, entry: Entry) {
     return this.store.read(`${space.root}/${entry.name ?? entry.key}`);
+  }
+
+  /** readRange: the store's ranged read of the object (S3: a GET with Range; folders: a read at an offset). */
+  async readRange(space: Space, entry: Entry, start: number, end: number): Promise<Uint8Array> {
+    const range = clampRange(entry, start, end);
+    if (!range) return new Uint8Array(0);
+    const bytes = await this.store.readRange(`${space.root}/${entry.name ?? entry.key}`, range.start, range.end);
+    if (!bytes) throw rangeFileMissing(space, entry);
+    return bytes;
   }
 
   async remoteDigests(space: Space, entry: Entry): Promise<Digests> {

@@ -66,6 +66,11 @@ export interface ObjectStore {
   listPages?(prefix: string, splits?: string[]): AsyncIterable<StoredObject[]>;
   /** The object's bytes and the modification time kept with it (recorded at push, else the store's own). */
   read(key: string): Promise<RemoteRead>;
+  /**
+   * Bytes [start, end) of an object (start < end; fewer when the object ends sooner, none when
+   * it ends before `start`), reading no more than those; null when there is no such object.
+   */
+  readRange(key: string, start: number, end: number): Promise<Uint8Array | null>;
   /** Upload a local file; returns the digests of what was stored (verified against the server's) and its new change tag. */
   put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag?: string }>;
   /**

@@ -84,6 +84,22 @@ export class S3Http {
     return this.request('GET', key, {}, undefined);
   }
 
+  /**
+   * getRange reads bytes [start, end) of an object in one ranged GET, retried by the one rule
+   * like a listing page, a connection cut while the bytes arrive included. Null when there is
+   * no such object; empty when it ends before `start` (416).
+   */
+  async getRange(key: string, start: number, end: number): Promise<Buffer | null> {
+    try {
+      return await this.retrying(async () => rangeBody(await this.request('GET', key, { range: `bytes=${start}-${end - 1}` }, undefined), start, end));
+    } catch (e) {
+      const status = (e as S3HttpError).$metadata?.httpStatusCode;
+      if (status === 404 && (e as Error).name === 'NoSuchKey') return null;
+      if (status === 416) return Buffer.alloc(0);
+      throw e;
+    }
+  }
+
   /** put stores a whole object from memory; the server checks Content-MD5. Returns the ETag. */
   async put(key: string, body: Buffer, headers: Record<string, string>): Promise<string> {
     const res = await this.retrying(() => this.request('PUT', key, { ...headers, 'content-length': String(body.length) }, body));
@@ -109,15 +125,9 @@ export class S3Http {
   }
 
   // Transient answers (5xx, 429 SlowDown, a dropped connection before the answer) are tried
-  // again by the one retry rule (retry-policy.ts), honouring Retry-After. Both calls are idempotent.
+  // again by the one retry rule (retry-policy.ts), honouring Retry-After. Every call is idempotent.
   private retrying<T>(send: () => Promise<T>): Promise<T> {
-    return withRetries(send, {
-      retryable: (e) => {
-        const status = (e as S3HttpError).$metadata?.httpStatusCode;
-        // Without a status it is the connection (ECONNRESET, ETIMEDOUT, …), not a bug here.
-        return status === undefined ? /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code ?? '') : status >= 500 || status === 429;
-      },
-    });
+    return withRetries(send, { retryable: retryableS3 });
   }
 
   private async request(method: 'GET' | 'PUT', key: string, headers: Record<string, string>, body: Buffer | undefined, query: Record<string, string> = {}): Promise<http.IncomingMessage> {
@@ -158,6 +168,34 @@ export class S3Http {
       req.end(body);
     });
   }
+}
+
+/** retryableS3: an S3 failure worth another try by the one rule — 5xx, 429 SlowDown, or the connection. */
+export function retryableS3(e: unknown): boolean {
+  const status = (e as S3HttpError).$metadata?.httpStatusCode;
+  // Without a status it is the connection (ECONNRESET, ETIMEDOUT, …), not a bug here.
+  return status === undefined ? /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code ?? '') : status >= 500 || status === 429;
+}
+
+/**
+ * rangeBody reads the answer to a ranged GET: the range (206), all of it there; or, from a
+ * server that ignores Range and sends the whole object (200), bytes [start, end) of it, read
+ * no further than `end`.
+ */
+async function rangeBody(res: http.IncomingMessage, start: number, end: number): Promise<Buffer> {
+  const whole = res.statusCode === 200;
+  const chunks: Buffer[] = [];
+  let got = 0;
+  for await (const chunk of res) {
+    chunks.push(chunk as Buffer);
+    got += (chunk as Buffer).length;
+    if (whole && got >= end) break; // leaving the loop destroys the answer: the rest is not read
+  }
+  const body = Buffer.concat(chunks, got);
+  if (whole) return body.subarray(start, end);
+  const expected = Number(res.headers['content-length']);
+  if (Number.isFinite(expected) && got !== expected) throw Object.assign(new Error(`the range arrived cut short (${got} of ${expected} bytes)`), { code: 'ECUTSHORT' });
+  return body;
 }
 
 export interface ListPage {

@@ -22,7 +22,8 @@ import { SMALL_FILE, type CopyOptions, type ObjectStore, type PutOptions, type S
 import { COPY_LIMITS, s3Copy, type CopyLimits, type CopyResult } from './s3-copy.js';
 import { connectS3, explainS3Error, type S3Connection } from './s3-client.js';
 import type { RemoteRead } from './types.js';
-import { S3Http, type ListPage } from './s3-http.js';
+import { retryableS3, S3Http, type ListPage } from './s3-http.js';
+import { withRetries } from './retry-policy.js';
 import { byKey, compareKeys } from '../listing/entry.js';
 import { collect, Prefetch } from './prefetch.js';
 
@@ -142,6 +143,24 @@ export class S3Store implements ObjectStore {
     // Tried once (the reader client): the download (apply/download.ts) retries the whole file.
     const res = await this.call(`read s3://${this.bucket}/${key}`, () => this.connection.reader.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
     return { body: res.Body as Readable, mtimeMs: parseMtimeMeta(res.Metadata?.[MTIME_META]) ?? httpDateMs(res.LastModified) };
+  }
+
+  async readRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
+    const what = `read s3://${this.bucket}/${key} (bytes ${start}-${end - 1})`;
+    if (this.http) return this.call(what, () => this.http!.getRange(key, start, end));
+    try {
+      // The reader client tries once; the one rule retries the request and the reading of its bytes together.
+      return await withRetries(async () => {
+        const res = await this.connection.reader.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+        return res.Body!.transformToByteArray();
+      }, { retryable: retryableS3 });
+    } catch (e) {
+      const name = (e as Error).name;
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (name === 'NoSuchKey' || (status === 404 && name !== 'NoSuchBucket')) return null;
+      if (name === 'InvalidRange' || status === 416) return new Uint8Array(0);
+      throw this.explain(what, e);
+    }
   }
 
   async put(key: string, file: string, opts: PutOptions): Promise<{ digests: Digests; tag: string }> {

@@ -215,6 +215,11 @@ export interface Backend {
   /** Whether the space exists at all (history or data): a branch without one falls back to main. */
   exists(space: Space): Promise<boolean>;
   openRead(space: Space, entry: Entry): Promise<RemoteRead>;
+  /**
+   * Bytes [start, end) of a remote file (end clamped to its size): for previews, which read a
+   * file's footer or first rows, never the whole of a large file. Tried by the one retry rule.
+   */
+  readRange(space: Space, entry: Entry, start: number, end: number): Promise<Uint8Array>;
   /** Content hashes of a remote file whose listing carries none (plain folders). */
   remoteDigests?(space: Space, entry: Entry): Promise<Digests>;
   push(space: Space, plan: Plan, ctx: PushContext): Promise<PushResult>;
