@@ -6,7 +6,7 @@ import { runRecipe } from './lib/cli.js';
 const RECIPES = [
   'get-inputs', 'get-results', 'get-results-from', 'get-results-for', 'get-results-at',
   'put-results', 'put-results-for', 'put-inputs', 'put-interim',
-  'status', 'log', 'which', 'config', 'policy', 'recycle-clean', 'state-clean', 'branch-clean', 'tag', 'pr-create', 'promote', 'demo',
+  'status', 'log', 'which', 'browse', 'config', 'policy', 'recycle-clean', 'state-clean', 'branch-clean', 'tag', 'pr-create', 'promote', 'demo',
 ];
 
 const [name, ...rest] = process.argv.slice(2);

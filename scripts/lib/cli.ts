@@ -36,6 +36,8 @@ const OPTIONS = {
   analysts: { type: 'string', value: 'USER[,USER…]', help: 'S3 users (or ARNs) of the analysts' },
   maintainers: { type: 'string', value: 'USER[,USER…]', help: 'S3 users (or ARNs) of the maintainers' },
   account: { type: 'string', value: 'AWS-ACCOUNT-ID', help: 'AWS account of the users (not on Ceph RGW)' },
+  open: { type: 'boolean', help: 'open the page in your browser' },
+  port: { type: 'string', value: 'PORT', help: 'serve on this port of 127.0.0.1 (default: a free one)' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
 } as const satisfies Record<string, { type: 'boolean' | 'string'; short?: string; value?: string; help: string }>;
 
@@ -48,6 +50,8 @@ export interface RecipeSpec {
   /** `rest`: the last one takes every remaining word (a title). */
   positionals?: { name: string; optional?: boolean; rest?: boolean }[];
   options: OptionName[];
+  /** What ^C means for this recipe, when not "files finished so far are in place" (a server just stops). */
+  interrupted?: string;
   /** Where an option means something else for this recipe (demo's --keep keeps its folder). */
   optionHelp?: Partial<Record<OptionName, string>>;
 }
@@ -139,7 +143,7 @@ export type RecipeMain = (args: Args) => Promise<void>;
 
 /** runRecipe runs a recipe with error handling and sets process.exitCode. */
 export async function runRecipe(name: string, spec: RecipeSpec, main: RecipeMain, argv = process.argv.slice(2)): Promise<void> {
-  onInterrupt(name);
+  onInterrupt(name, spec.interrupted);
   quietSdkNodeWarning();
   // `just config | head` closes the pipe early: that is not an error worth a stack trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -197,12 +201,12 @@ function removeInFlight() {
  * onInterrupt: on ^C or SIGTERM, remove the temp files of downloads in flight and say how to
  * continue. Finished files are in place; the lock is released by its exit hook (lock/run-lock.ts).
  */
-function onInterrupt(name: string) {
+function onInterrupt(name: string, said = 'Files finished so far are in place; run the recipe again to continue.') {
   const stop = (signal: NodeJS.Signals) => {
     removeInFlight();
     // A terminal's progress list hides the cursor; give it back.
     if (process.stdout.isTTY) process.stdout.write('\x1b[?25h');
-    process.stderr.write(`\n${name}: interrupted (${signal}). Files finished so far are in place; run the recipe again to continue.\n`);
+    process.stderr.write(`\n${name}: interrupted (${signal}). ${said}\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', stop);

@@ -15,7 +15,7 @@ interface Counted extends RangeSource {
   reads: number;
 }
 
-/** A RangeSource over a local file, counting what it reads. */
+/** A RangeSource over a local file, counting what it reads; Node Buffers, as the backends give. */
 function fileSource(file: string): Counted {
   const size = fs.statSync(file).size;
   const src: Counted = {
@@ -24,7 +24,7 @@ function fileSource(file: string): Counted {
     reads: 0,
     async read(start, end) {
       const from = Math.max(0, start);
-      const buf = new Uint8Array(Math.max(0, Math.min(end, size) - from));
+      const buf = Buffer.alloc(Math.max(0, Math.min(end, size) - from));
       const fh = await fs.promises.open(file, 'r');
       try {
         const { bytesRead } = await fh.read(buf, 0, buf.length, from);

@@ -91,10 +91,12 @@ function sourceBuffer(src: RangeSource): SourceBuffer {
   return file;
 }
 
-// hyparquet wants an ArrayBuffer holding exactly the range; a view into a larger one is copied.
+// hyparquet wants an ArrayBuffer holding exactly the range; a view into a larger one is copied
+// (by ArrayBuffer.slice: a Node Buffer's own slice() is a view, not a copy).
 function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return whole && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : bytes.slice().buffer;
+  if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  return new Uint8Array(bytes).buffer as ArrayBuffer;
 }
 
 /** failure: the source's own read error, thrown as it was (the caller shows it), or a `none` preview naming what could not be read. */

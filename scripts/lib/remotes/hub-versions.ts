@@ -16,6 +16,15 @@ export class HubVersions implements VersionedBackend {
     return this.hub.revisionSha(rev);
   }
 
+  /** refs: the repo's branches and tags (none when the repo does not exist yet). */
+  async refs(): Promise<{ branches: string[]; tags: string[] }> {
+    const res = await this.hub.api('GET', '/refs');
+    if (res.status === 404) return { branches: [], tags: [] };
+    if (!res.ok) throw await this.hub.failure(`list the branches of ${this.hub.remote.url}`, res);
+    const refs = (await res.json()) as { branches?: { name: string }[]; tags?: { name: string }[] };
+    return { branches: (refs.branches ?? []).map((b) => b.name), tags: (refs.tags ?? []).map((t) => t.name) };
+  }
+
   /** tag puts a tag on a branch's current head. */
   async tag(branch: string, name: string, message: string): Promise<string> {
     const sha = await this.hub.revisionSha(branch);

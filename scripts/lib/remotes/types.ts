@@ -167,6 +167,8 @@ export interface StateCommit {
 export interface VersionedBackend {
   /** The commit a branch, tag or commit id points at, or null when it does not exist. */
   revisionSha(rev: string): Promise<string | null>;
+  /** The repo's branches and tags, by name (for `just browse`'s choices). */
+  refs(): Promise<{ branches: string[]; tags: string[] }>;
   /** Tags a branch's current head; returns the commit tagged. */
   tag(branch: string, name: string, message: string): Promise<string>;
   /** A layer's files at a revision (empty when the revision does not exist). */
