@@ -40,6 +40,11 @@ local-s3 bucket="lab": _tools
 local-hub *args: _tools
     node bench/out/test/hub-emulator/cli.js "$@"
 
+# Draw the browse pages' pictures in docs/img/ from a made-up lab project on a local Ceph S3 (real Chromium)
+[group('develop')]
+screenshots: build
+    STRATA_SCREENSHOTS=1 npx vitest run --project screenshots
+
 # Compile the developer tools (benchmark, local S3, Hub emulator) to bench/out
 _tools: build
     npx tsc -p bench/tsconfig.json

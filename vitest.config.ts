@@ -58,6 +58,11 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // The pictures of docs/user-guide.md (`just screenshots`), never part of a test run:
+      // the project exists only when STRATA_SCREENSHOTS=1 asks for it.
+      ...(process.env.STRATA_SCREENSHOTS === '1'
+        ? [{ test: { name: 'screenshots', include: ['test/docs/**/*.test.ts'], globalSetup: ['test/support/global-setup.ts'], testTimeout: 300_000, hookTimeout: 180_000 } }]
+        : []),
     ],
   },
 });

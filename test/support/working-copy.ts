@@ -223,8 +223,8 @@ export function writeProject(wc: WorkingCopy, yamlExtra = ''): void {
 
 let counter = 0;
 /** A working copy of its own (a temp folder, removed by removeTemps): a git repo on `branch` with the project committed. */
-export function workingCopy(remote: Remote, opts: { branch?: string; user?: string; role?: Role; yamlExtra?: string } = {}): WorkingCopy {
-  const wc = new WorkingCopy(path.join(tempDir('strata-wc-'), 'project'), remote, opts.user ?? `user${++counter}`, opts.role);
+export function workingCopy(remote: Remote, opts: { branch?: string; user?: string; role?: Role; yamlExtra?: string; name?: string } = {}): WorkingCopy {
+  const wc = new WorkingCopy(path.join(tempDir('strata-wc-'), opts.name ?? 'project'), remote, opts.user ?? `user${++counter}`, opts.role);
   wc.git('init', '-q', '-b', 'main');
   writeProject(wc, opts.yamlExtra);
   wc.git('add', '-A');

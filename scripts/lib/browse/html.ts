@@ -43,7 +43,7 @@ main{padding:12px 20px 40px}
 h1{font-size:20px;margin:10px 0}h2{font-size:16px;margin:22px 0 6px}
 table{border-collapse:collapse;margin:6px 0}td,th{border-bottom:1px solid #e3e6ea;padding:3px 10px 3px 0;text-align:left;vertical-align:top}
 th{font-weight:600;color:#444}td.n,th.n{text-align:right}
-code,.k{font-family:ui-monospace,monospace;font-size:13px}
+code,.k{font-family:ui-monospace,monospace;font-size:13px}h1.k{font-size:18px}
 .muted{color:#667}.add{color:#106b21}.chg{color:#8a5a00}.del{color:#a4161a}.same{color:#106b21}.differs{color:#a4161a}
 .note{background:#f4f6f8;border-left:3px solid #9ab;padding:6px 10px;margin:8px 0}
 .err{background:#fdecea;border-left:3px solid #a4161a;padding:6px 10px;margin:8px 0}

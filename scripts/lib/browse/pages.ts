@@ -80,7 +80,14 @@ ${shown.map(
   (d) => html`<tr class="${CLASS[d.change]}"><td>${SIGN[d.change]}</td><td class="k">${d.change === 'deleted' ? html`<a href="${link.file(refA, d.key)}">${d.key}</a>` : html`<a href="${link.file(refB, d.key)}">${d.key}</a>`}</td>
 <td class="n">${d.a ? bytes(d.a.size) : ''}</td><td class="n">${d.b ? bytes(d.b.size) : ''}</td><td>${d.b ? originCell(result.origins.get(d.key), ctx) : html`<span class="muted">deleted</span>`}</td></tr>`,
 )}</table>${differences.length > shown.length ? html`<p class="note">${differences.length - shown.length} more differences are not drawn.</p>` : ''}`
-  : html`<p class="note">The two hold the same files.</p>`}`;
+  : html`<p class="note">The two hold the same files.</p>`}
+${!b.revision && !a.revision && a.isMain && !b.isMain && differences.length ? reviewNote(b, ctx) : ''}`;
+}
+
+/** What a reviewer does next: bring the branch's results to main, or say what is wrong where the team talks. */
+function reviewNote(b: Space, ctx: PageContext): Html {
+  const versioned = b.remote.scheme === 'hf';
+  return html`<p class="note">Reviewed? A maintainer brings these results to ${ctx.mainBranch} with <code>just promote ${b.branch}</code>${versioned ? html`; <code>just pr-create "TITLE"</code>, run on ${b.branch}, opens a pull request on the Hub to comment on` : ''}. To comment, link the push's git commit${ctx.commitLink ? ' (the links above)' : ''} in the branch's pull request.</p>`;
 }
 
 /** A space named for people: "feature-x", or "main at v1". */
@@ -153,7 +160,7 @@ export function filePage(view: FileView, ctx: PageContext): Html {
   const r = { layer: space.layer.name, branch: space.branch, rev: space.revision };
   const dir = entry.key.includes('/') ? entry.key.slice(0, entry.key.lastIndexOf('/')) : '';
   return html`<h1 class="k">${entry.key}</h1>
-<p class="muted">${space.layer.name} · ${label(space)} · <a href="${link.space(r, dir || undefined)}">folder</a></p>
+<p class="muted">${space.layer.name} · ${label(space)} · <a href="${link.space(r, dir || undefined)}">folder</a>${space.branch !== ctx.mainBranch || space.revision ? html` · <a href="${link.file({ layer: space.layer.name, branch: ctx.mainBranch }, entry.key)}">${ctx.mainBranch}'s copy</a>` : ''}</p>
 <table id="about">
 <tr><th>size</th><td>${bytes(entry.size)} <span class="muted">(${entry.size} bytes)</span></td></tr>
 <tr><th>made by</th><td id="origin">${originCell(view.origin, ctx)}</td></tr>
