@@ -53,27 +53,6 @@ export function describeCommit(git: GitContext): string {
   return git.dirty ? `${git.shortSha}+dirty` : git.shortSha;
 }
 
-/**
- * knownBranches: the branches git knows here, local and fetched from remotes (`origin/x` as
- * `x`), sorted, each once: where a teammate's branch space may be. Empty outside a repository.
- */
-export async function knownBranches(dir: string): Promise<string[]> {
-  try {
-    const out = await simpleGit({ baseDir: dir }).raw(['for-each-ref', '--format=%(refname)', 'refs/heads', 'refs/remotes']);
-    const names = new Set<string>();
-    for (const ref of out.split('\n')) {
-      if (ref.startsWith('refs/heads/')) names.add(ref.slice('refs/heads/'.length));
-      else if (ref.startsWith('refs/remotes/')) {
-        const name = ref.slice('refs/remotes/'.length).split('/').slice(1).join('/');
-        if (name && name !== 'HEAD') names.add(name);
-      }
-    }
-    return [...names].sort();
-  } catch {
-    return [];
-  }
-}
-
 /** remoteUrl: the URL of the git remote `origin` (or the first one), null when there is none. */
 export async function remoteUrl(dir: string): Promise<string | null> {
   try {

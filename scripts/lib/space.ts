@@ -40,19 +40,42 @@ export function branchCollides(branch: string, layerPaths: string[]): string | n
   return hit ? `its part "${hit}" is also a layer folder, so its remote space would lie inside another branch's` : null;
 }
 
-/** spaceFor names the space of `layer` on `branch`. Input layers always live on main. */
-export function spaceFor(layer: Layer, branch: string, mainBranch: string): Space {
+const join = (...parts: string[]) => parts.filter(Boolean).join('/');
+
+function remoteOf(layer: Layer): RemoteUrl {
   const remote = parseRemoteUrl(layer.remote);
   if (typeof remote === 'string') throw new StrataError(`layers.${layer.name}.remote: ${remote}`);
+  return remote;
+}
+
+/** The folder inside the store that the remote's URL names: PREFIX on S3, the root of a plain folder. */
+function storePrefix(remote: RemoteUrl): string {
+  return remote.scheme === 's3' ? remote.prefix : '';
+}
+
+/**
+ * branchSpacesRoot: the folder (S3, plain folders) under which every branch other than main
+ * keeps its spaces, PREFIX/branches: branch B's space of a layer is <this>/B/<layer.path>.
+ */
+export function branchSpacesRoot(layer: Layer): string {
+  return branchesIn(remoteOf(layer));
+}
+
+function branchesIn(remote: RemoteUrl): string {
+  return join(storePrefix(remote), 'branches');
+}
+
+/** spaceFor names the space of `layer` on `branch`. Input layers always live on main. */
+export function spaceFor(layer: Layer, branch: string, mainBranch: string): Space {
+  const remote = remoteOf(layer);
   const effective = layer.kind === 'input' ? mainBranch : branch;
   if (!branchIsValid(effective)) throw new StrataError(`The branch name "${effective}" cannot name a remote space.`, 'Rename the git branch (git branch -m NEW).');
   const isMain = effective === mainBranch;
   if (remote.scheme === 'hf') {
     return { layer, remote, branch: effective, isMain, root: layer.path, journalRoot: '', id: `${remote.url}@${effective}/${layer.path}` };
   }
-  const prefix = remote.scheme === 's3' ? remote.prefix : '';
-  const join = (...parts: string[]) => parts.filter(Boolean).join('/');
-  const root = isMain ? join(prefix, layer.path) : join(prefix, 'branches', effective, layer.path);
+  const prefix = storePrefix(remote);
+  const root = isMain ? join(prefix, layer.path) : join(branchesIn(remote), effective, layer.path);
   const journalRoot = join(prefix, '.strata', 'journal', effective, layer.path);
   return { layer, remote, branch: effective, isMain, root, journalRoot, id: `${remote.url}/${isMain ? '' : `branches/${effective}/`}${layer.path}` };
 }

@@ -4,9 +4,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import pMap from 'p-map';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ConflictError, StrataError } from '../../scripts/lib/errors.js';
-import type { Entry } from '../../scripts/lib/listing/entry.js';
+import { compareKeys, type Entry } from '../../scripts/lib/listing/entry.js';
 import { prepare, type Prepared } from '../../scripts/lib/prepare.js';
 import { pull } from '../../scripts/lib/sync.js';
 import { openBackend } from '../../scripts/lib/remotes/index.js';
@@ -16,7 +17,7 @@ import { spaceFor } from '../../scripts/lib/space.js';
 import { S3Store } from '../../scripts/lib/remotes/s3.js';
 import { collect } from '../../scripts/lib/remotes/prefetch.js';
 import { casReconstruction, casXorbRead, hubError, s3Error, startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
-import { fileRemote, hubRemote, s3Remote, type Remote } from '../support/remote.js';
+import { fileRemote, hubRemote, s3Remote, type BucketRemote, type Remote } from '../support/remote.js';
 import { removeTemps, tempDir } from '../support/scratch.js';
 import { workingCopy } from '../support/working-copy.js';
 
@@ -217,6 +218,78 @@ describe.each(kinds)('remote: $name, history pages', (kind) => {
   });
 });
 
+// backend.branches, for `just browse`: the branches with a space for a layer, as the remote
+// itself lists them (a teammate's branch this git never fetched included), counted on the wire
+// through the fault proxy for S3 and the Hub.
+const spaceKinds: { kind: Remote['kind']; open: () => Promise<{ remote: Remote; proxy?: FaultProxy }> }[] = [
+  { kind: 'file', open: async () => ({ remote: fileRemote() }) },
+  {
+    kind: 's3',
+    open: async () => {
+      const proxy = await startFaultProxy(inject('s3').endpoint);
+      return { remote: await s3Remote(inject('s3'), { via: proxy.url }), proxy };
+    },
+  },
+  {
+    kind: 'hf',
+    open: async () => {
+      const proxy = await startFaultProxy(inject('hub').url);
+      return { remote: hubRemote(inject('hub'), { via: proxy.url }), proxy };
+    },
+  },
+];
+
+describe.each(spaceKinds)('remote: $kind, branch spaces', (sk) => {
+  let proxy: FaultProxy | undefined;
+  afterEach(async () => {
+    await proxy?.stop();
+    proxy = undefined;
+  });
+
+  it('names the branches with a space for a layer: names with slashes, never main, nor a branch with only another layer', async () => {
+    const opened = await sk.open();
+    proxy = opened.proxy;
+    const a = workingCopy(opened.remote);
+    a.write('data/processed/m.csv', 'main');
+    await a.pushLayer();
+    // interim's data holds a folder named like the processed layer: a walk that entered
+    // another layer's space (qc's, or the branch "interim"'s) would take it for a branch space.
+    a.write('data/interim/processed/x.csv', 'interim');
+    const pushes: [branch: string, layers: string[]][] = [
+      ['qc', ['processed', 'interim']],
+      ['feature/qc-v2', ['processed']],
+      ['ana/x/y', ['processed']],
+      ['interim', ['interim']],
+    ];
+    for (const [branch, layers] of pushes) {
+      a.git('switch', '-q', '-c', branch, 'main');
+      a.write(`data/processed/${branch}.csv`, branch);
+      for (const layer of layers) await a.pushLayer(layer);
+    }
+
+    const ctx = await a.open();
+    const paths = ctx.config.layers.map((l) => l.path);
+    const branchesOf = async (name: string) => {
+      const layer = layerByName(ctx.config, name);
+      const backend = await openBackend(spaceFor(layer, 'main', 'main').remote, ctx.config);
+      return backend.branches(layer, 'main', paths);
+    };
+    const since = proxy?.log.length ?? 0;
+    expect(await branchesOf('processed')).toEqual(['ana/x/y', 'feature/qc-v2', 'qc']);
+    const asked = proxy?.log.slice(since) ?? [];
+    if (sk.kind === 's3') {
+      // One delimiter listing of PREFIX/branches/ and one per branch-name prefix; never one inside a space.
+      const base = `${(opened.remote as BucketRemote).prefix}/branches/`;
+      const listed = asked.map((r) => new URL(r.path, 'http://proxy').searchParams);
+      expect(listed.every((q) => q.get('list-type') === '2' && q.get('delimiter') === '/')).toBe(true);
+      expect(listed.map((q) => q.get('prefix')!.slice(base.length)).sort()).toEqual(['', 'ana/', 'ana/x/', 'ana/x/y/', 'feature/', 'feature/qc-v2/', 'interim/', 'qc/']);
+    }
+    if (sk.kind === 'hf') expect(asked.map((r) => `${r.method} ${r.path.replace(/^.*\/api\/datasets\/[^/]+\/[^/]+/, '')}`)).toEqual(['GET /refs']);
+    // interim (on a folder beside the Hub): its own spaces, the one inside qc's branch folder too.
+    expect(await branchesOf('interim')).toEqual(['interim', 'qc']);
+  });
+});
+
 // readRange, for previews (`just browse`): exact bytes of any range, and on the wire only the
 // range — counted through the fault proxy for S3 and the Hub (its Xet chunk store included).
 const rangeKinds: { name: string; kind: Remote['kind']; open: () => Promise<{ remote: Remote; proxy?: FaultProxy }> }[] = [
@@ -403,6 +476,27 @@ describe('remote: s3 only', () => {
       // Streamed (planning reads it so): the same keys, in order, as pages arrive from ranges listed ahead.
       expect((await collect(store.listPages('p', splits))).map((o) => o.key), `pages: ${splits.join(' | ')}`).toEqual(plain.map((o) => o.key));
     }
+  });
+
+  it('names the folders of a prefix from a delimiter listing, any name intact, past a page of 1,000, plain requests and SDK alike', async () => {
+    const remote = await s3Remote(inject('s3'));
+    const store = new S3Store(remote.bucket, remote.env, 4);
+    // The SDK path is the one used on AWS (no explicit endpoint); here it asks the same server.
+    const sdk = new S3Store(remote.bucket, remote.env, 4);
+    (sdk as unknown as { http: undefined }).http = undefined;
+    // Characters URL-encoded prefixes and XML must carry intact; objects directly in p/ and deeper ones are no folders.
+    const names = ['a+b c', '100%25 & <x> "q"', 'é', '日本', '\u{1F52C}', 'feature'];
+    const keys = [...names.map((n) => `p/${n}/f.csv`), 'p/feature/qc/deeper/f.csv', 'p/top.csv', 'q/outside/f.csv'];
+    await Promise.all(keys.map((k) => store.putText(k, 'x')));
+    for (const s of [store, sdk]) {
+      expect(await s.folders('p')).toEqual([...names].sort(compareKeys));
+      expect(await s.folders('p/feature')).toEqual(['qc']);
+      expect(await s.folders('p/no-such')).toEqual([]);
+    }
+    // More folders than one page holds: the listing pages through its common prefixes.
+    const many = Array.from({ length: 1005 }, (_, i) => `b${String(i).padStart(4, '0')}`);
+    await pMap(many, (n) => store.putText(`m/${n}/f.csv`, 'x'), { concurrency: 32 });
+    for (const s of [store, sdk]) expect(await s.folders('m')).toEqual(many);
   });
 
   it('refuses hostile keys and never writes outside the layer', async () => {

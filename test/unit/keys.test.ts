@@ -115,6 +115,16 @@ describe('parseListPage', () => {
     expect(p.objects[0]!.key).toBe('p/a+b & <c> é');
   });
 
+  it('decodes the common prefixes of a delimiter listing as it decodes keys, apart from the listing\'s own Prefix', () => {
+    const common = (p: string) => `<CommonPrefixes><Prefix>${p}</Prefix></CommonPrefixes>`;
+    const p = parseListPage(page(item('p/top.csv', 1, 'e') + common('p/a%2Bb+c%26%3C%C3%A9/') + common('p/x/'), '<IsTruncated>true</IsTruncated><NextContinuationToken>t</NextContinuationToken><Delimiter>%2F</Delimiter>'));
+    expect(p.folders).toEqual(['p/a+b c&<é/', 'p/x/']);
+    expect(p.objects.map((o) => o.key)).toEqual(['p/top.csv']);
+    expect(p.next).toBe('t');
+    expect(parseListPage(page(common('p/a+b &amp; &lt;c&gt;/'), '<IsTruncated>false</IsTruncated>', '')).folders).toEqual(['p/a+b & <c>/']);
+    expect(parseListPage(page(item('p/a', 1, 'e'))).folders).toEqual([]);
+  });
+
   it('returns the continuation of a truncated page, and refuses one without it', () => {
     expect(parseListPage(page(item('p/a', 1, 'e'), '<IsTruncated>true</IsTruncated><NextContinuationToken>1/a+b=&amp;</NextContinuationToken>')).next).toBe('1/a+b=&');
     expect(() => parseListPage(page(item('p/a', 1, 'e'), '<IsTruncated>true</IsTruncated>'))).toThrow(/continuation/);

@@ -8,9 +8,8 @@ import pMap from 'p-map';
 import type { Layer } from '../config/layers.js';
 import type { RunContext } from '../context.js';
 import { StrataError } from '../errors.js';
-import { knownBranches } from '../git.js';
 import { hashFile, sameContent } from '../listing/digest.js';
-import type { DigestName, Entry } from '../listing/entry.js';
+import { compareKeys, type DigestName, type Entry } from '../listing/entry.js';
 import { openBackend } from '../remotes/index.js';
 import type { Backend, LogEntry, LogPage, Origin } from '../remotes/types.js';
 import { atRevision, spaceFor, type Space } from '../space.js';
@@ -75,43 +74,45 @@ export class RemoteReader {
     return b;
   }
 
-  /** overview: per layer, main and every branch git knows (or the Hub repo has) that has a space. */
+  /** overview: per layer, main and every branch that has a space on the remote, each with its newest push. */
   async overview(): Promise<LayerOverview[]> {
     const main = this.config.mainBranch;
-    const fromGit = await knownBranches(this.config.projectRoot);
     return pMap(
       this.config.layers,
       async (layer) => {
-        const mainSpace = spaceFor(layer, main, main);
-        const backend = await this.backend(mainSpace);
-        const refs = backend.versioned ? await backend.versioned.refs() : { branches: [], tags: [] };
-        // Input layers live on main only; result layers follow each branch.
-        const candidates = layer.kind === 'input' ? [main] : [main, ...new Set([...fromGit, ...refs.branches].filter((b) => b !== main))];
+        const backend = await this.backend(spaceFor(layer, main, main));
+        const [others, refs] = await Promise.all([this.spaceBranches(layer), backend.versioned ? backend.versioned.refs() : { tags: [] }]);
         const spaces = await pMap(
-          candidates,
+          [main, ...others],
           async (branch) => {
             const space = spaceFor(layer, branch, main);
-            if (branch !== main && !(await backend.exists(space))) return undefined;
             const page = await backend.log(space, { limit: 1 });
             return { branch, last: page.entries[0] };
           },
           { concurrency: 8 },
         );
-        return { layer, spaces: spaces.filter((s) => s !== undefined), tags: refs.tags };
+        return { layer, spaces, tags: refs.tags };
       },
       { concurrency: 4 },
     );
   }
 
-  /** branches: every branch git knows here and every branch of a Hub repo a layer is on, main first. */
+  /** branches: main, then every branch that has a space for some layer on the remote, for the compare form. */
   async branches(): Promise<string[]> {
-    const names = new Set([this.config.mainBranch, ...(await knownBranches(this.config.projectRoot))]);
-    const hubs = [...new Map(this.config.layers.map((l) => [l.remote, l] as const)).values()];
-    for (const layer of hubs) {
-      const backend = await this.backend(spaceFor(layer, this.config.mainBranch, this.config.mainBranch));
-      if (backend.versioned) for (const b of (await backend.versioned.refs()).branches) names.add(b);
-    }
-    return [...names];
+    const perLayer = await pMap(this.config.layers, (layer) => this.spaceBranches(layer), { concurrency: 4 });
+    return [this.config.mainBranch, ...[...new Set(perLayer.flat())].sort(compareKeys)];
+  }
+
+  /**
+   * spaceBranches: the branches other than main with a space for the layer, as the remote
+   * itself lists them — a teammate's branch this working copy's git never fetched included.
+   * None for an input layer: inputs live on main only.
+   */
+  private async spaceBranches(layer: Layer): Promise<string[]> {
+    if (layer.kind === 'input') return [];
+    const main = this.config.mainBranch;
+    const backend = await this.backend(spaceFor(layer, main, main));
+    return backend.branches(layer, main, this.config.layers.map((l) => l.path));
   }
 
   /** list: every file of a space, sorted by key. */

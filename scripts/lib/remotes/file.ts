@@ -41,6 +41,22 @@ export class FileStore implements ObjectStore {
     });
   }
 
+  /**
+   * folders: the directories in `prefix/`, from one directory read. Strata's temp names are
+   * files (`*.strata-tmp`, beside their target), so none is a folder here.
+   */
+  async folders(prefix: string): Promise<string[]> {
+    let dirents: fs.Dirent[];
+    try {
+      dirents = await fs.promises.readdir(this.abs(prefix), { withFileTypes: true });
+    } catch (e) {
+      // No folder yet (or a file in its place): no sub-folders, as on S3.
+      if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return [];
+      throw e;
+    }
+    return dirents.filter((d) => d.isDirectory()).map((d) => d.name).sort(compareKeys);
+  }
+
   /** Every name is read (one directory read), but only the files after `after` are stat-ed. */
   async listAfter(prefix: string, after: string): Promise<StoredObject[]> {
     return this.walk(prefix, (key) => compareKeys(key, after) > 0);

@@ -9,8 +9,9 @@
 import { Readable } from 'node:stream';
 import { createBranch, createRepo, deleteBranch, listCommits } from '@huggingface/hub';
 import type { Config } from '../config/load.js';
+import type { Layer } from '../config/layers.js';
 import { ConflictError, StrataError } from '../errors.js';
-import type { Entry } from '../listing/entry.js';
+import { compareKeys, type Entry } from '../listing/entry.js';
 import type { Plan } from '../plan/plan.js';
 import type { Space } from '../space.js';
 import { pushIdLine } from './hub-commit-message.js';
@@ -53,6 +54,15 @@ export class HubBackend implements Backend {
   async baseline(_space: Space, mainSpace: Space, scope: string): Promise<Baseline> {
     const seedHead = await this.head(mainSpace);
     return seedHead ? { seedHead, remote: await this.list(mainSpace, scope) } : { seedHead };
+  }
+
+  /**
+   * branches: the repo's branches but main. A branch is the space of every layer on the repo
+   * (created from main, it holds main's files until a push changes them), so a branch with no
+   * file under this layer's path counts too; layer paths tell nothing apart here.
+   */
+  async branches(_layer: Layer, mainBranch: string): Promise<string[]> {
+    return (await this.versioned.refs()).branches.filter((b) => b !== mainBranch).sort(compareKeys);
   }
 
   async exists(space: Space): Promise<boolean> {

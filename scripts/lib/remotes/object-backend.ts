@@ -1,6 +1,8 @@
 // The backend for S3 and plain folders: spaces are key prefixes of one object store, the
 // history of each is its push journal (journal.ts), and a push is carried out by the object
 // push executor (object-push.ts).
+import pMap from 'p-map';
+import type { Layer } from '../config/layers.js';
 import { TransferError } from '../errors.js';
 import { screenKeys } from '../listing/keys.js';
 import { screenInOrder } from '../listing/screen-in-order.js';
@@ -8,7 +10,7 @@ import type { StoredObject } from './object-store.js';
 import { compareKeys, type Entry, type KeySample } from '../listing/entry.js';
 import type { Digests } from '../state/record.js';
 import type { Plan } from '../plan/plan.js';
-import type { Space } from '../space.js';
+import { branchSpacesRoot, type Space } from '../space.js';
 import { Journal } from './journal.js';
 import { journalOrigins } from './journal-origins.js';
 import { pushObjects } from './object-push.js';
@@ -51,6 +53,12 @@ export class ObjectBackend implements Backend {
   async baseline(_space: Space, mainSpace: Space, scope: string, own: RemoteListing): Promise<Baseline> {
     if (own.entries.length) return {};
     return { seedSpace: mainSpace, seed: (await this.list(mainSpace, scope)).entries };
+  }
+
+  /** The branches with a space for the layer: PREFIX/branches/ walked one folder level at a time (branchSpaces). */
+  async branches(layer: Layer, mainBranch: string, layerPaths: readonly string[]): Promise<string[]> {
+    const found = await branchSpaces(this.store, branchSpacesRoot(layer), layer.path, layerPaths);
+    return found.filter((b) => b !== mainBranch).sort(compareKeys);
   }
 
   async exists(space: Space): Promise<boolean> {
@@ -106,6 +114,48 @@ export class ObjectBackend implements Backend {
     }
     return files.length;
   }
+}
+
+/** Folders listed at once while walking the branch spaces. */
+const FOLDERS_IN_FLIGHT = 8;
+
+/**
+ * branchSpaces: every B whose folder `root`/B/`layerPath` exists (on S3: holds an object), with
+ * one delimiter listing per branch-name prefix — and, for a layer path of several folders, one
+ * more per prefix holding its first. Under a prefix B, a sub-folder named like the first folder
+ * of any layer path is one of B's spaces, never a part of a longer branch name, because
+ * branchCollides refuses a branch with such a part after its first; so the walk never enters a
+ * space, whatever data it holds. Every other sub-folder x continues a longer name, B/x. At the
+ * top every folder starts a branch name: a first part may be anything ("interim" is a valid branch).
+ */
+async function branchSpaces(store: ObjectStore, root: string, layerPath: string, layerPaths: readonly string[]): Promise<string[]> {
+  const [first, ...rest] = layerPath.split('/') as [string, ...string[]];
+  const spaceStarts = new Set([layerPath, ...layerPaths].map((p) => p.split('/')[0]));
+  const found: string[] = [];
+  let level = await store.folders(root);
+  while (level.length) {
+    const longer = await pMap(
+      level,
+      async (branch) => {
+        const subs = await store.folders(`${root}/${branch}`);
+        if (subs.includes(first) && (await holdsPath(store, `${root}/${branch}/${first}`, rest))) found.push(branch);
+        return subs.filter((x) => !spaceStarts.has(x)).map((x) => `${branch}/${x}`);
+      },
+      { concurrency: FOLDERS_IN_FLIGHT },
+    );
+    level = longer.flat();
+  }
+  return found;
+}
+
+/**
+ * holdsPath: `folder`/`rest` exists, asked with one listing of its parent. A folder a delimiter
+ * listing names holds at least one object (S3 has no empty folders; a plain folder's are pruned).
+ */
+async function holdsPath(store: ObjectStore, folder: string, rest: string[]): Promise<boolean> {
+  if (!rest.length) return true;
+  const parent = [folder, ...rest.slice(0, -1)].join('/');
+  return (await store.folders(parent)).includes(rest[rest.length - 1]!);
 }
 
 // A listing is a chain of pages of 1,000 keys, each waiting for the one before. Above a few

@@ -64,6 +64,11 @@ export interface ObjectStore {
    * `splits` as for list. Keys relative to the prefix, as stored.
    */
   listPages?(prefix: string, splits?: string[]): AsyncIterable<StoredObject[]>;
+  /**
+   * The names of the immediate sub-folders of `prefix/`, sorted (S3: a delimiter listing's
+   * common prefixes; folders: the directories in it): one level, none of the objects below.
+   */
+  folders(prefix: string): Promise<string[]>;
   /** The object's bytes and the modification time kept with it (recorded at push, else the store's own). */
   read(key: string): Promise<RemoteRead>;
   /**

@@ -108,11 +108,13 @@ export class S3Http {
   }
 
   /**
-   * list reads one page (up to 1,000 keys) of a ListObjectsV2 listing. Keys are asked for
-   * URL-encoded (encoding-type=url), so no key can break the XML around it.
+   * list reads one page (up to 1,000 keys and common prefixes) of a ListObjectsV2 listing,
+   * grouped at `delimiter` when given. Keys are asked for URL-encoded (encoding-type=url), so
+   * no key can break the XML around it.
    */
-  async list(prefix: string, after: string | undefined, token: string | undefined): Promise<ListPage> {
+  async list(prefix: string, after: string | undefined, token: string | undefined, delimiter?: string): Promise<ListPage> {
     const query: Record<string, string> = { 'list-type': '2', prefix, 'encoding-type': 'url' };
+    if (delimiter) query.delimiter = delimiter;
     if (token) query['continuation-token'] = token;
     else if (after) query['start-after'] = after;
     // The page is small: a connection dropped while it arrives is retried like one dropped before.
@@ -200,6 +202,8 @@ async function rangeBody(res: http.IncomingMessage, start: number, end: number):
 
 export interface ListPage {
   objects: { key: string; size: number; etag: string }[];
+  /** The common prefixes of a listing grouped at a delimiter (whole, delimiter included); none otherwise. */
+  folders: string[];
   /** Continuation token of the next page; undefined on the last. */
   next: string | undefined;
 }
@@ -218,31 +222,43 @@ const tag = (xml: string, name: string) => {
   return end < 0 ? undefined : xml.slice(start + name.length + 2, end);
 };
 
+/** The inner text of every top-level <name> element, in order. */
+function elements(xml: string, name: string): string[] {
+  const out: string[] = [];
+  const open = `<${name}>`;
+  const close = `</${name}>`;
+  for (let at = xml.indexOf(open); at >= 0; at = xml.indexOf(open, at)) {
+    const end = xml.indexOf(close, at);
+    if (end < 0) throw new Error('the listing answer was cut short');
+    out.push(xml.slice(at + open.length, end));
+    at = end + close.length;
+  }
+  return out;
+}
+
 /**
- * parseListPage reads a ListObjectsV2 answer: each <Contents>' Key, Size and ETag, and the
- * continuation. Keys come URL-encoded when the server honoured encoding-type=url (it says so
- * in <EncodingType>); a server that did not sends them XML-escaped.
+ * parseListPage reads a ListObjectsV2 answer: each <Contents>' Key, Size and ETag, each
+ * <CommonPrefixes>' Prefix, and the continuation. Keys and prefixes come URL-encoded when the
+ * server honoured encoding-type=url (it says so in <EncodingType>); a server that did not
+ * sends them XML-escaped.
  */
 export function parseListPage(xml: string): ListPage {
   if (!xml.includes('<ListBucketResult')) throw new Error(`the listing answer is not a ListBucketResult: ${xml.slice(0, 200)}`);
   const urlEncoded = tag(xml, 'EncodingType') === 'url';
-  const objects: ListPage['objects'] = [];
-  let at = 0;
-  for (;;) {
-    const start = xml.indexOf('<Contents>', at);
-    if (start < 0) break;
-    const end = xml.indexOf('</Contents>', start);
-    if (end < 0) throw new Error('the listing answer was cut short');
-    const item = xml.slice(start + 10, end);
-    at = end + 11;
+  const decode = (raw: string) => (urlEncoded ? decodeURIComponent(unescapeXml(raw).replace(/\+/g, ' ')) : unescapeXml(raw));
+  const objects = elements(xml, 'Contents').map((item) => {
     const rawKey = tag(item, 'Key');
     const size = Number(tag(item, 'Size'));
     if (rawKey === undefined || !Number.isFinite(size)) throw new Error(`a listing entry without key or size: ${item.slice(0, 200)}`);
-    const key = urlEncoded ? decodeURIComponent(unescapeXml(rawKey).replace(/\+/g, ' ')) : unescapeXml(rawKey);
-    objects.push({ key, size, etag: unescapeXml(tag(item, 'ETag') ?? '').replace(/"/g, '') });
-  }
+    return { key: decode(rawKey), size, etag: unescapeXml(tag(item, 'ETag') ?? '').replace(/"/g, '') };
+  });
+  const folders = elements(xml, 'CommonPrefixes').map((item) => {
+    const raw = tag(item, 'Prefix');
+    if (raw === undefined) throw new Error(`a common prefix without its prefix: ${item.slice(0, 200)}`);
+    return decode(raw);
+  });
   const truncated = tag(xml, 'IsTruncated') === 'true';
   const token = tag(xml, 'NextContinuationToken');
   if (truncated && !token) throw new Error('the listing answer is truncated but names no continuation token');
-  return { objects, next: truncated ? unescapeXml(token!) : undefined };
+  return { objects, folders, next: truncated ? unescapeXml(token!) : undefined };
 }

@@ -125,11 +125,33 @@ export class S3Store implements ObjectStore {
     } while (token);
   }
 
-  private async listPage(full: string, after: string | undefined, token: string | undefined): Promise<ListPage> {
-    if (this.http) return this.http.list(full, after, token);
-    const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token, StartAfter: token ? undefined : after }));
+  /**
+   * folders: one delimiter listing of `prefix/`, paged through its common prefixes (objects
+   * directly in it are not folders and are left out). Its pages are retried as every listing page.
+   */
+  async folders(prefix: string): Promise<string[]> {
+    const full = prefix ? `${prefix}/` : '';
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call(`list the folders of s3://${this.bucket}/${full}`, () => this.listPage(full, undefined, token, '/'));
+      for (const p of page.folders) {
+        const name = p.slice(full.length, -1);
+        if (name) names.push(name); // "prefix//…" names no folder
+      }
+      token = page.next;
+    } while (token);
+    return names.sort(compareKeys);
+  }
+
+  private async listPage(full: string, after: string | undefined, token: string | undefined, delimiter?: string): Promise<ListPage> {
+    if (this.http) return this.http.list(full, after, token, delimiter);
+    const page = await this.client.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, Delimiter: delimiter, ContinuationToken: token, StartAfter: token ? undefined : after }),
+    );
     return {
       objects: (page.Contents ?? []).map((o) => ({ key: o.Key ?? '', size: o.Size ?? 0, etag: (o.ETag ?? '').replace(/"/g, '') })),
+      folders: (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])),
       next: page.IsTruncated ? page.NextContinuationToken : undefined,
     };
   }

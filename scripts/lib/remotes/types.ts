@@ -2,6 +2,7 @@
 // apply a push (S3: many parallel object calls under a journal claim; the Hub: one commit
 // with every addition and deletion), so the interface is "push this plan", not "put one object".
 import type { Readable } from 'node:stream';
+import type { Layer } from '../config/layers.js';
 import type { Entry, KeySample } from '../listing/entry.js';
 import type { Digests } from '../state/record.js';
 import type { Plan, PlanItem } from '../plan/plan.js';
@@ -214,6 +215,12 @@ export interface Backend {
    * space's own listing, as the plan would see it.
    */
   baseline(space: Space, mainSpace: Space, scope: string, own: RemoteListing): Promise<Baseline>;
+  /**
+   * The branches (other than main) that have a space for this layer on the remote, sorted: for
+   * `just browse`. `layerPaths` are the project's layer paths, as `branchCollides` is given them:
+   * on S3 and folders they tell a branch's spaces from the next part of a longer branch name.
+   */
+  branches(layer: Layer, mainBranch: string, layerPaths: readonly string[]): Promise<string[]>;
   /** Whether the space exists at all (history or data): a branch without one falls back to main. */
   exists(space: Space): Promise<boolean>;
   openRead(space: Space, entry: Entry): Promise<RemoteRead>;
