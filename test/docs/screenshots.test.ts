@@ -78,7 +78,6 @@ describe('the pictures of just browse', () => {
     ben.write('data/processed/figures/cells-per-plate.png', await figure([480, 455, 360, 470, 330]));
     ben.git('commit', '-q', '--allow-empty', '-m', 'QC: drop wells under 450 cells');
     assertOk(await ben.run(['put-results']));
-    ana.git('branch', 'qc-threshold');
 
     const server = await browse(ana);
     try {

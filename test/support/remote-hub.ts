@@ -37,10 +37,12 @@ export class HubRemote implements RemoteBase {
      * How Strata's files travel. Through a proxy, LFS unless asked: a proxy carries Xet's chunk
      * store only when started with carryLoopback, and the LFS matchers name files by path.
      */
-    transfer: 'xet' | 'lfs' = via ? 'lfs' : 'xet',
+    transfer?: 'xet' | 'lfs',
   ) {
     this.yaml = `${folder.yaml}hub: hf://datasets/${repo}\n`;
-    this.env = { HF_ENDPOINT: via ?? hub.url, HF_TOKEN: hub.token, STRATA_HUB_TRANSFER: transfer };
+    // Set only when asked (or through a proxy): otherwise strata.yaml's hub_transfer, else Xet, decides.
+    const chosen = transfer ?? (via ? 'lfs' : undefined);
+    this.env = { HF_ENDPOINT: via ?? hub.url, HF_TOKEN: hub.token, ...(chosen ? { STRATA_HUB_TRANSFER: chosen } : {}) };
     this.repoId = { type: 'dataset', name: repo };
     this.creds = { accessToken: hub.token as `hf_${string}`, hubUrl: hub.url };
   }
