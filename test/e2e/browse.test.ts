@@ -164,3 +164,38 @@ describe.each(KINDS)('browse on %s', (_name, makeRemote) => {
     expect(Object.keys(await remote.layer('cell-counts'))).toContain('counts.parquet');
   });
 });
+
+describe('browse on the Hub: revisions', () => {
+  let browser: OpenBrowser;
+  useBrowser((b) => (browser = b));
+
+  it('compares main at a tag with main now; the overview names the tag; a file at the tag is read there', async () => {
+    const remote = hubRemote(inject('hub'));
+    const ana = workingCopy(remote, { user: 'ana' });
+    ana.write('data/processed/counts.csv', 'well,count\nA01,3\n');
+    ana.write('data/processed/old.csv', 'old\n');
+    assertOk(await ana.run(['put-results']), 'first push');
+    assertOk(await ana.run(['tag', 'paper-v1']), 'tag');
+    ana.write('data/processed/counts.csv', 'well,count\nA01,4\n');
+    ana.remove('data/processed/old.csv');
+    assertOk(await ana.run(['put-results']), 'second push');
+
+    const server = await browse(ana);
+    try {
+      const page = await browser.page();
+      await page.goto(server.url);
+      await page.locator('a', { hasText: 'paper-v1' }).click();
+      expect(await page.locator('h1').innerText()).toContain('main at paper-v1');
+      await page.goto(`${server.url}diff?layer=processed&a=main&arev=paper-v1&b=main`);
+      const rows = await page.locator('#differences tr').allInnerTexts();
+      expect(rows.find((r) => r.includes('counts.csv'))).toMatch(/^~/);
+      expect(rows.find((r) => r.includes('old.csv'))).toMatch(/^−/);
+      // The deleted file, read at the tag.
+      await page.locator('#differences a', { hasText: 'old.csv' }).click();
+      expect(await page.locator('#preview').innerText()).toContain('old');
+      expect(page.consoleErrors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
