@@ -122,6 +122,17 @@ describe('the browse server', () => {
     expect(file.body).toContain('gone.csv');
   });
 
+  it('shows the names a pull refuses apart, as text, with the reason', async () => {
+    // Another tool wrote a name with a backslash (and markup) into the bucket.
+    await remote.put('odd\\<b>x</b>.csv', 'x\n');
+    const r = await get('space?layer=processed&branch=main');
+    expect(r.status).toBe(200);
+    const refused = r.body.slice(r.body.indexOf('id="refused"'));
+    expect(refused).toContain('odd\\&lt;b&gt;x&lt;/b&gt;.csv');
+    expect(refused).toMatch(/backslash/);
+    expect(r.body).not.toContain('<b>x</b>');
+  });
+
   it('never sends a credential, and changes nothing anywhere', async () => {
     const record = wc.path('.strata/state/state.db');
     const before = { local: wc.processed(), remote: await remote.layer(), keys: await remote.storeKeys(), record: sha(record) };

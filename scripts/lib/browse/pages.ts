@@ -1,7 +1,7 @@
 // The browse pages, drawn from what reader.ts read (pure: data in, markup out). Every value
 // goes through `html`, which escapes it; links carry keys and branches as query parameters.
 import type { Entry } from '../listing/entry.js';
-import type { LogEntry, LogPage, Origin } from '../remotes/types.js';
+import type { LogEntry, LogPage, Origin, RemoteListing } from '../remotes/types.js';
 import { describeSpace, type Space } from '../space.js';
 import { bytes, when } from '../ui/format.js';
 import type { Comparison, Difference } from './compare.js';
@@ -121,7 +121,8 @@ ${page.older ? html`<p><a href="${link.history(r, page.older)}">older pushes</a>
 }
 
 /** A folder of a space: its subfolders (with file counts and sizes) and its files. */
-export function spacePage(space: Space, entries: Entry[], dir: string, ctx: PageContext): Html {
+export function spacePage(space: Space, listing: RemoteListing, dir: string, ctx: PageContext): Html {
+  const { entries, refused } = listing;
   const r = { layer: space.layer.name, branch: space.branch, rev: space.revision };
   const prefix = dir ? `${dir}/` : '';
   const folders = new Map<string, { files: number; size: number }>();
@@ -145,7 +146,9 @@ ${dir ? html`<p><a href="${link.space(r, up || undefined)}">↑ ${up ? `${up}/` 
 <table id="files"><tr><th>name</th><th class="n">files</th><th class="n">size</th></tr>
 ${[...folders].map(([name, f]) => html`<tr><td class="k"><a href="${link.space(r, prefix + name)}">${name}/</a></td><td class="n">${f.files}</td><td class="n">${bytes(f.size)}</td></tr>`)}
 ${files.slice(0, MAX_ROWS).map((e) => html`<tr><td class="k"><a href="${link.file(r, e.key)}">${e.key.slice(prefix.length)}</a></td><td class="n"></td><td class="n">${bytes(e.size)}</td></tr>`)}
-</table>${files.length > MAX_ROWS ? html`<p class="note">${files.length - MAX_ROWS} more files in this folder are not drawn.</p>` : ''}`;
+</table>${files.length > MAX_ROWS ? html`<p class="note">${files.length - MAX_ROWS} more files in this folder are not drawn.</p>` : ''}
+${refused.length ? html`<h2>Names a pull refuses</h2><p class="muted">Another tool wrote these; Strata neither pulls nor shows them (rename them on the remote).</p>
+<table id="refused">${refused.slice(0, MAX_ROWS).map((r) => html`<tr><td class="k">${r.key}</td><td>${r.reason}</td></tr>`)}</table>` : ''}`;
 }
 
 const LOCAL: Record<FileView['local'], Html> = {

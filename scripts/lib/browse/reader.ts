@@ -11,7 +11,7 @@ import { StrataError } from '../errors.js';
 import { hashFile, sameContent } from '../listing/digest.js';
 import { compareKeys, type DigestName, type Entry } from '../listing/entry.js';
 import { openBackend } from '../remotes/index.js';
-import type { Backend, LogEntry, LogPage, Origin } from '../remotes/types.js';
+import type { Backend, LogEntry, LogPage, Origin, RemoteListing } from '../remotes/types.js';
 import { atRevision, spaceFor, type Space } from '../space.js';
 import { compareListings, undecided, type Comparison } from './compare.js';
 import { preview, type Preview } from './preview.js';
@@ -117,7 +117,12 @@ export class RemoteReader {
 
   /** list: every file of a space, sorted by key. */
   async list(space: Space): Promise<Entry[]> {
-    return (await (await this.backend(space)).list(space)).entries;
+    return (await this.listing(space)).entries;
+  }
+
+  /** listing: the space's files and the names the key rule refused (never pulled, so shown apart). */
+  async listing(space: Space): Promise<RemoteListing> {
+    return (await this.backend(space)).list(space);
   }
 
   /** compare: what `b` adds, changes and deletes against `a`; a pair no listing digest decides is hashed by the remote. */

@@ -87,7 +87,7 @@ export async function startBrowse(ctx: RunContext, opts: { port?: number; log?: 
         return whole('overview', overviewPage(await reader.overview(), pageCtx));
       case 'space': {
         const space = reader.space(ref());
-        return whole(`${space.layer.name} · ${space.branch}`, spacePage(space, await reader.list(space), (q('dir') ?? '').replace(/\/+$/, ''), pageCtx));
+        return whole(`${space.layer.name} · ${space.branch}`, spacePage(space, await reader.listing(space), (q('dir') ?? '').replace(/\/+$/, ''), pageCtx));
       }
       case 'history': {
         const space = reader.space(ref());
