@@ -6,10 +6,9 @@ import { openProject } from '../context.js';
 import { StrataError } from '../errors.js';
 import { startBrowse } from '../browse/server.js';
 import { Reporter } from '../ui/reporter.js';
-import { roleFlag } from './sync-recipes.js';
 
 export async function runBrowse(args: Args): Promise<void> {
-  const ctx = await openProject(process.cwd(), roleFlag(args));
+  const ctx = await openProject(process.cwd());
   const out = new Reporter({});
   const port = args.port === undefined ? undefined : Number(args.port);
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw new StrataError(`--port must be a port number (1-65535), not "${args.port}".`, undefined, 2);
