@@ -2,7 +2,8 @@
 // rclone and s5cmd on the lab's workloads, on a local Ceph RGW, alternating the tools,
 // several repetitions; plus the raw SDK as the physical limit; and the scale group (many
 // small files, folder remote and S3); and the dedup group (the bytes a push sends to the Hub
-// emulator for each change of one parquet file, Xet and LFS). Writes the medians, ratios, goals and a chart into
+// emulator for each change of one parquet file, Xet and LFS); and the browse group (`just browse`'s pages of a
+// 10,000-file space in Chromium, folder, S3 and the Hub emulator). Writes the medians, ratios, goals and a chart into
 // docs/performance.md (see that file for what each workload does and how it is measured).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import { measure, rusageMethod, serverCpu, type Cost } from './lib/measure.js';
 import { parseOptions, USAGE, type Options, type ToolName } from './lib/options.js';
 import { goalLines, writeReport, type BenchResult, type Sample } from './lib/report.js';
 import { describeRequests, RgwLog } from './lib/requests.js';
+import { runBrowse } from './lib/browse.js';
 import { runDedup } from './lib/dedup.js';
 import { runScale } from './lib/scale.js';
 import { findJust, makeSide, seedCommand, syncCommand, toolVersions, venvTools, type Command, type Side, type Toolbox } from './lib/tools.js';
@@ -33,13 +35,15 @@ try {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
-// Every group but dedup (the Hub emulator, in this process) runs against the local Ceph RGW.
-const needsCeph = opts.groups.some((g) => g !== 'dedup');
+// Every group but dedup (the Hub emulator, in this process) runs against the local Ceph RGW;
+// the browse group only when S3 is among its remotes.
+const needsCeph = opts.groups.some((g) => g !== 'dedup' && (g !== 'browse' || opts.browseRemotes.includes('s3')));
 
 function preflight(): void {
   const missing: string[] = [];
   if (!fs.existsSync(path.join(opts.strata, 'dist', 'scripts', 'strata.js'))) missing.push(`${opts.strata}/dist (run \`just build\`)`);
   if (opts.groups.includes('dedup') && !fs.existsSync(path.join(repoRoot, '.venv', 'bin', 'python'))) missing.push('.venv/bin/python with pyarrow (bash .ci/install-deps.sh)');
+  if (opts.groups.includes('browse') && !fs.existsSync('/usr/bin/chromium')) missing.push('/usr/bin/chromium (Debian package chromium; bash .ci/install-deps.sh)');
   if (!needsCeph) {
     if (spawnSync('sh', ['-c', 'command -v git']).status !== 0) missing.push('git');
     if (missing.length) {
@@ -311,6 +315,17 @@ try {
     if (fs.existsSync(hubPkg)) dedupVersions['@huggingface/hub'] = (JSON.parse(fs.readFileSync(hubPkg, 'utf8')) as { version: string }).version;
   }
 
+  // ---------------------------------------------------------------------------------------
+  // The browse group: `just browse`'s pages of a 10,000-file space, in Chromium.
+  const browseVersions: Record<string, string> = {};
+  if (opts.groups.includes('browse')) {
+    const browse = await runBrowse({ opts, box, work, say, note, setup, bucket: server ? bucket : undefined, rgw });
+    samples.push(...browse.samples);
+    browseVersions.chromium = browse.chromium;
+    const pw = path.join(repoRoot, 'node_modules', 'playwright-core', 'package.json');
+    if (fs.existsSync(pw)) browseVersions['playwright-core'] = (JSON.parse(fs.readFileSync(pw, 'utf8')) as { version: string }).version;
+  }
+
   const result: BenchResult = {
     date: new Date().toISOString(),
     command: `just bench ${process.argv.slice(2).join(' ')}`.trim(),
@@ -326,8 +341,8 @@ try {
       os: (fs.existsSync('/etc/os-release') ? /PRETTY_NAME="([^"]+)"/.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] : undefined) ?? os.platform(),
     },
     versions: needsCeph
-      ? { ...toolVersions(box), ...dedupVersions }
-      : { ...Object.fromEntries(Object.entries(toolVersions(box)).filter(([k]) => ['strata', 'node', 'just', 'git'].includes(k))), ...dedupVersions },
+      ? { ...toolVersions(box), ...dedupVersions, ...browseVersions }
+      : { ...Object.fromEntries(Object.entries(toolVersions(box)).filter(([k]) => ['strata', 'node', 'just', 'git'].includes(k))), ...dedupVersions, ...browseVersions },
     just: box.just,
     rusage: rusageMethod,
     minutes: (Date.now() - started) / 60_000,

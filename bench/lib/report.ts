@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterListing, BROWSE_TARGET_MS, browseTable, parseBrowseId, remoteWords as browseRemoteWords, serverAfterListing, type BrowseMeasure } from './browse.js';
 import { ratioChart, type ChartGroup } from './chart.js';
 import { CHANGE_WORDS, DEDUP_TARGETS, dedupId, dedupTable, parseDedupId, type DedupChange, type DedupSent } from './dedup.js';
 import type { Cost } from './measure.js';
@@ -28,6 +29,8 @@ export interface Sample extends Cost {
   problem?: string;
   /** The dedup group: what the push sent to the Hub emulator, in bytes. */
   dedup?: DedupSent;
+  /** The browse group: a page's listing and load times (wall: the median page time). */
+  browse?: BrowseMeasure;
 }
 
 export interface BenchResult {
@@ -384,6 +387,71 @@ function dedupSection(v: View): string[] {
   return L;
 }
 
+/** The browse goal: a 10,000-file space's page drawn within 1 s of its listing, the worst page and remote. */
+function browseGoals(v: View): Goal[] {
+  const run = v.runs.find((r) => r.samples.some((s) => s.browse));
+  const all = run ? run.samples.filter((s) => s.browse && s.browse.page !== 'overview') : [];
+  const files = all[0]?.browse?.files;
+  let worst: { ms: number; where: string } | undefined;
+  for (const s of all) {
+    const ms = afterListing(s.browse!);
+    const where = `${s.browse!.page === 'diff' ? 'the branch against main' : s.browse!.page === 'top' ? 'the top folder' : 'a folder'}, ${browseRemoteWords(s.browse!.remote)}`;
+    if (!worst || ms > worst.ms) worst = { ms, where };
+  }
+  const failed = all.filter((s) => s.problem);
+  return [
+    {
+      what: `Listing a ${files ? n(files) : '10,000'}-file space and drawing its page, after the listing arrives (the slowest of a folder, the top and the branch against main, on every remote)`,
+      target: `≤ ${BROWSE_TARGET_MS} ms`,
+      value: worst?.ms,
+      shown: worst ? `${Math.round(worst.ms)} ms (${worst.where})${failed.length ? `; ${failed.length} page(s) wrong` : ''}` : 'not measured',
+      met: worst === undefined ? undefined : worst.ms <= BROWSE_TARGET_MS && !failed.length,
+    },
+  ];
+}
+
+/** The browse group's table, from the latest run that measured it. */
+function browseSection(v: View): string[] {
+  const run = [...v.runs].reverse().find((r) => r.samples.some((s) => s.browse));
+  if (!run) return [];
+  const samples = run.samples.filter((s) => s.browse);
+  const files = samples[0]!.browse!.files;
+  const L: string[] = [];
+  L.push(`### Browse: \`just browse\` pages of a ${n(files)}-file space`);
+  L.push('');
+  L.push(
+    `A layer of ${n(files)} small files (1–4 kB, 100 to a folder) pushed to main by \`just put-results\`, and a branch that changed 1 % of them, added 0.5 % and deleted 0.5 %, pushed the same way; ` +
+      "then the browse server (Strata's `startBrowse`, what `just browse` runs, in the benchmark's process) read by Debian's Chromium through playwright-core. " +
+      `Listing: the browse reader's listing of the space alone, median of ${run.options.reps} (the branch against main: both spaces side by side, as its page lists them). ` +
+      "Its listing in the page: the same listing timed inside each page's own request. " +
+      `Page: navigation start to the load event (Navigation Timing), median of ${run.options.reps} loads after one unmeasured, in one browser tab. ` +
+      "Page − listing: each load's page time less the listing inside it, median: what the goal bounds. " +
+      'After the listing, server · browser: request to first byte less the listing · first byte to the load event (receiving, parsing, style and layout). ' +
+      "DOM nodes and JS heap: Chromium's metrics after the load and a garbage collection (the pages run no script: the heap is the page's DOM wrappers and Chromium's own).",
+  );
+  L.push('');
+  L.push(...browseTable(samples, true));
+  L.push('');
+  const of = (page: string) => samples.filter((s) => s.browse!.page === page).map((s) => s.browse!);
+  const range = (xs: number[]) => (xs.length ? `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))} ms` : '–');
+  const spaces = [...of('folder'), ...of('top')];
+  const diffs = of('diff');
+  L.push(
+    'What the times are made of. ' +
+      'A space page (a folder, or the top) lists the whole space whatever the folder (the reader lists a space, not one folder of it), goes once over every key to count the folder\'s subfolders and pick its files, and draws a row for each: ' +
+      `here ${range(spaces.map((b) => afterListing(b)))} after the listing, of which the server's part is ${range(spaces.map((b) => serverAfterListing(b)))}; the rest is Chromium's. ` +
+      'The branch against main lists both spaces, compares them key by key, has the remote hash each same-size pair its listings cannot tell apart, reads the branch\'s history as far back as it takes to name the push behind each added or changed file, and draws a row per difference; ' +
+      `its server's time after the listing: ${diffs.map((b) => `${browseRemoteWords(b.remote)} ${Math.round(serverAfterListing(b))} ms`).join(', ')}. ` +
+      'On S3 the listing carries each file\'s MD5 (its ETag) and the Hub\'s its blob ids, so no pair is hashed; a plain folder lists sizes and change tags (size, mtime, ctime), and a copy inside the store never keeps the ctime, so every same-size pair of the two spaces is read and hashed, both sides. ' +
+      'On the Hub emulator, naming the pushes takes one paths-info request per 50 files, and the emulator runs `git log -1` for each path; its listing re-reads the whole tree for every page of 1,000 entries. ' +
+      'The overview lists nothing: per layer and branch it asks whether the space exists and reads its newest push.',
+  );
+  const notes = (run.notes ?? []).filter((x) => x.startsWith('Browse'));
+  if (notes.length) L.push('', 'Set-up, not measured:', '', ...notes.map((x) => `- ${x}`));
+  L.push('');
+  return L;
+}
+
 const verdict = (g: Goal) => (g.met === undefined ? '–' : g.met ? '✅ met' : '❌ missed');
 
 function goalTable(goals: Goal[]): string[] {
@@ -396,10 +464,10 @@ export function goalLines(resultsFile: string): string[] {
   if (!runs.length) return [];
   const v = new View(runs);
   const line = (g: Goal) => `  ${g.met === undefined ? '–     ' : g.met ? 'met   ' : 'MISSED'}  ${g.what}: ${g.shown} (goal ${g.target})`;
-  return ['Goals (from the kept results):', ...scaleGoals(v).map(line), 'Dedup goals:', ...dedupGoals(v).map(line), 'Earlier goals:', ...earlierGoals(v).map(line)];
+  return ['Goals (from the kept results):', ...scaleGoals(v).map(line), 'Dedup goals:', ...dedupGoals(v).map(line), 'Browse goal:', ...browseGoals(v).map(line), 'Earlier goals:', ...earlierGoals(v).map(line)];
 }
 
-const GROUP_NAMES: Record<string, string> = { lab: 'workloads 1–5 (lab data set)', big: 'workload 6 (one large file)', plan: 'workload 7 (planning)', dedup: 'dedup (bytes sent to the Hub)' };
+const GROUP_NAMES: Record<string, string> = { lab: 'workloads 1–5 (lab data set)', big: 'workload 6 (one large file)', plan: 'workload 7 (planning)', dedup: 'dedup (bytes sent to the Hub)', browse: 'browse (`just browse` pages in Chromium)' };
 
 /** groupName: words for a group id, including the scale group's scale/<remote>/<files>. */
 function groupName(group: string): string {
@@ -524,6 +592,7 @@ export function renderMarkdown(v: View, chartFile: string): string {
 
   L.push(...scaleTable(v));
   L.push(...dedupSection(v));
+  L.push(...browseSection(v));
 
   L.push('### Goals');
   L.push('');
@@ -533,6 +602,12 @@ export function renderMarkdown(v: View, chartFile: string): string {
     L.push('Dedup goals:');
     L.push('');
     L.push(...goalTable(dedupGoals(v)));
+    L.push('');
+  }
+  if (v.runs.some((r) => r.samples.some((s) => s.browse))) {
+    L.push('Browse goal:');
+    L.push('');
+    L.push(...goalTable(browseGoals(v)));
     L.push('');
   }
   L.push('Earlier goals, still measured:');
@@ -596,6 +671,7 @@ function groupOf(workload: string): string {
   const scale = parseScaleId(workload);
   if (scale) return `scale/${scale.remote}/${scale.files}`;
   if (parseDedupId(workload)) return 'dedup';
+  if (parseBrowseId(workload)) return 'browse';
   return WORKLOADS.find((w) => w.id === workload)?.group ?? workload;
 }
 
