@@ -7,14 +7,14 @@
 // branch changes 1 % of the files, deletes 0.5 % and adds 0.5 % (dataset.ts's planMutation)
 // and pushes again (set-up, not measured). Then, in this process, Strata's own build (dist/)
 // opens the project and starts the browse server (startBrowse, as `just browse` does), and:
-//   listing  the backend's list(space) through the browse reader, median of --reps (3) after one
+//   listing  the backend's list(space) through the browse reader (its listing()), median of --reps (3) after one
 //            unmeasured (the diff lists main and the branch side by side, as its page does);
 //   page     Debian's Chromium (playwright-core, test/support/chromium.ts) loads each page in
 //            one tab, navigation start to the load event (Navigation Timing), median of --reps
 //            (3) after one unmeasured load: a folder of 100 files, the space's top, the branch
 //            against main, the overview.
 // "After the listing" is each load's page time less the listing that load waited for (the
-// browse reader's list() is timed inside the server's request, so a slow or fast listing in
+// browse reader's listing() is timed inside the server's request, so a slow or fast listing in
 // one load does not leak into another's difference): what the server does with the listing
 // (comparing, reading the history, drawing the markup) plus what the browser does with it.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -97,6 +97,8 @@ interface StrataSpace {
 interface StrataReader {
   space(ref: { layer: string; branch: string }): StrataSpace;
   list(space: StrataSpace): Promise<unknown[]>;
+  /** The one call every page's listing goes through (list() too). */
+  listing(space: StrataSpace): Promise<unknown>;
 }
 type ReaderClass = (new (ctx: unknown) => StrataReader) & { prototype: StrataReader };
 interface StrataBuild {
@@ -229,15 +231,16 @@ interface Load {
 
 /**
  * timeLists makes every RemoteReader (the server's included: one module) note when each of
- * its list() calls starts and ends; `span()` is first start to last end since `clear()`.
+ * its listing() calls (which list() makes too) starts and ends; `span()` is first start to
+ * last end since `clear()`.
  */
 function timeLists(Reader: ReaderClass): { clear(): void; span(): number } {
   const calls: { start: number; end: number }[] = [];
-  const list = Reader.prototype.list;
-  Reader.prototype.list = async function (this: StrataReader, space: StrataSpace) {
+  const listing = Reader.prototype.listing;
+  Reader.prototype.listing = async function (this: StrataReader, space: StrataSpace) {
     const start = performance.now();
     try {
-      return await list.call(this, space);
+      return await listing.call(this, space);
     } finally {
       calls.push({ start, end: performance.now() });
     }

@@ -87,6 +87,28 @@ export async function hashFile(file: string, names: Iterable<DigestName>): Promi
   }
 }
 
+/**
+ * hashFileSync: the same in synchronous reads, for a small file on this machine's own disk,
+ * where handing each read to libuv's thread pool costs more than the read (apply/local-disk.ts
+ * says when a folder is one; never on a network share, where a read may wait on the network).
+ */
+export function hashFileSync(file: string, names: Iterable<DigestName>): Partial<Record<DigestName, string>> {
+  const fd = fs.openSync(file, 'r');
+  const buffer = spareBuffers.pop() ?? Buffer.allocUnsafe(CHUNK);
+  try {
+    const digester = createDigester(names, fs.fstatSync(fd).size);
+    for (;;) {
+      const bytesRead = fs.readSync(fd, buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      digester.update(buffer.subarray(0, bytesRead));
+    }
+    return digester.digests();
+  } finally {
+    spareBuffers.push(buffer);
+    fs.closeSync(fd);
+  }
+}
+
 const MiB = 1024 * 1024;
 // Part sizes used by the tools that wrote the lab's buckets: rclone (5 MiB), the AWS CLI
 // (8 MiB, which Strata uses too), and larger ones tools switch to for very large files.
