@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDigester, etagDigests, hashFile, sameContent } from '../../scripts/lib/listing/digest.js';
+import { createDigester, etagDigests, hashFile, hashFileSync, sameContent } from '../../scripts/lib/listing/digest.js';
 
 const MiB = 1024 * 1024;
 
@@ -19,6 +19,19 @@ describe('digests', () => {
     const parts = [0, 1, 2].map((i) => crypto.createHash('md5').update(data.subarray(i * 5 * MiB, (i + 1) * 5 * MiB)).digest());
     expect(d[`etag:${5 * MiB}`]).toBe(crypto.createHash('md5').update(Buffer.concat(parts)).digest('hex') + '-3');
     fs.rmSync(path.dirname(file), { recursive: true });
+  });
+
+  it('hashFileSync gives what hashFile gives: an empty file, one byte, a file over one read buffer', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-digest-'));
+    for (const size of [0, 1, 3 * MiB + 7]) {
+      const file = path.join(dir, `f${size}.bin`);
+      fs.writeFileSync(file, crypto.randomBytes(size));
+      const names = ['md5', 'sha256', 'gitsha1', `etag:${MiB}`] as const;
+      const sync = hashFileSync(file, names);
+      expect(sync.md5).toBe(crypto.createHash('md5').update(fs.readFileSync(file)).digest('hex'));
+      expect(sync).toEqual(await hashFile(file, names));
+    }
+    fs.rmSync(dir, { recursive: true });
   });
 
   it('splits parts correctly whatever the chunk boundaries', () => {
