@@ -114,6 +114,7 @@ describe('the browse server', () => {
 
   it('names what is missing: an unknown page, layer or file', async () => {
     expect((await get('nothing-here')).status).toBe(404);
+    expect((await get('space/deeper?layer=processed')).status).toBe(404);
     const layer = await get('space?layer=processd&branch=main');
     expect(layer.status).toBe(400);
     expect(layer.body).toContain('No layer is named &quot;processd&quot;');

@@ -73,7 +73,7 @@ export async function startBrowse(ctx: RunContext, opts: { port?: number; log?: 
   async function answer(req: http.IncomingMessage): Promise<Answer> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const [, given, route, ...extra] = url.pathname.split('/');
-    if (!sameToken(given ?? '', token) || extra.length) return { status: 403, body: html`Forbidden: this address needs the token Strata printed when browse started.`, type: 'text/plain' };
+    if (!sameToken(given ?? '', token)) return { status: 403, body: html`Forbidden: this address needs the token Strata printed when browse started.`, type: 'text/plain' };
     if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, body: html`browse is read-only: only GET and HEAD.`, type: 'text/plain' };
     const host = req.headers.host ?? '';
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return { status: 421, body: html`Open this page at 127.0.0.1.`, type: 'text/plain' };
@@ -82,7 +82,8 @@ export async function startBrowse(ctx: RunContext, opts: { port?: number; log?: 
     const q = (name: string) => url.searchParams.get(name) ?? undefined;
     const ref = () => ({ layer: need(q('layer'), 'layer'), branch: q('branch') ?? pageCtx.currentBranch ?? pageCtx.mainBranch, rev: q('rev') });
     const whole = (title: string, body: Html): Answer => ({ status: 200, body: page(title, body, pageCtx.project) });
-    switch (route) {
+    // Pages are one level under the token (keys travel in the query): a deeper path names none.
+    switch (extra.length ? '/' : route) {
       case '':
         return whole('overview', overviewPage(await reader.overview(), pageCtx));
       case 'space': {
@@ -123,7 +124,7 @@ export async function startBrowse(ctx: RunContext, opts: { port?: number; log?: 
         return { status: 200, body: bytes, type: seen.mime };
       }
       default:
-        throw new NotFound(`No page is named "${route}".`);
+        throw new NotFound(`No page is named "${[route, ...extra].join('/')}".`);
     }
   }
 
