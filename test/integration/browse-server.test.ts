@@ -118,6 +118,14 @@ describe('the browse server', () => {
     const layer = await get('space?layer=processd&branch=main');
     expect(layer.status).toBe(400);
     expect(layer.body).toContain('No layer is named &quot;processd&quot;');
+    // A key from the address is held to the key rule: `..` never reaches the store.
+    for (const bad of ['..%2F..%2F..%2Fetc%2Fpasswd', '%2Fetc%2Fpasswd', 'a%2F.%2Fb.csv']) {
+      const r = await get(`file?layer=processed&branch=main&key=${bad}`);
+      expect(r.status, bad).toBe(400);
+      expect(r.body).toContain('is not a name a layer holds');
+      expect(r.body).not.toContain('root:');
+    }
+    expect((await get('space?layer=processed&branch=main&dir=..%2F..')).status).toBe(400);
     const file = await get('file?layer=processed&branch=main&key=gone.csv');
     expect(file.status).toBe(404);
     expect(file.body).toContain('gone.csv');

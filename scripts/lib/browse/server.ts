@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { RunContext } from '../context.js';
 import { StrataError } from '../errors.js';
 import { remoteUrl } from '../git.js';
+import { keyProblem } from '../listing/keys.js';
 import { scrub } from '../ui/format.js';
 import { commitLinker } from './commit-links.js';
 import { html, page, type Html } from './html.js';
@@ -88,7 +89,7 @@ export async function startBrowse(ctx: RunContext, opts: { port?: number; log?: 
         return whole('overview', overviewPage(await reader.overview(), pageCtx));
       case 'space': {
         const space = reader.space(ref());
-        return whole(`${space.layer.name} · ${space.branch}`, spacePage(space, await reader.listing(space), (q('dir') ?? '').replace(/\/+$/, ''), pageCtx));
+        return whole(`${space.layer.name} · ${space.branch}`, spacePage(space, await reader.listing(space), dirOf(q('dir')), pageCtx));
       }
       case 'history': {
         const space = reader.space(ref());
@@ -106,7 +107,7 @@ export async function startBrowse(ctx: RunContext, opts: { port?: number; log?: 
       }
       case 'file': {
         const space = reader.space(ref());
-        const key = need(q('key'), 'key');
+        const key = safeKey(need(q('key'), 'key'), 'key');
         const view = await reader.file(space, key);
         if (!view) throw new NotFound(`${space.layer.name} on ${space.branch} holds no file ${key}.`);
         return whole(key, filePage(view, pageCtx));
@@ -114,7 +115,7 @@ export async function startBrowse(ctx: RunContext, opts: { port?: number; log?: 
       case 'raw': {
         // Only images, checked by their first bytes: anything else sent raw could be markup.
         const space = reader.space(ref());
-        const key = need(q('key'), 'key');
+        const key = safeKey(need(q('key'), 'key'), 'key');
         const entry = await reader.entry(space, key);
         if (!entry) throw new NotFound(`${space.layer.name} on ${space.branch} holds no file ${key}.`);
         if (entry.size > MAX_IMAGE_BYTES) throw new StrataError(`${key} is too large to show (${entry.size} bytes).`);
@@ -148,6 +149,22 @@ export async function startBrowse(ctx: RunContext, opts: { port?: number; log?: 
 
 function need(value: string | undefined, name: string): string {
   if (!value) throw new StrataError(`This page needs ?${name}=…`);
+  return value;
+}
+
+/** dirOf: the folder a space page shows ('' for the top), held to the key rule. */
+function dirOf(value: string | undefined): string {
+  const dir = (value ?? '').replace(/\/+$/, '');
+  return dir ? safeKey(dir, 'dir') : '';
+}
+
+/**
+ * safeKey: a key or folder from the address, held to the key rule before it reaches a
+ * store (a `..` would name a file outside the space on a plain folder).
+ */
+function safeKey(value: string, name: string): string {
+  const problem = keyProblem(value);
+  if (problem) throw new StrataError(`?${name}=${value} is not a name a layer holds: it ${problem.replace(/^(empty key)$/, 'is empty')}.`);
   return value;
 }
 
