@@ -442,8 +442,8 @@ function browseSection(v: View): string[] {
       `here ${range(spaces.map((b) => afterListing(b)))} after the listing, of which the server's part is ${range(spaces.map((b) => serverAfterListing(b)))}; the rest is Chromium's. ` +
       'The branch against main lists both spaces, compares them key by key, has the remote hash each same-size pair its listings cannot tell apart, reads the branch\'s history as far back as it takes to name the push behind each added or changed file, and draws a row per difference; ' +
       `its server's time after the listing: ${diffs.map((b) => `${browseRemoteWords(b.remote)} ${Math.round(serverAfterListing(b))} ms`).join(', ')}. ` +
-      'On S3 the listing carries each file\'s MD5 (its ETag) and the Hub\'s its blob ids, so no pair is hashed; a plain folder lists sizes and change tags (size, mtime, ctime), and a copy inside the store never keeps the ctime, so every same-size pair of the two spaces is read and hashed, both sides. ' +
-      'On the Hub emulator, naming the pushes takes one paths-info request per 50 files, and the emulator runs `git log -1` for each path; its listing re-reads the whole tree for every page of 1,000 entries. ' +
+      'On S3 the listing carries each file\'s MD5 (its ETag) and the Hub\'s its blob ids, so no pair is hashed; a plain folder lists sizes and change tags (size, mtime, ctime), and a copy inside the store never keeps the ctime, so every same-size pair of the two spaces is read and hashed, both sides (small files on a local disk in synchronous reads). ' +
+      'On the Hub emulator, naming the pushes takes one paths-info request per 50 files (`expand`: the emulator walks its git history once per request for the paths\' last commits); its listing re-reads the whole tree for every page of 1,000 entries. ' +
       'The overview lists nothing: per layer and branch it asks whether the space exists and reads its newest push.',
   );
   const notes = (run.notes ?? []).filter((x) => x.startsWith('Browse'));

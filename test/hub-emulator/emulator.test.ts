@@ -567,6 +567,19 @@ describe('hub emulator with @huggingface/hub', () => {
     expect(files.find((f) => f.path === 'w.bin')?.lfs?.oid).toBe(sha256(smallBinary));
   });
 
+  it('names the newest commit that touched each path, a file or anything under a folder', async () => {
+    const repo = { type: 'dataset' as const, name: 'lab/last-commits' };
+    await createRepo({ repo, ...creds() });
+    const add = (path: string, text: string) => ({ operation: 'addOrUpdate' as const, path, content: blob(Buffer.from(text)) });
+    const a = (await commitOk({ repo, ...creds(), title: 'a', operations: [add('x/a.txt', '1'), add('y.txt', '1'), add('w/deep/c.txt', '1')] })).commit.oid;
+    const b = (await commitOk({ repo, ...creds(), title: 'b', operations: [add('x/a.txt', '2')] })).commit.oid;
+    const c = (await commitOk({ repo, ...creds(), title: 'c', operations: [add('z/b.txt', '1')] })).commit.oid;
+    const info = await pathsInfo({ repo, paths: ['x/a.txt', 'y.txt', 'x', 'z', 'z/b.txt', 'w', 'w/deep/c.txt'], expand: true, ...creds() });
+    const last = Object.fromEntries(info.map((i) => [i.path, i.lastCommit?.id]));
+    expect(last).toEqual({ 'x/a.txt': b, 'y.txt': a, x: b, z: c, 'z/b.txt': c, w: a, 'w/deep/c.txt': a });
+    expect(info.find((i) => i.path === 'x')!.lastCommit?.title).toBe('b');
+  });
+
   it('pages the tree listing by 1,000 with a Link header', async () => {
     const many = { type: 'dataset' as const, name: 'lab/many-files' };
     await createRepo({ repo: many, ...creds() });

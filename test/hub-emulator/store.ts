@@ -511,13 +511,42 @@ export class RepoStore {
       result.push(entry);
     }
     if (expand) {
+      const last = await this.lastCommits(repo, commit, result.map((e) => e.path));
       for (const entry of result) {
-        entry.lastCommit = await this.lastCommit(repo, commit, entry.path);
+        entry.lastCommit = last.get(entry.path) ?? (await this.lastCommit(repo, commit, entry.path));
         // The Hub's shape, scans included: huggingface_hub reads avScan and pickleImportScan unconditionally.
         if (entry.type === 'file') entry.securityFileStatus = { status: 'unscanned', avScan: { status: 'unscanned', virusNames: null }, pickleImportScan: { status: 'unscanned', pickleImports: null } };
       }
     }
     return result;
+  }
+
+  /**
+   * lastCommits: the newest commit that touched each path (a file, or anything under a
+   * folder), from one `git log --name-only` walk over them all instead of one git per path
+   * (a page of 1,000 expanded entries took seconds). A path the walk does not name (a merge's
+   * own change) is left to lastCommit.
+   */
+  private async lastCommits(repo: Repo, commit: string, paths: string[]): Promise<Map<string, { id: string; title: string; date: string }>> {
+    const found = new Map<string, { id: string; title: string; date: string }>();
+    if (!paths.length) return found;
+    const out = await gitText(repo.gitDir, ['log', '--format=%x01%H%x00%s%x00%cI', '--name-only', '-z', commit, '--', ...paths]);
+    const wanted = new Set(paths);
+    for (const record of out.split('\x01').slice(1)) {
+      const [head, ...names] = record.split('\0');
+      const [id, title, date] = [head, names.shift()!, names.shift()!.split('\n')[0]] as [string, string, string];
+      const info = { id, title, date: new Date(date).toISOString() };
+      for (const raw of names) {
+        const name = raw.replace(/^\n/, '');
+        if (!name) continue;
+        // The file itself, and each folder above it that was asked for.
+        for (let p = name; p; p = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '') {
+          if (wanted.has(p) && !found.has(p)) found.set(p, info);
+        }
+      }
+      if (found.size === wanted.size) break;
+    }
+    return found;
   }
 
   private async lastCommit(repo: Repo, commit: string, path: string): Promise<{ id: string; title: string; date: string }> {
