@@ -26,10 +26,10 @@ import type { CDPSession } from 'playwright-core';
 import { openBrowser, type OpenBrowser, type TestPage } from '../../test/support/chromium.js';
 import { applyMutation, linkTree, planMutation, seeded, totalBytes, writeSmallDataset, type Manifest } from './dataset.js';
 import { makeHubProject } from './dedup.js';
-import type { BrowseRemote, Options } from './options.js';
+import type { BrowseRemote } from './options.js';
 import type { Sample } from './report.js';
 import { describeRequests, type Requests, type RgwLog } from './requests.js';
-import { git, makeSide, syncCommand, type Command, type Side, type Toolbox } from './tools.js';
+import { git, makeSide, syncCommand, type Command, type GroupContext, type Side } from './tools.js';
 
 export type BrowsePage = 'folder' | 'top' | 'diff' | 'overview';
 export const BROWSE_PAGES: readonly BrowsePage[] = ['folder', 'top', 'diff', 'overview'];
@@ -77,14 +77,7 @@ export interface BrowseMeasure {
   requests?: Requests;
 }
 
-export interface BrowseContext {
-  opts: Options;
-  box: Toolbox;
-  work: string;
-  say: (line: string) => void;
-  note: (line: string) => void;
-  /** Runs an unmeasured command, fails loudly, returns its seconds. */
-  setup: (what: string, c: Command) => number;
+export interface BrowseContext extends GroupContext {
   /** A fresh bucket (S3 only: undefined without Ceph). */
   bucket?: (name: string) => Promise<string>;
   rgw?: RgwLog;

@@ -7,20 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { labLayout, linkTree, totalBytes, writeSmallDataset } from './dataset.js';
-import { countName, type Options, type ScaleRemote, type ToolName } from './options.js';
+import { countName, type ScaleRemote, type ToolName } from './options.js';
 import type { Sample } from './report.js';
-import { git, makeSide, s5cmdSeedCommand, syncCommand, type Command, type Side, type Toolbox } from './tools.js';
+import { git, makeSide, s5cmdSeedCommand, syncCommand, type Command, type GroupContext, type Side } from './tools.js';
 
-export interface ScaleContext {
-  opts: Options;
-  box: Toolbox;
-  work: string;
-  say: (line: string) => void;
-  /** A line for the report's set-up notes (printed too). */
-  note: (line: string) => void;
+export interface ScaleContext extends GroupContext {
   run: (workload: string, tool: string, rep: number, c: Command) => Promise<Sample>;
-  /** Runs an unmeasured command, fails loudly, returns its seconds. */
-  setup: (what: string, c: Command) => number;
   bucket: (name: string) => Promise<string>;
 }
 

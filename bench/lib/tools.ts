@@ -6,13 +6,25 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ToolName } from './options.js';
+import type { Options, ToolName } from './options.js';
 
 export interface Server {
   endpoint: string;
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
+}
+
+/** What every measured group is handed by run.ts: the options, the tools, a work folder, its voice, and unmeasured set-up. */
+export interface GroupContext {
+  opts: Options;
+  box: Toolbox;
+  work: string;
+  say: (line: string) => void;
+  /** A line for the report's set-up notes (printed too). */
+  note: (line: string) => void;
+  /** Runs an unmeasured command, fails loudly, returns its seconds. */
+  setup: (what: string, c: Command) => number;
 }
 
 export interface Toolbox {
