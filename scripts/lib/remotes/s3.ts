@@ -1,9 +1,9 @@
 // S3 (AWS or any S3-compatible store) as an ObjectStore. Integrity end to end: small files
-// carry Content-MD5; large files are hashed while streamed and the stored ETag is checked
+// carry Content-MD5; large files go in parts (s3-upload.ts), hashed while streamed, the stored ETag checked
 // against the locally computed multipart ETag. Checksum trailers are off because
 // S3-compatible servers (Ceph RGW among them) refuse the SDK's aws-chunked uploads.
 import fs from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   ListMultipartUploadsCommand,
@@ -20,6 +20,7 @@ import { httpDateMs, mtimeMeta, MTIME_META, parseMtimeMeta } from '../listing/mt
 import { assertUnchanged, stampOf } from '../listing/unchanged.js';
 import { SMALL_FILE, type CopyOptions, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 import { COPY_LIMITS, s3Copy, type CopyLimits, type CopyResult } from './s3-copy.js';
+import { uploadInParts } from './s3-upload.js';
 import { connectS3, explainS3Error, type S3Connection } from './s3-client.js';
 import type { RemoteRead } from './types.js';
 import { retryableS3, S3Http, type ListPage } from './s3-http.js';
@@ -27,11 +28,6 @@ import { withRetries } from './retry-policy.js';
 import { byKey, compareKeys } from '../listing/entry.js';
 import { collect, Prefetch } from './prefetch.js';
 
-const MiB = 1024 * 1024;
-/** Part size of multipart uploads: the AWS CLI's default, so its ETags and ours agree. */
-export const PART_SIZE = 8 * MiB;
-/** Parts of one file in flight at once (memory per large file = PART_SIZE × this). */
-const PARTS_IN_FLIGHT = 6;
 /** Key ranges of a streamed listing being listed at once (listPages). */
 const RANGES_IN_FLIGHT = 4;
 
@@ -205,51 +201,7 @@ export class S3Store implements ObjectStore {
       opts.onBytes?.(body.length);
       return { digests, tag: digests.md5! };
     }
-    // Above one part the stored ETag is the multipart one, and that hash alone is what the
-    // state record needs: a second full MD5 pass over a large file would double the CPU.
-    const digester = createDigester(opts.size > PART_SIZE ? [`etag:${PART_SIZE}`] : ['md5', `etag:${PART_SIZE}`], opts.size);
-    let seen = 0;
-    const hashing = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        digester.update(chunk);
-        seen += chunk.length;
-        opts.onBytes?.(chunk.length);
-        cb(null, chunk);
-      },
-      // Before the last part goes and the upload is completed: a file rewritten while it was
-      // read fails here, so the remote never gets a mix of old and new.
-      flush(cb) {
-        try {
-          assertUnchanged(file, before, 'while being uploaded');
-          cb();
-        } catch (e) {
-          cb(e as Error);
-        }
-      },
-    });
-    const source = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-    source.on('error', (e) => hashing.destroy(e));
-    source.pipe(hashing);
-    // Loaded on the first large file: most syncs never need it.
-    const { Upload } = await import('@aws-sdk/lib-storage');
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: hashing, Metadata },
-      partSize: PART_SIZE,
-      queueSize: PARTS_IN_FLIGHT,
-      leavePartsOnError: false,
-    });
-    await this.call(`upload s3://${this.bucket}/${key}`, () => upload.done());
-    if (seen !== opts.size) throw new Error(`${file} changed size while being uploaded (${opts.size} → ${seen} bytes)`);
-    const digests = digester.digests();
-    // Some servers answer CompleteMultipartUpload with an empty ETag; HEAD has the real one.
-    const head = await this.call(`check s3://${this.bucket}/${key}`, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
-    const etag = (head.ETag ?? '').replace(/"/g, '');
-    const expected = etag.includes('-') ? digests[`etag:${PART_SIZE}`] : digests.md5;
-    if (etag && etag !== expected) {
-      throw new Error(`the stored object's ETag ${etag} does not match what was read locally (${expected}); the file may have changed during upload`);
-    }
-    return { digests, tag: etag || expected! };
+    return uploadInParts({ client: this.client, bucket: this.bucket, key, file, size: opts.size, before, Metadata, onBytes: opts.onBytes, call: (what, fn) => this.call(what, fn) });
   }
 
   async copy(from: string, to: string, opts: CopyOptions): Promise<CopyResult> {
