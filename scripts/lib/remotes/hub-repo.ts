@@ -10,6 +10,7 @@ import type { Digests } from '../state/record.js';
 import { backendNote } from '../ui/reporter.js';
 import { hubToken } from './hub-token.js';
 import { retryingFetch } from './retry-fetch.js';
+import { rangeOf } from './read-range.js';
 import { withRetries } from './retry-policy.js';
 import type { RemoteListing } from './types.js';
 import type { RemoteUrl } from './url.js';
@@ -184,7 +185,7 @@ export class HubRepo {
       return new Uint8Array(0);
     }
     if (!res.ok) throw await this.failure(`read ${filePath}`, res);
-    return rangeBody(res, start, end);
+    return rangeOf(res.body as AsyncIterable<Uint8Array>, res.status === 200, start, end);
   }
 }
 
@@ -195,30 +196,3 @@ export class HubRepo {
  */
 const cutShort = (e: Error) => (e instanceof TypeError && e.message === 'terminated') || e.name === 'TimeoutError';
 
-/**
- * rangeBody reads the answer to a ranged GET: the range (206); or, from a server that ignores
- * Range and sends the whole file (200), bytes [start, end) of it, read no further than `end`.
- */
-async function rangeBody(res: Response, start: number, end: number): Promise<Uint8Array> {
-  if (res.status === 206) return new Uint8Array(await res.arrayBuffer());
-  const out = new Uint8Array(end - start);
-  let at = 0;
-  let got = 0;
-  const reader = res.body!.getReader();
-  try {
-    while (got < end) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const from = Math.max(0, start - at);
-      const to = Math.min(value.length, end - at);
-      if (to > from) {
-        out.set(value.subarray(from, to), at + from - start);
-        got = at + to;
-      }
-      at += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return out.subarray(0, Math.max(0, got - start));
-}

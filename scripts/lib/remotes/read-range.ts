@@ -20,3 +20,20 @@ export function clampRange(entry: Entry, start: number, end: number): { start: n
 export function rangeFileMissing(space: Space, entry: Entry): StrataError {
   return new StrataError(`Cannot read ${entry.key}: ${describeSpace(space)} holds no such file.`, 'It was removed or renamed since it was listed: list the remote again, then read a file it holds.');
 }
+
+/**
+ * rangeOf reads the answer to a ranged GET: all of a 206 (the range itself), or of a 200 from a
+ * server that ignored Range (the whole file) bytes [start, end) only, the rest left unread
+ * (leaving the loop ends the answer).
+ */
+export async function rangeOf(body: AsyncIterable<Uint8Array>, whole: boolean, start: number, end: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  for await (const chunk of body) {
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    got += chunk.byteLength;
+    if (whole && got >= end) break;
+  }
+  const all = Buffer.concat(chunks, got);
+  return whole ? all.subarray(start, end) : all;
+}

@@ -14,6 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { withRetries } from './retry-policy.js';
+import { rangeOf } from './read-range.js';
 
 export interface S3HttpOptions {
   endpoint: string;
@@ -179,24 +180,13 @@ export function retryableS3(e: unknown): boolean {
   return status === undefined ? /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code ?? '') : status >= 500 || status === 429;
 }
 
-/**
- * rangeBody reads the answer to a ranged GET: the range (206), all of it there; or, from a
- * server that ignores Range and sends the whole object (200), bytes [start, end) of it, read
- * no further than `end`.
- */
+/** rangeBody: the range an answer carries (rangeOf), a 206 cut short of its Content-Length an error the rule retries. */
 async function rangeBody(res: http.IncomingMessage, start: number, end: number): Promise<Buffer> {
-  const whole = res.statusCode === 200;
-  const chunks: Buffer[] = [];
-  let got = 0;
-  for await (const chunk of res) {
-    chunks.push(chunk as Buffer);
-    got += (chunk as Buffer).length;
-    if (whole && got >= end) break; // leaving the loop destroys the answer: the rest is not read
-  }
-  const body = Buffer.concat(chunks, got);
-  if (whole) return body.subarray(start, end);
+  const body = await rangeOf(res, res.statusCode === 200, start, end);
   const expected = Number(res.headers['content-length']);
-  if (Number.isFinite(expected) && got !== expected) throw Object.assign(new Error(`the range arrived cut short (${got} of ${expected} bytes)`), { code: 'ECUTSHORT' });
+  if (res.statusCode !== 200 && Number.isFinite(expected) && body.length !== expected) {
+    throw Object.assign(new Error(`the range arrived cut short (${body.length} of ${expected} bytes)`), { code: 'ECUTSHORT' });
+  }
   return body;
 }
 
